@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * Command-line entry. Only this file turns errors into exit codes; commands
+ * return an exit code or throw ExitError / CaptureError.
+ *
+ * Exit codes (documented in README.md):
+ *   0 analysis complete, nothing at or above --fail-on
+ *   1 findings at or above --fail-on
+ *   2 usage error
+ *   3 a capture could not be read whole (results up to the damage were still printed)
+ *   4 internal error (a bug: please report it with the capture)
+ */
+import { Command, CommanderError } from 'commander';
+import { CaptureError, ExitError } from './errors.js';
+
+export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, CAPTURE: 3, INTERNAL: 4 } as const;
+
+function intOpt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new ExitError(EXIT.USAGE, `${name} must be a non-negative number, got "${v}"`);
+    return n;
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('tcpdiag')
+    .description('Explains why new TCP connections fail or are slow, from a packet capture.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let code = EXIT.OK as number;
+
+  program
+    .command('decode')
+    .description('print one line per TCP packet (a debugging aid, like tshark -r FILE)')
+    .argument('<file>', 'pcap, pcapng, or either gzip-compressed')
+    .option('--count-only', 'decode everything but print only the totals')
+    .option('--limit <n>', 'stop printing after n packets', intOpt('--limit'))
+    .action(async (file: string, opts) => {
+      const { decodeCommand } = await import('./commands/decode.js');
+      code = await decodeCommand(file, opts);
+    });
+
+  program
+    .command('flows')
+    .description('reconstruct TCP connections and print the connection table')
+    .argument('[files...]', 'captures (or use --db)')
+    .option('--db <path>', 'SQLite database to write (or to read, when no capture is given)')
+    .option('--tuple <filter>', 'only connections matching ADDR[:PORT] or PORT')
+    .option('--state <state>', 'only connections in this Zeek conn_state (SF, S0, REJ, ...)')
+    .option('--limit <n>', 'print at most n connections', intOpt('--limit'))
+    .option('--format <fmt>', 'table | json | csv', 'table')
+    .option('--time-wait <seconds>', 'TIME_WAIT length assumed when linking incarnations', intOpt('--time-wait'), 60)
+    .action(async (files: string[], opts) => {
+      const { flowsCommand } = await import('./commands/flows.js');
+      code = await flowsCommand(files, opts);
+    });
+
+  program
+    .command('analyze')
+    .description('diagnose why new connections fail or are slow')
+    .argument('[files...]', 'captures; several (e.g. client and server side) are analysed together')
+    .option('--db <path>', 'keep the SQLite database here (with no capture given: re-run detectors on it)')
+    .option('--time-wait <seconds>', 'TIME_WAIT period (Linux 60, Windows 120 or 240)', intOpt('--time-wait'), 60)
+    .option('--port-range <lo-hi>', 'client ephemeral port range (Linux 32768-60999, Windows 49152-65535)', '32768-60999')
+    .option('--format <fmt>', 'text | md | json | html', 'text')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: info | warning | error')
+    .option('-q, --quiet', 'print only the verdict')
+    .action(async (files: string[], opts) => {
+      const { analyzeCommand } = await import('./commands/analyze.js');
+      code = await analyzeCommand(files, opts);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    throw e;
+  }
+  return code;
+}
+
+main(process.argv).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof ExitError) {
+      process.stderr.write(`tcpdiag: ${e.message}\n`);
+      process.exitCode = e.code;
+    } else if (e instanceof CaptureError) {
+      process.stderr.write(`tcpdiag: ${e.message}\n`);
+      process.exitCode = EXIT.CAPTURE;
+    } else {
+      const msg = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`tcpdiag: internal error: ${msg}\n(this is a bug; set TCPDIAG_DEBUG=1 for the stack)\n`);
+      if (process.env.TCPDIAG_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+      process.exitCode = EXIT.INTERNAL;
+    }
+  },
+);

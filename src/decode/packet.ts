@@ -1,0 +1,122 @@
+/**
+ * The one TCP packet record a decoder owns and overwrites for every frame.
+ *
+ * Consumers (src/flows) read fields during the callback and copy what they keep:
+ * the record and `buf` are only valid until the callback returns. Addresses are
+ * kept as 32-bit words, not strings, so the hot path allocates nothing; format
+ * them with src/decode/addr.ts when a connection is first seen.
+ */
+
+/** TCP flag bits as in the header's 12 low bits of bytes 12-13 (RFC 9293 §3.1, RFC 3168, RFC 3540). */
+export const FIN = 0x001;
+export const SYN = 0x002;
+export const RST = 0x004;
+export const PSH = 0x008;
+export const ACK = 0x010;
+export const URG = 0x020;
+export const ECE = 0x040;
+export const CWR = 0x080;
+/** RFC 3540 nonce sum / AccECN "AE" bit. */
+export const AE = 0x100;
+
+/** TCP option kinds (IANA "TCP Option Kind Numbers"). */
+export const OPT_EOL = 0;
+export const OPT_NOP = 1;
+export const OPT_MSS = 2;
+export const OPT_WSCALE = 3;
+export const OPT_SACK_PERM = 4;
+export const OPT_SACK = 5;
+export const OPT_TIMESTAMP = 8;
+export const OPT_MPTCP = 30;
+export const OPT_TFO = 34;
+/** RFC 6994 experimental; TFO before kind 34 used ExID 0xF989 here. */
+export const OPT_EXP = 254;
+
+export const MAX_SACK_BLOCKS = 4;
+export const MAX_OPTIONS = 40;
+
+export class TcpPacket {
+  /** 1-based frame number over the whole file, as Wireshark numbers frames. */
+  frame = 0;
+  /** Byte offset in the (decompressed) capture of the record header. */
+  fileOffset = 0;
+  /** Seconds since the epoch and nanoseconds within it; tsUsec for arithmetic. */
+  tsSec = 0;
+  tsNsec = 0;
+  tsUsec = 0;
+  capLenBytes = 0;
+  origLenBytes = 0;
+  linkType = 0;
+  /** pcapng interface id (0 for classic pcap). */
+  iface = 0;
+
+  ipVersion: 4 | 6 = 4;
+  /** IPv4: word 3 holds the address and words 0-2 are 0. IPv6: four big-endian words. */
+  src0 = 0; src1 = 0; src2 = 0; src3 = 0;
+  dst0 = 0; dst1 = 0; dst2 = 0; dst3 = 0;
+  ipTtl = 0; // hop limit for IPv6
+  ipId = 0; // IPv4 identification; IPv6: 0
+  /** IPv4 DF bit; IPv6: false. */
+  ipDontFragment = false;
+
+  srcPort = 0;
+  dstPort = 0;
+  seq = 0; // unsigned 32-bit
+  ack = 0; // unsigned 32-bit
+  hdrLenBytes = 0;
+  flags = 0; // FIN..AE bits above
+  window = 0; // raw field, unscaled
+  checksum = 0;
+  urgentPtr = 0;
+  /** TCP payload length from the IP length fields (not from caplen). */
+  payloadBytes = 0;
+  /** Payload bytes present in the capture (less than payloadBytes when snaplen cut it). */
+  payloadCapturedBytes = 0;
+  /** The header or options were cut by the snaplen: option fields may be incomplete. */
+  truncated = false;
+
+  // ---- options (RFC 9293 §3.2, RFC 7323, RFC 2018, RFC 7413, RFC 8684) ----
+  /** Byte length of the option area actually present (<= hdrLenBytes - 20). */
+  optBytes = 0;
+  /** Option kinds in order, NOPs included; optKindCount entries are valid. */
+  readonly optKinds = new Uint8Array(MAX_OPTIONS);
+  optKindCount = 0;
+  mss = -1; // -1: absent
+  wscale = -1; // shift as sent (not clamped); -1: absent
+  sackPerm = false;
+  hasTimestamp = false;
+  tsVal = 0;
+  tsEcr = 0;
+  sackBlockCount = 0;
+  /** left,right pairs; sackBlockCount pairs are valid. */
+  readonly sackEdges = new Float64Array(MAX_SACK_BLOCKS * 2);
+  /** Fast Open: kind 34, or kind 254 with ExID 0xF989. */
+  hasTfo = false;
+  tfoCookieBytes = 0;
+  hasMptcp = false;
+  mptcpSubtype = -1;
+  /** Total NOP bytes, the longest run of consecutive NOPs and its offset within the options. */
+  nopBytes = 0;
+  nopRunMax = 0;
+  nopRunAt = -1;
+  eol = false;
+  /** An option's length byte was < 2 or ran past the header. */
+  optMalformed = false;
+
+  /** Zero every per-packet field (called by the decoder before filling). */
+  reset(): void {
+    this.ipId = 0; this.ipDontFragment = false;
+    this.src0 = this.src1 = this.src2 = this.src3 = 0;
+    this.dst0 = this.dst1 = this.dst2 = this.dst3 = 0;
+    this.truncated = false;
+    this.optBytes = 0; this.optKindCount = 0;
+    this.mss = -1; this.wscale = -1; this.sackPerm = false;
+    this.hasTimestamp = false; this.tsVal = 0; this.tsEcr = 0;
+    this.sackBlockCount = 0;
+    this.hasTfo = false; this.tfoCookieBytes = 0;
+    this.hasMptcp = false; this.mptcpSubtype = -1;
+    this.nopBytes = 0; this.nopRunMax = 0; this.nopRunAt = -1;
+    this.eol = false; this.optMalformed = false;
+    this.payloadBytes = 0; this.payloadCapturedBytes = 0;
+  }
+}
