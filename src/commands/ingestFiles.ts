@@ -1,0 +1,40 @@
+import { CaptureError, ExitError } from '../errors.js';
+import { ingestCapture, type IngestResult } from '../flows/ingest.js';
+import { Store } from '../flows/store.js';
+import { progressLine } from './progress.js';
+
+export interface Ingested {
+  store: Store;
+  results: IngestResult[];
+  /** Errors of captures that could not be read whole; results up to each error are in the store. */
+  errors: CaptureError[];
+}
+
+/** Build (or open) the store for a command: read the captures given, or open --db alone. */
+export async function openOrIngest(files: string[], db: string | undefined, timeWaitSec: number): Promise<Ingested> {
+  if (files.length === 0) {
+    if (db === undefined) throw new ExitError(2, 'give a capture file, or --db with a store made earlier');
+    return { store: Store.openExisting(db), results: [], errors: [] };
+  }
+  const store = Store.open(db);
+  store.setSetting('time_wait_usec', timeWaitSec * 1e6);
+  const results: IngestResult[] = [];
+  const errors: CaptureError[] = [];
+  for (const f of files) {
+    const progress = progressLine(f);
+    const r = await ingestCapture(store, f, { timeWaitUsec: timeWaitSec * 1e6, onProgress: progress.update });
+    progress.done();
+    results.push(r);
+    if (r.info.error) errors.push(r.info.error);
+  }
+  store.commit();
+  return { store, results, errors };
+}
+
+/** Print each capture error as one line, with the warning that results stop there. */
+export function reportCaptureErrors(errors: CaptureError[]): void {
+  for (const e of errors) {
+    process.stderr.write(`tcpdiag: ${e.message}\n`);
+    process.stderr.write(`tcpdiag: warning: ${e.path} was read only up to byte offset ${e.byteOffset}; results cover the packets before it\n`);
+  }
+}

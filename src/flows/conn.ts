@@ -1,0 +1,147 @@
+import type { TcpPacket } from '../decode/packet.js';
+import { History, NONE, type Side } from './history.js';
+import type { TupleWords } from './tupleMap.js';
+
+/** Options of a SYN or SYN-ACK, as the store keeps them. */
+export interface SynOptions {
+  mss: number; // -1 absent
+  wscale: number; // -1 absent
+  sackPerm: boolean;
+  ts: boolean;
+  tsVal: number;
+  tsEcr: number;
+  nopRun: number; // longest run of NOP bytes
+  kinds: string; // option kinds in order, e.g. "2,4,8,1,3"
+}
+
+export function snapshotOptions(p: TcpPacket): SynOptions {
+  let kinds = '';
+  for (let i = 0; i < p.optKindCount; i++) kinds += i === 0 ? `${p.optKinds[i]}` : `,${p.optKinds[i]}`;
+  return {
+    mss: p.mss, wscale: p.wscale, sackPerm: p.sackPerm, ts: p.hasTimestamp,
+    tsVal: p.tsVal, tsEcr: p.tsEcr, nopRun: p.nopRunMax, kinds,
+  };
+}
+
+/** A key packet kept in the events table so reports can point at frames. */
+export type EventKind =
+  | 'syn' | 'syn-rtx' | 'synack' | 'synack-rtx' | 'server-syn'
+  | 'answer-ack' // a server packet without SYN answering the SYN (stale or challenge ACK)
+  | 'handshake-ack' | 'fin' | 'rst';
+
+export interface ConnEvent {
+  frame: number; tsUsec: number; fromClient: boolean; kind: EventKind;
+  seq: number; ack: number; flags: number; ts: boolean; tsVal: number; tsEcr: number; nopRun: number; win: number;
+}
+
+/** At most this many events per connection; the rest are counted, not kept. */
+export const MAX_EVENTS = 48;
+
+/** Summary of a flushed incarnation, kept briefly to link the next one on the same tuple. */
+export interface Tomb {
+  id: number;
+  incarnation: number;
+  closedTsUsec: number; // when it closed (second FIN or deciding RST), or its last packet
+  lastTsUsec: number;
+  clientNext: number; // client's next sequence number after its last byte and FIN
+  serverNext: number;
+  activeCloser: Side;
+  clientIsn: number;
+  clientPort: number; // the side that was client, to tell a role swap
+  clientWord3: number;
+  hadTs: boolean;
+}
+
+export class Conn implements TupleWords {
+  readonly history = new History();
+  events: ConnEvent[] = [];
+  eventsDropped = 0;
+
+  // Tuple: a = client, b = server.
+  ipVersion: 4 | 6 = 4;
+  a0 = 0; a1 = 0; a2 = 0; a3 = 0; aPort = 0;
+  b0 = 0; b1 = 0; b2 = 0; b3 = 0; bPort = 0;
+  clientAddr = '';
+  serverAddr = '';
+  rolesInferred = false;
+
+  incarnation = 0;
+  prev: Tomb | null = null;
+
+  firstTsUsec = 0;
+  lastTsUsec = 0;
+  firstFrame = 0;
+
+  // Handshake
+  clientIsn = -1;
+  serverIsn = -1;
+  synCount = 0;
+  firstSynFrame = 0;
+  firstSynTsUsec = -1;
+  lastSynTsUsec = -1;
+  synOpts: SynOptions | null = null;
+  synAckCount = 0;
+  synAckFrame = 0;
+  synAckTsUsec = -1;
+  synAckOpts: SynOptions | null = null;
+  rttSynUsec = -1; // latest SYN -> first SYN-ACK
+  rttAckUsec = -1; // SYN-ACK -> client's ACK of it
+  answer: 'synack' | 'rst' | 'ack' | 'none' = 'none';
+  answerFrame = 0;
+  answerTsUsec = -1;
+  answerSeq = -1;
+  answerAck = -1;
+  answerFlags = 0;
+  serverSynCount = 0; // SYN without ACK from the server side (simultaneous open, split handshake)
+  handshakeAcked = false;
+
+  // Per direction: index 0 client, 1 server
+  pkts = [0, 0];
+  bytes = [0, 0];
+  payload = [0, 0];
+  retrans = [0, 0];
+  next = [0, 0]; // next expected sequence number (highest seq end seen)
+  haveNext = [false, false];
+  tsLater = [false, false]; // timestamps on non-SYN segments
+  finFrame = [0, 0];
+  finTsUsec = [-1, -1];
+  rstCount = [0, 0];
+
+  firstFinBy: Side = NONE;
+  firstRstBy: Side = NONE;
+  firstRstFrame = 0;
+  firstRstTsUsec = -1;
+  firstRstState = '';
+  decidingRst: Side = NONE;
+  closedTsUsec = -1; // second FIN or deciding RST
+  sawServerPkt = false;
+  sawClientAfterSynAck = false;
+
+  constructor(readonly id: number, readonly captureId: number) {}
+
+  get closed(): boolean {
+    return this.closedTsUsec >= 0;
+  }
+
+  addEvent(p: TcpPacket, fromClient: boolean, kind: EventKind): void {
+    if (this.events.length >= MAX_EVENTS) { this.eventsDropped++; return; }
+    this.events.push({
+      frame: p.frame, tsUsec: p.tsUsec, fromClient, kind, seq: p.seq, ack: p.ack, flags: p.flags,
+      ts: p.hasTimestamp, tsVal: p.tsVal, tsEcr: p.tsEcr, nopRun: p.nopRunMax, win: p.window,
+    });
+  }
+
+  toTomb(): Tomb {
+    return {
+      id: this.id,
+      incarnation: this.incarnation,
+      closedTsUsec: this.closedTsUsec >= 0 ? this.closedTsUsec : this.lastTsUsec,
+      lastTsUsec: this.lastTsUsec,
+      clientNext: this.next[0], serverNext: this.next[1],
+      activeCloser: this.firstFinBy,
+      clientIsn: this.clientIsn,
+      clientPort: this.aPort, clientWord3: this.a3,
+      hadTs: this.synOpts?.ts === true && this.synAckOpts?.ts === true,
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import type Database from 'better-sqlite3';
+
+/** A connections row as stored (see schema.ts for each column's meaning). */
+export type ConnRow = Record<string, string | number | null> & {
+  id: number; capture_id: number; client_addr: string; client_port: number; server_addr: string; server_port: number;
+  conn_state: string; history: string; first_ts_usec: number;
+};
+
+export interface ConnFilter {
+  /** "ADDR", "ADDR:PORT", "[V6]:PORT" or "PORT": matches either end. */
+  tuple?: string;
+  state?: string;
+  limit?: number;
+}
+
+/** Parse a --tuple filter into SQL; null fields match anything. */
+export function parseTupleFilter(s: string): { addr: string | null; port: number | null } {
+  if (/^\d{1,5}$/.test(s)) return { addr: null, port: Number(s) };
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(s);
+  if (v6) return { addr: v6[1].toLowerCase(), port: v6[2] !== undefined ? Number(v6[2]) : null };
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(s);
+  if (v4) return { addr: v4[1], port: v4[2] !== undefined ? Number(v4[2]) : null };
+  return { addr: s.toLowerCase(), port: null }; // a bare IPv6 address
+}
+
+export function selectConnections(db: Database.Database, f: ConnFilter): ConnRow[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (f.tuple !== undefined) {
+    const { addr, port } = parseTupleFilter(f.tuple);
+    const end = (a: string, p: string): string => {
+      const parts: string[] = [];
+      if (addr !== null) { parts.push(`${a} = ?`); args.push(addr); }
+      if (port !== null) { parts.push(`${p} = ?`); args.push(port); }
+      return parts.join(' AND ');
+    };
+    where.push(`((${end('client_addr', 'client_port')}) OR (${end('server_addr', 'server_port')}))`);
+  }
+  if (f.state !== undefined) { where.push('conn_state = ?'); args.push(f.state.toUpperCase()); }
+  const sql = `SELECT * FROM connections ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY capture_id, first_ts_usec, id`
+    + (f.limit !== undefined ? ` LIMIT ${Math.floor(f.limit)}` : '');
+  return db.prepare(sql).all(...args) as ConnRow[];
+}

@@ -1,0 +1,138 @@
+/**
+ * The SQLite schema of a tcpdiag store: the one place it is defined. Bump
+ * SCHEMA_VERSION (PRAGMA user_version) on any change; a store of another version
+ * is refused rather than misread. Times are microseconds since the epoch (UTC),
+ * durations microseconds; sequence numbers are raw unsigned 32-bit values;
+ * "client" is the side that sent the SYN (or the side the port heuristic chose,
+ * when roles_inferred = 1).
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+-- One row per capture file read into this store.
+CREATE TABLE IF NOT EXISTS captures (
+  id                INTEGER PRIMARY KEY,
+  path              TEXT NOT NULL,      -- as given on the command line
+  name              TEXT NOT NULL,      -- file name only, used in stable finding ids
+  format            TEXT,               -- pcap | pcapng
+  compression       TEXT,               -- gzip, or NULL
+  link_types        TEXT,               -- JSON array of link-type numbers seen
+  frames            INTEGER NOT NULL,   -- all records, as Wireshark numbers frames
+  tcp_packets       INTEGER NOT NULL,
+  first_ts_usec     INTEGER,
+  last_ts_usec      INTEGER,
+  skipped           TEXT,               -- JSON object: reason -> frames not decoded as TCP
+  truncated_packets INTEGER NOT NULL DEFAULT 0, -- caplen < origlen (snaplen)
+  bytes_read        INTEGER,
+  error             TEXT,               -- one-line reason reading stopped early, NULL if read whole
+  error_offset      INTEGER             -- byte offset of that error
+);
+
+-- One row per TCP connection incarnation: a 4-tuple from one SYN to its close.
+CREATE TABLE IF NOT EXISTS connections (
+  id                  INTEGER PRIMARY KEY,
+  capture_id          INTEGER NOT NULL REFERENCES captures(id),
+  ip_version          INTEGER NOT NULL,
+  client_addr         TEXT NOT NULL,
+  client_port         INTEGER NOT NULL,
+  server_addr         TEXT NOT NULL,
+  server_port         INTEGER NOT NULL,
+  roles_inferred      INTEGER NOT NULL,   -- 1: no SYN or SYN-ACK seen, roles from port numbers
+  incarnation         INTEGER NOT NULL,   -- 0 for the first connection seen on this tuple
+  prev_id             INTEGER,            -- previous incarnation on the same tuple (same capture)
+  prev_gap_usec       INTEGER,            -- from the previous incarnation's close to this first packet
+  prev_active_closer  TEXT,               -- client | server | NULL: who sent the previous first FIN
+  prev_client_next    INTEGER,            -- previous incarnation's client sequence after its FIN
+  prev_server_next    INTEGER,            -- previous incarnation's server sequence after its FIN
+  first_ts_usec       INTEGER NOT NULL,
+  last_ts_usec        INTEGER NOT NULL,
+  first_frame         INTEGER NOT NULL,
+  conn_state          TEXT NOT NULL,      -- Zeek conn_state (S0, SF, REJ, ...)
+  history             TEXT NOT NULL,      -- Zeek history letters (client upper case)
+  client_isn          INTEGER,            -- NULL when no SYN was seen
+  server_isn          INTEGER,            -- NULL when no SYN-ACK was seen
+  syn_count           INTEGER NOT NULL,   -- SYNs from the client with this ISN (1 + retransmits)
+  syn_frame           INTEGER,            -- first SYN
+  syn_ts_usec         INTEGER,
+  last_syn_ts_usec    INTEGER,
+  synack_count        INTEGER NOT NULL,   -- SYN-ACKs from the server (1 + retransmits)
+  synack_frame        INTEGER,
+  synack_ts_usec      INTEGER,
+  server_syn_count    INTEGER NOT NULL,   -- SYN without ACK from the server side (split handshake)
+  answer              TEXT NOT NULL,      -- first server reply to the SYN: synack | rst | ack | none
+  answer_frame        INTEGER,
+  answer_ts_usec      INTEGER,
+  answer_seq          INTEGER,
+  answer_ack          INTEGER,
+  answer_flags        INTEGER,
+  rtt_syn_usec        INTEGER,            -- latest SYN -> first SYN-ACK
+  rtt_ack_usec        INTEGER,            -- SYN-ACK -> the client's ACK of it
+  connect_usec        INTEGER,            -- first SYN -> first SYN-ACK (connect latency at this capture point)
+  handshake_acked     INTEGER NOT NULL,
+  syn_mss INTEGER, syn_wscale INTEGER, syn_sack_perm INTEGER, syn_ts INTEGER,
+  syn_tsval INTEGER, syn_tsecr INTEGER, syn_nop_run INTEGER, syn_opts TEXT,
+  synack_mss INTEGER, synack_wscale INTEGER, synack_sack_perm INTEGER, synack_ts INTEGER,
+  synack_tsval INTEGER, synack_tsecr INTEGER, synack_nop_run INTEGER, synack_opts TEXT,
+                                          -- *_opts: option kinds in order, e.g. "2,4,8,1,3"; *_nop_run: longest NOP run
+  client_ts_later     INTEGER NOT NULL,   -- client sent timestamps after its SYN
+  server_ts_later     INTEGER NOT NULL,
+  client_pkts INTEGER NOT NULL, client_bytes INTEGER NOT NULL, client_payload INTEGER NOT NULL,
+  server_pkts INTEGER NOT NULL, server_bytes INTEGER NOT NULL, server_payload INTEGER NOT NULL,
+                                          -- bytes: frame lengths on the wire, as tshark's conv,tcp
+  client_retrans      INTEGER NOT NULL,   -- payload segments starting before the highest sequence seen
+  server_retrans      INTEGER NOT NULL,
+  client_next         INTEGER,            -- client sequence after its last byte (and FIN)
+  server_next         INTEGER,
+  first_fin_by        TEXT,               -- client | server: the active closer, who holds TIME_WAIT
+  client_fin_frame INTEGER, client_fin_ts_usec INTEGER,
+  server_fin_frame INTEGER, server_fin_ts_usec INTEGER,
+  first_rst_by        TEXT,               -- client | server
+  first_rst_frame     INTEGER,
+  first_rst_ts_usec   INTEGER,
+  first_rst_state     TEXT,               -- syn-sent | syn-received | established | closing | midstream
+  client_rsts INTEGER NOT NULL, server_rsts INTEGER NOT NULL,
+  closed_ts_usec      INTEGER,            -- second FIN or the RST that ended it; NULL if still open
+  events_dropped      INTEGER NOT NULL    -- key packets beyond the per-connection event limit
+);
+CREATE INDEX IF NOT EXISTS conn_tuple ON connections (client_addr, client_port, server_addr, server_port);
+CREATE INDEX IF NOT EXISTS conn_client ON connections (client_addr);
+CREATE INDEX IF NOT EXISTS conn_server ON connections (server_addr, server_port);
+CREATE INDEX IF NOT EXISTS conn_time ON connections (first_ts_usec);
+CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn);
+
+-- Key packets of each connection, so reports can point at frames.
+CREATE TABLE IF NOT EXISTS events (
+  conn_id     INTEGER NOT NULL REFERENCES connections(id),
+  capture_id  INTEGER NOT NULL,
+  frame       INTEGER NOT NULL,
+  ts_usec     INTEGER NOT NULL,
+  dir         TEXT NOT NULL,   -- c2s | s2c
+  kind        TEXT NOT NULL,   -- syn | syn-rtx | synack | synack-rtx | server-syn | answer-ack | handshake-ack | fin | rst
+  seq         INTEGER NOT NULL,
+  ack         INTEGER NOT NULL,
+  flags       INTEGER NOT NULL,
+  ts          INTEGER NOT NULL, -- timestamp option present
+  tsval       INTEGER,
+  tsecr       INTEGER,
+  nop_run     INTEGER NOT NULL,
+  win         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id);
+CREATE INDEX IF NOT EXISTS ev_kind ON events (kind, capture_id);
+
+-- Filled by the detectors (src/detectors); cleared and rewritten on each run.
+CREATE TABLE IF NOT EXISTS findings (
+  id          TEXT PRIMARY KEY,  -- stable: detector/capture name/frame or key
+  detector    TEXT NOT NULL,
+  severity    TEXT NOT NULL,     -- info | warning | error
+  capture_id  INTEGER,
+  conn_id     INTEGER,
+  ts_usec     INTEGER,
+  summary     TEXT NOT NULL,     -- one line
+  evidence    TEXT NOT NULL      -- JSON: frames, seq/ack, options, figures
+);
+CREATE INDEX IF NOT EXISTS find_detector ON findings (detector);
+
+-- Run settings that detectors need when re-run on a kept store (time_wait_usec, port_range).
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
