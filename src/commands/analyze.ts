@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import { runDetectors, SEVERITY_RANK, type Severity } from '../detectors/index.js';
+import { ExitError } from '../errors.js';
+import { buildReport } from '../report/build.js';
+import { renderJson } from '../report/json.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderText } from '../report/text.js';
+import { VERSION } from '../version.js';
+import { openOrIngest, reportCaptureErrors } from './ingestFiles.js';
+
+export interface AnalyzeOptions {
+  db?: string;
+  timeWait: number;
+  portRange: string;
+  format: string;
+  output?: string;
+  failOn?: string;
+  quiet?: boolean;
+}
+
+const FORMATS = ['text', 'md', 'json', 'html'];
+
+export function parsePortRange(s: string): [number, number] {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(s);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2]) : NaN;
+  if (!m || lo < 1 || hi > 65535 || lo > hi) throw new ExitError(2, `--port-range must look like 32768-60999, not "${s}"`);
+  return [lo, hi];
+}
+
+export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Promise<number> {
+  if (!FORMATS.includes(opts.format)) throw new ExitError(2, `--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"`);
+  if (opts.failOn !== undefined && !(opts.failOn in SEVERITY_RANK)) throw new ExitError(2, `--fail-on must be info, warning or error, not "${opts.failOn}"`);
+  if (!(opts.timeWait > 0)) throw new ExitError(2, '--time-wait must be more than 0 seconds');
+  const portRange = parsePortRange(opts.portRange);
+  const { store, errors } = await openOrIngest(files, opts.db, opts.timeWait);
+  let text: string;
+  let worst = -1;
+  try {
+    const findings = runDetectors(store.db, { timeWaitUsec: opts.timeWait * 1e6, portLo: portRange[0], portHi: portRange[1] });
+    for (const f of findings) worst = Math.max(worst, SEVERITY_RANK[f.severity]);
+    const report = buildReport(store.db, findings, { version: VERSION, timeWaitS: opts.timeWait, portRange });
+    if (opts.format === 'json') text = renderJson(report);
+    else if (opts.format === 'md') text = renderMarkdown(report);
+    else if (opts.format === 'html') text = (await import('../report/html.js')).renderHtml(report);
+    else text = renderText(report, { color: opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR, quiet: opts.quiet === true });
+  } finally {
+    store.close();
+  }
+  if (opts.output !== undefined) {
+    try {
+      writeFileSync(opts.output, text);
+    } catch (e) {
+      throw new ExitError(2, `cannot write ${opts.output}: ${(e as Error).message}`);
+    }
+  } else {
+    process.stdout.write(text);
+  }
+  reportCaptureErrors(errors);
+  if (errors.length > 0) return 3;
+  if (opts.failOn !== undefined && worst >= SEVERITY_RANK[opts.failOn as Severity]) return 1;
+  return 0;
+}

@@ -1,0 +1,35 @@
+import type Database from 'better-sqlite3';
+import { portReuse } from './portReuse.js';
+import { staleAck } from './staleAck.js';
+import { synRetransmit } from './synRetransmit.js';
+import { tsStripped } from './tsStripped.js';
+import type { Detector, DetectorContext, Finding } from './types.js';
+
+export type { Detector, DetectorContext, Finding, Severity } from './types.js';
+export { SEVERITY_RANK } from './types.js';
+
+/** Every detector, in the order reports list them. */
+export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse];
+
+export interface DetectorSettings {
+  timeWaitUsec: number;
+  portLo: number;
+  portHi: number;
+}
+
+/**
+ * Run every detector over the store and rewrite the findings table, so that
+ * `analyze --db kept.sqlite` re-runs them without decoding again.
+ */
+export function runDetectors(db: Database.Database, settings: DetectorSettings): Finding[] {
+  const names = new Map<number, string>();
+  for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
+  const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
+  const findings = DETECTORS.flatMap((d) => d.run(ctx));
+  const ins = db.prepare('INSERT OR REPLACE INTO findings VALUES (?,?,?,?,?,?,?,?)');
+  db.transaction(() => {
+    db.prepare('DELETE FROM findings').run();
+    for (const f of findings) ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
+  })();
+  return findings;
+}

@@ -1,0 +1,116 @@
+import { seqAdd, seqAfter } from '../flows/seq.js';
+import { ep, firstN } from './format.js';
+import { fmtS } from './stats.js';
+import type { Detector, DetectorContext, Finding } from './types.js';
+
+/**
+ * port-reuse: a new SYN on a 4-tuple within the TIME_WAIT period after the previous
+ * incarnation closed.
+ *
+ * The active closer (first FIN) holds TIME_WAIT for 2*MSL: 60 s on Linux
+ * (TCP_TIMEWAIT_LEN), 120 s or 240 s on Windows (TcpTimedWaitDelay). When the server
+ * holds it, only a SYN whose sequence is after the old rcv_nxt, or whose timestamp is
+ * newer, is accepted (RFC 6191; tcp_timewait_state_process), and the accepted SYN gets
+ * server ISN = old snd_nxt + 65537 (tcp_timewait_state_process sets tw_snd_nxt + 65535 + 2).
+ * A SYN that is not accepted gets a stale ACK: the reuse failed.
+ *
+ * Per client -> server endpoint the rate of new connections is set against what the
+ * port range sustains: ports / TIME_WAIT (28 232 / 60 s = 470 per s for Linux's
+ * default 32768-60999).
+ */
+
+type Row = Record<string, any>;
+
+export type ReuseOutcome = 'accepted-from-time-wait' | 'accepted' | 'stale-ack' | 'refused' | 'no-answer' | 'other';
+
+/** How the server answered a reused tuple's SYN. Pure. */
+export function reuseOutcome(r: { answer: string; server_isn: number | null; prev_server_next: number | null; prev_active_closer: string | null }): ReuseOutcome {
+  if (r.answer === 'synack') {
+    if (r.prev_server_next !== null && r.server_isn === seqAdd(r.prev_server_next, 65537)) return 'accepted-from-time-wait';
+    return 'accepted';
+  }
+  if (r.answer === 'ack') return 'stale-ack';
+  if (r.answer === 'rst') return 'refused';
+  if (r.answer === 'none') return 'no-answer';
+  return 'other';
+}
+
+export const portReuse: Detector = {
+  id: 'port-reuse',
+  title: 'Source ports reused within TIME_WAIT',
+  run(ctx: DetectorContext): Finding[] {
+    const { db, timeWaitUsec } = ctx;
+    const findings: Finding[] = [];
+    const rows = db.prepare(`SELECT c.*, p.first_fin_by AS prev_closer_now, p.syn_ts AS prev_syn_ts, p.synack_ts AS prev_synack_ts
+      FROM connections c LEFT JOIN connections p ON p.id = c.prev_id
+      WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? ORDER BY c.capture_id, c.first_ts_usec`).all(timeWaitUsec) as Row[];
+    const byPath = new Map<string, Row[]>();
+    for (const r of rows) {
+      const outcome = reuseOutcome(r as Parameters<typeof reuseOutcome>[0]);
+      r.outcome = outcome;
+      const name = ctx.captureName(r.capture_id);
+      const holder = r.prev_active_closer ?? 'nobody seen';
+      // Why an accepted reuse went through: a newer timestamp needs both sides to have used them.
+      const prevTs = r.prev_syn_ts === 1 && r.prev_synack_ts === 1;
+      const why = outcome.startsWith('accepted')
+        ? (r.prev_client_next !== null && seqAfter(r.client_isn, r.prev_client_next) ? 'ISN after the old connection\'s last sequence' : prevTs && r.syn_ts === 1 ? 'newer timestamp' : 'not visible')
+        : null;
+      const failed = outcome === 'stale-ack' || outcome === 'no-answer' || outcome === 'refused';
+      findings.push({
+        id: `port-reuse/${name}/${r.syn_frame}`,
+        detector: 'port-reuse',
+        severity: failed ? 'warning' : 'info',
+        captureId: r.capture_id,
+        connId: r.id,
+        tsUsec: r.syn_ts_usec,
+        summary: `${ep(r.client_addr, r.client_port)} -> ${ep(r.server_addr, r.server_port)} reused ${fmtS(r.prev_gap_usec)} after the previous connection closed (TIME_WAIT held by the ${holder}): ${outcome.replace(/-/g, ' ')}${why ? ` (${why})` : ''}`,
+        evidence: {
+          frames: [r.syn_frame, r.answer_frame].filter((x) => x !== null),
+          gapUsec: r.prev_gap_usec, timeWaitHolder: r.prev_active_closer, outcome, acceptedBy: why,
+          previousConnId: r.prev_id, serverIsn: r.server_isn, previousServerNext: r.prev_server_next,
+        },
+      });
+      const key = `${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}`;
+      const l = byPath.get(key);
+      if (l) l.push(r); else byPath.set(key, [r]);
+    }
+
+    // Aggregate per client -> server endpoint, including paths with no reuse when they run hot.
+    const paths = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, count(*) AS n,
+        count(DISTINCT client_port) AS ports, min(first_ts_usec) AS t0, max(first_ts_usec) AS t1,
+        sum(first_fin_by = 'server') AS server_closed, sum(first_fin_by IS NOT NULL) AS closed
+      FROM connections WHERE syn_count > 0 GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
+    const rangePorts = ctx.portHi - ctx.portLo + 1;
+    const sustainable = rangePorts / (timeWaitUsec / 1e6);
+    for (const p of paths) {
+      const key = `${p.capture_id}|${p.client_addr}|${p.server_addr}|${p.server_port}`;
+      const reuses = byPath.get(key) ?? [];
+      const spanS = (p.t1 - p.t0) / 1e6;
+      const rate = spanS > 0 ? (p.n - 1) / spanS : 0;
+      if (reuses.length === 0 && rate < sustainable * 0.5) continue;
+      const failed = reuses.filter((r) => r.outcome === 'stale-ack' || r.outcome === 'no-answer' || r.outcome === 'refused');
+      const fromTw = reuses.filter((r) => r.outcome === 'accepted-from-time-wait').length;
+      const gaps = reuses.map((r) => r.prev_gap_usec as number);
+      const name = ctx.captureName(p.capture_id);
+      const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
+      const holder = p.closed > 0 && p.server_closed / p.closed > 0.5 ? 'server' : 'client';
+      findings.push({
+        id: `port-reuse/${name}/summary/${path}`,
+        detector: 'port-reuse',
+        severity: failed.length > 0 || rate > sustainable ? 'warning' : 'info',
+        captureId: p.capture_id,
+        connId: null,
+        tsUsec: p.t0,
+        summary: `${path}: ${p.n} new connections from ${p.ports} source ports in ${spanS.toFixed(1)} s (${rate.toFixed(1)}/s against ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${timeWaitUsec / 1e6} s TIME_WAIT); ${reuses.length} reused a tuple within TIME_WAIT (gaps ${gaps.length ? `${fmtS(Math.min(...gaps))}-${fmtS(Math.max(...gaps))}` : 'none'}), ${failed.length} of them failed${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; the ${holder} closes first and holds TIME_WAIT`,
+        evidence: {
+          frames: firstN(failed.map((r) => r.syn_frame)),
+          path, connections: p.n, distinctPorts: p.ports, spanS, ratePerS: rate, sustainablePerS: sustainable, portRange: [ctx.portLo, ctx.portHi],
+          timeWaitS: timeWaitUsec / 1e6, reuses: reuses.length, failed: failed.length, acceptedFromTimeWait: fromTw,
+          minGapUsec: gaps.length ? Math.min(...gaps) : null, maxGapUsec: gaps.length ? Math.max(...gaps) : null,
+          serverClosedShare: p.closed > 0 ? p.server_closed / p.closed : null, timeWaitHolder: holder,
+        },
+      });
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,129 @@
+import { seqAdd } from '../flows/seq.js';
+import { ep } from './format.js';
+import { fmtMs, fmtS } from './stats.js';
+import type { Detector, DetectorContext, Finding } from './types.js';
+
+/**
+ * stale-ack: a SYN answered by an ACK without SYN whose ack is not SYN.seq + 1.
+ *
+ * A SYN that reaches a TIME_WAIT socket and is not acceptable (sequence not after the
+ * old rcv_nxt, and no newer timestamp: RFC 6191; net/ipv4/tcp_minisocks.c,
+ * tcp_timewait_state_process) is answered with an ACK of the *old* connection:
+ * seq = old server FIN + 1, ack = old client FIN + 1. The client in SYN_SENT answers
+ * that with RST (seq = the ACK's ack, RFC 9293 §3.10.7.3), which also ends the
+ * TIME_WAIT, and Linux retransmits the SYN ~10 ms later (TCP_TIMEOUT_MIN).
+ *
+ * A SYN on a tuple whose previous connection never closed gets the same kind of ACK
+ * for a different reason: RFC 5961 §4 challenge ACK (client restarted, NAT mapping
+ * reused). That is reported separately as challenge-ack.
+ */
+
+/** Look this long after a rejected SYN for its retry leaving from another port (NAT remap). */
+const CROSS_PORT_RETRY_USEC = 3e6;
+
+interface AnswerRow {
+  conn_id: number; capture_id: number; frame: number; ts_usec: number; seq: number; ack: number; ts: number;
+}
+
+interface EventRow { frame: number; ts_usec: number; dir: string; kind: string; seq: number; ack: number }
+
+export const staleAck: Detector = {
+  id: 'stale-ack',
+  title: 'SYN answered by an ACK of an older connection',
+  run(ctx: DetectorContext): Finding[] {
+    const { db } = ctx;
+    const answers = db.prepare(`SELECT e.conn_id, e.capture_id, e.frame, e.ts_usec, e.seq, e.ack, e.ts
+      FROM events e WHERE e.kind = 'answer-ack' ORDER BY e.capture_id, e.frame`).all() as AnswerRow[];
+    const connStmt = db.prepare('SELECT * FROM connections WHERE id = ?');
+    const prevStmt = db.prepare('SELECT id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec FROM connections WHERE id = ?');
+    const eventsStmt = db.prepare('SELECT frame, ts_usec, dir, kind, seq, ack FROM events WHERE conn_id = ? ORDER BY frame');
+    const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec, syn_ts_usec FROM connections
+      WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
+        AND syn_ts_usec > ? AND syn_ts_usec <= ? ORDER BY syn_ts_usec LIMIT 1`);
+
+    const byConn = new Map<number, AnswerRow[]>();
+    for (const a of answers) {
+      const list = byConn.get(a.conn_id);
+      if (list) list.push(a); else byConn.set(a.conn_id, [a]);
+    }
+
+    const findings: Finding[] = [];
+    for (const [connId, acks] of byConn) {
+      const c = connStmt.get(connId) as Record<string, any>;
+      if (c.client_isn === null) continue;
+      const expectedAck = seqAdd(c.client_isn, 1);
+      const stale = acks.filter((a) => a.ack !== expectedAck);
+      if (stale.length === 0) continue;
+      const first = stale[0];
+      const events = eventsStmt.all(connId) as EventRow[];
+      const synBefore = [...events].reverse().find((e) => (e.kind === 'syn' || e.kind === 'syn-rtx') && e.frame < first.frame);
+      const rst = events.find((e) => e.kind === 'rst' && e.dir === 'c2s' && e.frame > first.frame);
+      const retransmit = events.find((e) => e.kind === 'syn-rtx' && e.frame > first.frame);
+      const prev = c.prev_id !== null ? (prevStmt.get(c.prev_id) as Record<string, any>) : null;
+
+      let relation: 'time-wait' | 'old-connection' | 'half-open' | 'not-captured';
+      if (prev === null) relation = 'not-captured';
+      else if (prev.closed_ts_usec === null) relation = 'half-open';
+      else if (first.ack === prev.client_next && first.seq === prev.server_next) relation = 'time-wait';
+      else relation = 'old-connection';
+
+      const detector = relation === 'half-open' ? 'challenge-ack' : 'stale-ack';
+      const name = ctx.captureName(c.capture_id);
+      const tuple = `${ep(c.client_addr, c.client_port)} -> ${ep(c.server_addr, c.server_port)}`;
+
+      let retryOtherPort: Record<string, unknown> | null = null;
+      if (c.synack_ts_usec === null) {
+        const r = retryStmt.get(c.capture_id, c.client_addr, c.server_addr, c.server_port, c.client_isn, connId,
+          first.ts_usec, first.ts_usec + CROSS_PORT_RETRY_USEC) as Record<string, any> | undefined;
+        if (r) retryOtherPort = { connId: r.id, clientPort: r.client_port, synFrame: r.syn_frame, established: r.synack_ts_usec !== null };
+      }
+
+      const parts: string[] = [];
+      parts.push(`SYN seq=${c.client_isn}${synBefore ? ` (frame ${synBefore.frame})` : ''} answered by ACK seq=${first.seq} ack=${first.ack} (frame ${first.frame}), not ack=${expectedAck}`);
+      if (relation === 'time-wait') {
+        parts.push(`these are the FIN sequence numbers of the previous connection on this tuple (id ${prev!.id}), closed ${fmtS(c.prev_gap_usec)} earlier${prev!.first_fin_by === 'server' ? ' by the server, which therefore still held it in TIME_WAIT' : prev!.first_fin_by === 'client' ? ' by the client first' : ''}`);
+      } else if (relation === 'old-connection') {
+        parts.push(`the previous connection on this tuple (id ${prev!.id}) closed ${fmtS(c.prev_gap_usec)} earlier; its FIN numbers were seq ${prev!.server_next} / ack ${prev!.client_next}`);
+      } else if (relation === 'half-open') {
+        parts.push(`the previous connection on this tuple (id ${prev!.id}) was never closed in the capture: RFC 5961 challenge ACK to a SYN on a synchronized connection (client restarted, or a NAT mapping reused)`);
+      } else {
+        parts.push('the earlier connection on this tuple is not in the capture (server state such as TIME_WAIT from before the capture started)');
+      }
+      if (rst) parts.push(`client reset it (frame ${rst.frame}${rst.seq === first.ack ? ', seq = that ack' : ''})`);
+      if (retransmit) parts.push(`retransmitted the SYN ${fmtMs(retransmit.ts_usec - first.ts_usec)} after the ACK (frame ${retransmit.frame})`);
+      if (c.synack_ts_usec !== null) parts.push(`connected after ${fmtMs(c.connect_usec)} (SYN-ACK frame ${c.synack_frame})`);
+      else if (retryOtherPort) parts.push(`the same ISN was retried from port ${retryOtherPort.clientPort} (frame ${retryOtherPort.synFrame}): a NAT gave the retry another source port`);
+      else parts.push('no SYN-ACK seen');
+
+      const frames = [synBefore?.frame, first.frame, rst?.frame, retransmit?.frame, c.synack_frame ?? undefined]
+        .filter((x): x is number => typeof x === 'number');
+      findings.push({
+        id: `${detector}/${name}/${c.syn_frame}`,
+        detector,
+        severity: 'error',
+        captureId: c.capture_id,
+        connId,
+        tsUsec: first.ts_usec,
+        summary: `${tuple}: ${parts.join('; ')}`,
+        evidence: {
+          frames,
+          tuple: { client: c.client_addr, clientPort: c.client_port, server: c.server_addr, serverPort: c.server_port },
+          synSeq: c.client_isn, synFrame: synBefore?.frame ?? c.syn_frame,
+          ackFrame: first.frame, ackSeq: first.seq, ackAck: first.ack, ackHasTimestamp: first.ts === 1,
+          staleAcks: stale.map((a) => ({ frame: a.frame, seq: a.seq, ack: a.ack })),
+          relation,
+          previous: prev ? { connId: prev.id, gapUsec: c.prev_gap_usec, activeCloser: prev.first_fin_by, clientNext: prev.client_next, serverNext: prev.server_next } : null,
+          clientRst: rst ? { frame: rst.frame, seq: rst.seq, seqIsAck: rst.seq === first.ack } : null,
+          synRetransmit: retransmit ? { frame: retransmit.frame, afterAckUsec: retransmit.ts_usec - first.ts_usec } : null,
+          established: c.synack_ts_usec !== null,
+          connectUsec: c.connect_usec,
+          retryOtherPort,
+          synHadTimestamp: c.syn_ts === 1,
+          synNopRun: c.syn_nop_run,
+        },
+      });
+    }
+    return findings;
+  },
+};
+

@@ -1,0 +1,129 @@
+import { ep } from './format.js';
+import { distributionMs, fmtMs } from './stats.js';
+import type { Detector, DetectorContext, Finding } from './types.js';
+
+/**
+ * syn-retransmit: the same ISN sent again in a SYN, and SYN-ACKs sent again by a server.
+ *
+ * Each retransmit is classified by what the capture saw before it:
+ *  - after-stale-ack: the server answered with an ACK of an old connection and the
+ *    client reset; Linux re-arms the SYN timer at TCP_TIMEOUT_MIN, so it follows in ~10 ms.
+ *  - after-synack: a SYN-ACK was captured, yet the client sent the SYN again: the SYN-ACK
+ *    (or the client's ACK) was lost beyond the capture point.
+ *  - no-answer: nothing came back (firewall or gateway drop, full SYN queue, PAWS rejection
+ *    of the SYN's timestamp).
+ * Gaps are reported as measured: Linux >= 6.5 retries 1 s apart at first
+ * (tcp_syn_linear_timeouts), older Linux doubles from 1 s, Windows and BSD differ.
+ */
+
+interface EventRow { conn_id: number; frame: number; ts_usec: number; dir: string; kind: string; seq: number }
+
+export type RetransmitCause = 'after-stale-ack' | 'after-synack' | 'no-answer';
+
+/** What preceded one SYN retransmit, from the events seen since the previous SYN. */
+export function classifyRetransmit(between: { kind: string; dir: string }[]): RetransmitCause {
+  if (between.some((e) => e.kind === 'answer-ack')) return 'after-stale-ack';
+  if (between.some((e) => e.kind === 'synack' || e.kind === 'synack-rtx')) return 'after-synack';
+  return 'no-answer';
+}
+
+/** Name the retry schedule a list of gaps (from the first SYN, ms) follows, if any. */
+export function scheduleName(gapsFromFirstMs: number[]): string | null {
+  if (gapsFromFirstMs.length === 0) return null;
+  const near = (x: number, y: number): boolean => Math.abs(x - y) <= Math.max(150, y * 0.1);
+  const match = (expected: number[]): boolean => gapsFromFirstMs.every((g, i) => i < expected.length && near(g, expected[i]));
+  if (match([1000, 2000, 3000, 4000, 5000, 7000, 11000])) return 'Linux >= 6.5 (1 s linear, then doubling)';
+  if (match([1000, 3000, 7000, 15000, 31000, 63000])) return 'Linux before 6.5 / BSD (1 s, doubling)';
+  if (match([3000, 9000, 21000])) return 'Windows (3 s, doubling)';
+  return null;
+}
+
+export const synRetransmit: Detector = {
+  id: 'syn-retransmit',
+  title: 'SYN and SYN-ACK retransmissions',
+  run(ctx: DetectorContext): Finding[] {
+    const { db } = ctx;
+    const findings: Finding[] = [];
+    const captures = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
+    const eventsStmt = db.prepare(`SELECT conn_id, frame, ts_usec, dir, kind, seq FROM events WHERE conn_id = ? ORDER BY frame`);
+    for (const capId of captures) {
+      const name = ctx.captureName(capId);
+      const attempts = db.prepare('SELECT count(*) FROM connections WHERE capture_id = ? AND syn_count > 0').pluck().get(capId) as number;
+      const rows = db.prepare(`SELECT * FROM connections WHERE capture_id = ? AND (syn_count > 1 OR synack_count > 1) ORDER BY first_ts_usec`).all(capId) as Record<string, any>[];
+      const causes: Record<RetransmitCause, number> = { 'after-stale-ack': 0, 'after-synack': 0, 'no-answer': 0 };
+      const added: number[] = [];
+      const gapsFirst: number[] = [];
+      let synRtx = 0;
+      let synAckRtx = 0;
+      let affected = 0;
+      const schedules = new Map<string, number>();
+      for (const c of rows) {
+        const ev = eventsStmt.all(c.id) as EventRow[];
+        const syns = ev.filter((e) => e.kind === 'syn' || e.kind === 'syn-rtx');
+        const perRtx: { frame: number; gapUsec: number; sinceFirstUsec: number; cause: RetransmitCause }[] = [];
+        for (let i = 1; i < syns.length; i++) {
+          const between = ev.filter((e) => e.frame > syns[i - 1].frame && e.frame < syns[i].frame);
+          const cause = classifyRetransmit(between);
+          causes[cause]++;
+          perRtx.push({ frame: syns[i].frame, gapUsec: syns[i].ts_usec - syns[i - 1].ts_usec, sinceFirstUsec: syns[i].ts_usec - syns[0].ts_usec, cause });
+        }
+        const synAcks = ev.filter((e) => e.kind === 'synack' || e.kind === 'synack-rtx');
+        const rtxAcks = Math.max(0, c.synack_count - 1);
+        synRtx += Math.max(0, c.syn_count - 1);
+        synAckRtx += rtxAcks;
+        if (c.syn_count <= 1 && rtxAcks === 0) continue;
+        if (c.syn_count > 1) affected++;
+        const noAnswerGaps = perRtx.filter((r) => r.cause === 'no-answer').map((r) => r.sinceFirstUsec / 1000);
+        const sched = scheduleName(noAnswerGaps);
+        if (sched) schedules.set(sched, (schedules.get(sched) ?? 0) + 1);
+        for (const r of perRtx) if (r.cause === 'no-answer') gapsFirst.push(r.sinceFirstUsec);
+        // The connect time a retransmit added is the wait from the first SYN to the SYN that worked.
+        const lastSyn = syns[syns.length - 1];
+        if (c.syn_count > 1 && c.synack_ts_usec !== null && lastSyn) added.push(lastSyn.ts_usec - c.syn_ts_usec);
+        const tuple = `${ep(c.client_addr, c.client_port)} -> ${ep(c.server_addr, c.server_port)}`;
+        const parts: string[] = [];
+        if (perRtx.length > 0) {
+          parts.push(`SYN sent ${c.syn_count} times (${perRtx.map((r) => `+${fmtMs(r.sinceFirstUsec)} ${r.cause}`).join(', ')})`);
+          parts.push(c.synack_ts_usec !== null ? `connected after ${fmtMs(c.connect_usec)}` : 'never answered with SYN-ACK');
+        }
+        if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${c.synack_count} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
+        const worst = perRtx.some((r) => r.cause !== 'after-synack') || c.synack_ts_usec === null;
+        findings.push({
+          id: `syn-retransmit/${name}/${c.syn_frame ?? c.synack_frame}`,
+          detector: 'syn-retransmit',
+          severity: worst && perRtx.length > 0 ? 'error' : 'warning',
+          captureId: capId,
+          connId: c.id,
+          tsUsec: c.syn_ts_usec ?? c.synack_ts_usec,
+          summary: `${tuple}: ${parts.join('; ')}`,
+          evidence: {
+            frames: [...syns.map((s) => s.frame), ...synAcks.map((s) => s.frame)],
+            retransmits: perRtx,
+            synAckRetransmits: synAcks.slice(1).map((e) => ({ frame: e.frame, afterFirstUsec: e.ts_usec - synAcks[0].ts_usec })),
+            schedule: sched,
+            established: c.synack_ts_usec !== null,
+            connectUsec: c.connect_usec,
+          },
+        });
+      }
+      if (synRtx + synAckRtx === 0) continue;
+      const lat = distributionMs(added);
+      const share = attempts > 0 ? affected / attempts : 0;
+      findings.push({
+        id: `syn-retransmit/${name}/summary`,
+        detector: 'syn-retransmit',
+        severity: share >= 0.01 ? 'error' : 'warning',
+        captureId: capId,
+        connId: null,
+        tsUsec: null,
+        summary: `${affected} of ${attempts} connection attempts (${(share * 100).toFixed(1)}%) retransmitted the SYN (${synRtx} retransmits: ${causes['after-stale-ack']} after a stale ACK, ${causes['after-synack']} after a SYN-ACK, ${causes['no-answer']} unanswered)${synAckRtx ? `; ${synAckRtx} SYN-ACK retransmits` : ''}${lat.n ? `; connect time added p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms` : ''}`,
+        evidence: {
+          attempts, affected, share, synRetransmits: synRtx, synAckRetransmits: synAckRtx, causes,
+          addedConnectMs: lat, unansweredRetransmitOffsetsMs: distributionMs(gapsFirst), schedules: Object.fromEntries(schedules),
+        },
+      });
+    }
+    return findings;
+  },
+};
+

@@ -1,0 +1,176 @@
+import { ep, firstN } from './format.js';
+import type { Detector, DetectorContext, Finding } from './types.js';
+
+/**
+ * ts-stripped: the TCP timestamp option (RFC 7323) removed on the path.
+ *
+ * Without timestamps on both ends, a server's TIME_WAIT socket can accept a reused
+ * 4-tuple's SYN only by sequence number (RFC 6191), net.ipv4.tcp_tw_reuse cannot
+ * work (it needs timestamps), and PAWS is off. Evidence, strongest first:
+ *  a) the same connection (same client ISN and server port) in two captures, with the
+ *     option on one side and gone on the other: stripped between the two points;
+ *  b) a SYN or SYN-ACK with a run of >= 10 NOP bytes and no timestamp: iptables
+ *     TCPOPTSTRIP and many gateways overwrite the 10-byte option with NOPs in place;
+ *  c) a SYN with timestamps answered by a SYN-ACK without (the server never got them,
+ *     or has them off), or a SYN-ACK with timestamps answering a SYN without (which a
+ *     server only sends when the SYN carried them: RFC 7323 §3.2);
+ *  d) one client sending timestamps to some servers and not to others (its stack
+ *     decides for all SYNs; a box on some paths removes them).
+ */
+
+/** NOP bytes a gateway leaves where the 10-byte timestamp option was. */
+export const STRIPPED_NOP_RUN = 10;
+
+type Row = Record<string, any>;
+
+export const tsStripped: Detector = {
+  id: 'ts-stripped',
+  title: 'TCP timestamps removed on the path',
+  run(ctx: DetectorContext): Finding[] {
+    const { db } = ctx;
+    const findings: Finding[] = [];
+
+    // a) two capture points
+    const pairs = db.prepare(`SELECT a.id AS a_id, b.id AS b_id, a.capture_id AS a_cap, b.capture_id AS b_cap,
+        a.client_addr AS a_client, a.client_port AS a_cport, a.server_addr AS a_server, a.server_port AS a_sport,
+        b.client_addr AS b_client, b.client_port AS b_cport, b.server_addr AS b_server, b.server_port AS b_sport,
+        a.syn_frame AS a_syn_frame, b.syn_frame AS b_syn_frame, a.syn_ts AS a_syn_ts, b.syn_ts AS b_syn_ts,
+        a.syn_nop_run AS a_nop, b.syn_nop_run AS b_nop, a.synack_ts AS a_sa_ts, b.synack_ts AS b_sa_ts,
+        a.synack_frame AS a_sa_frame, b.synack_frame AS b_sa_frame
+      FROM connections a JOIN connections b
+        ON a.client_isn = b.client_isn AND a.server_port = b.server_port AND a.capture_id < b.capture_id
+      WHERE a.syn_count > 0 AND b.syn_count > 0`).all() as Row[];
+    const groups = new Map<string, Row[]>();
+    for (const r of pairs) {
+      if (r.a_syn_ts === r.b_syn_ts && (r.a_sa_ts === null || r.b_sa_ts === null || r.a_sa_ts === r.b_sa_ts)) continue;
+      const synFrom = r.a_syn_ts === 1 && r.b_syn_ts === 0 ? 'a' : r.b_syn_ts === 1 && r.a_syn_ts === 0 ? 'b' : null;
+      const key = `${r.a_cap}|${r.b_cap}|${synFrom}|${r.a_server}:${r.a_sport}`;
+      const list = groups.get(key);
+      if (list) list.push(r); else groups.set(key, [r]);
+    }
+    for (const [, rows] of groups) {
+      const r0 = rows[0];
+      const withTs = rows[0].a_syn_ts === 1 ? 'a' : 'b';
+      const capWith = withTs === 'a' ? r0.a_cap : r0.b_cap;
+      const capWithout = withTs === 'a' ? r0.b_cap : r0.a_cap;
+      const nameWith = ctx.captureName(capWith);
+      const nameWithout = ctx.captureName(capWithout);
+      const matched = pairs.filter((p) => p.a_cap === r0.a_cap && p.b_cap === r0.b_cap && p.a_server === r0.a_server && p.a_sport === r0.a_sport).length;
+      const nops = rows.map((r) => (withTs === 'a' ? r.b_nop : r.a_nop)).filter((n) => n >= STRIPPED_NOP_RUN).length;
+      findings.push({
+        id: `ts-stripped/${nameWith}+${nameWithout}/${r0.a_server}:${r0.a_sport}`,
+        detector: 'ts-stripped',
+        severity: 'warning',
+        captureId: capWithout,
+        connId: withTs === 'a' ? r0.b_id : r0.a_id,
+        tsUsec: null,
+        summary: `Timestamps removed between the two capture points: ${rows.length} of ${matched} connections to ${ep(r0.a_server, r0.a_sport)} (matched by client ISN) carry the timestamp option in ${nameWith} and not in ${nameWithout}${nops ? ` (${nops} with a NOP run where it was)` : ''}; ${CONSEQUENCE}`,
+        evidence: {
+          frames: [withTs === 'a' ? r0.a_syn_frame : r0.b_syn_frame, withTs === 'a' ? r0.b_syn_frame : r0.a_syn_frame],
+          kind: 'two-point',
+          withTimestamps: nameWith, withoutTimestamps: nameWithout, connections: rows.length, matched, nopFilled: nops,
+          examples: firstN(rows.map((r) => ({
+            [nameWith]: { synFrame: withTs === 'a' ? r.a_syn_frame : r.b_syn_frame, client: ep(withTs === 'a' ? r.a_client : r.b_client, withTs === 'a' ? r.a_cport : r.b_cport) },
+            [nameWithout]: { synFrame: withTs === 'a' ? r.b_syn_frame : r.a_syn_frame, client: ep(withTs === 'a' ? r.b_client : r.a_client, withTs === 'a' ? r.b_cport : r.a_cport) },
+          })), 5),
+        },
+      });
+    }
+
+    // b) NOP-filled option, per capture, path and direction
+    const nopRows = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, 'syn' AS dir, count(*) AS n,
+          min(syn_frame) AS frame, group_concat(syn_frame) AS frames, max(syn_nop_run) AS run, min(syn_opts) AS opts
+        FROM connections WHERE syn_count > 0 AND syn_ts = 0 AND syn_nop_run >= ${STRIPPED_NOP_RUN}
+        GROUP BY capture_id, client_addr, server_addr, server_port
+      UNION ALL
+      SELECT capture_id, client_addr, server_addr, server_port, 'synack' AS dir, count(*) AS n,
+          min(synack_frame), group_concat(synack_frame), max(synack_nop_run), min(synack_opts)
+        FROM connections WHERE synack_count > 0 AND synack_ts = 0 AND synack_nop_run >= ${STRIPPED_NOP_RUN}
+        GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
+    const totals = db.prepare(`SELECT count(*) FROM connections WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ?
+      AND (CASE WHEN ? = 'syn' THEN syn_count ELSE synack_count END) > 0`);
+    for (const r of nopRows) {
+      const name = ctx.captureName(r.capture_id);
+      const total = totals.pluck().get(r.capture_id, r.client_addr, r.server_addr, r.server_port, r.dir) as number;
+      const what = r.dir === 'syn' ? `SYNs from ${r.client_addr}` : `SYN-ACKs from ${ep(r.server_addr, r.server_port)}`;
+      const path = `${r.client_addr} -> ${ep(r.server_addr, r.server_port)}`;
+      const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
+      findings.push({
+        id: `ts-stripped/${name}/${r.dir}/${path}`,
+        detector: 'ts-stripped',
+        severity: 'warning',
+        captureId: r.capture_id,
+        connId: null,
+        tsUsec: null,
+        summary: `${r.n} of ${total} ${what} (path ${path}) carry a run of ${r.run} NOP bytes and no timestamp option (options ${r.opts}): a gateway overwrote the timestamp with NOPs; ${CONSEQUENCE}`,
+        evidence: { frames: firstN(frames), kind: 'nop-run', direction: r.dir, path, count: r.n, total, nopRun: r.run, optionKinds: r.opts },
+      });
+    }
+
+    // c) SYN and SYN-ACK disagree at one capture point
+    const mismatch = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, syn_ts, count(*) AS n, group_concat(syn_frame) AS frames,
+        sum(synack_nop_run >= ${STRIPPED_NOP_RUN}) AS nop_filled
+      FROM connections WHERE syn_count > 0 AND synack_count > 0 AND syn_ts != synack_ts
+      GROUP BY capture_id, client_addr, server_addr, server_port, syn_ts`).all() as Row[];
+    const serverUsesTs = db.prepare(`SELECT count(*) FROM connections WHERE server_addr = ? AND server_port = ? AND synack_ts = 1`);
+    for (const r of mismatch) {
+      const name = ctx.captureName(r.capture_id);
+      const path = `${r.client_addr} -> ${ep(r.server_addr, r.server_port)}`;
+      const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
+      if (r.syn_ts === 1 && r.nop_filled === r.n) continue; // already reported as a NOP run in (b)
+      let summary: string;
+      let severity: Finding['severity'];
+      if (r.syn_ts === 0) {
+        summary = `${r.n} SYN-ACKs from ${ep(r.server_addr, r.server_port)} carry timestamps although the SYN seen here had none (path ${path}): a server sends them only when its SYN had them (RFC 7323 §3.2), so the option was removed from the SYN after the server saw it, or added before it; ${CONSEQUENCE}`;
+        severity = 'warning';
+      } else {
+        const elsewhere = serverUsesTs.pluck().get(r.server_addr, r.server_port) as number;
+        summary = `${r.n} SYNs with timestamps to ${ep(r.server_addr, r.server_port)} were answered by SYN-ACKs without them (path ${path})`
+          + (elsewhere > 0
+            ? `, though this server answers ${elsewhere} other SYNs with timestamps: the option is removed on this path; ${CONSEQUENCE}`
+            : ': either the server has net.ipv4.tcp_timestamps=0, or a box on the path removes the option (capture on the server side to tell)');
+        severity = elsewhere > 0 ? 'warning' : 'info';
+      }
+      findings.push({
+        id: `ts-stripped/${name}/mismatch/${path}/${r.syn_ts}`,
+        detector: 'ts-stripped',
+        severity,
+        captureId: r.capture_id,
+        connId: null,
+        tsUsec: null,
+        summary,
+        evidence: { frames: firstN(frames), kind: 'syn-synack-mismatch', path, count: r.n, synHadTimestamps: r.syn_ts === 1 },
+      });
+    }
+
+    // d) one client, timestamps on some paths only (same capture point)
+    const perClient = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, sum(syn_ts) AS with_ts, count(*) AS n, min(syn_frame) AS frame
+      FROM connections WHERE syn_count > 0 GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
+    const byClient = new Map<string, Row[]>();
+    for (const r of perClient) {
+      const k = `${r.capture_id}|${r.client_addr}`;
+      const l = byClient.get(k);
+      if (l) l.push(r); else byClient.set(k, [r]);
+    }
+    for (const [, paths] of byClient) {
+      const on = paths.filter((p) => p.with_ts === p.n);
+      const off = paths.filter((p) => p.with_ts === 0);
+      if (on.length === 0 || off.length === 0) continue;
+      const r0 = paths[0];
+      const name = ctx.captureName(r0.capture_id);
+      findings.push({
+        id: `ts-stripped/${name}/paths/${r0.client_addr}`,
+        detector: 'ts-stripped',
+        severity: 'info',
+        captureId: r0.capture_id,
+        connId: null,
+        tsUsec: null,
+        summary: `${r0.client_addr} sends timestamps in its SYNs to ${on.map((p) => ep(p.server_addr, p.server_port)).join(', ')} but not to ${off.map((p) => ep(p.server_addr, p.server_port)).join(', ')}: its stack decides for every SYN, so something on the second path removes them`,
+        evidence: { frames: [...on.map((p) => p.frame), ...off.map((p) => p.frame)], kind: 'per-path', client: r0.client_addr, withTimestamps: on.map((p) => ep(p.server_addr, p.server_port)), without: off.map((p) => ep(p.server_addr, p.server_port)) },
+      });
+    }
+    return findings;
+  },
+};
+
+export const CONSEQUENCE = 'without timestamps the server\'s TIME_WAIT can accept a reused port\'s SYN only by sequence number, tcp_tw_reuse cannot work, and PAWS is off';

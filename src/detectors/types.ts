@@ -1,0 +1,39 @@
+import type Database from 'better-sqlite3';
+
+export type Severity = 'info' | 'warning' | 'error';
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+export type DetectorId = 'stale-ack' | 'challenge-ack' | 'syn-retransmit' | 'ts-stripped' | 'port-reuse';
+
+/**
+ * One finding: what was seen, where to look (frames), and the figures behind it.
+ * `id` is stable across runs on the same captures (detector/capture/frame or key),
+ * so tickets and CI baselines can refer to it.
+ */
+export interface Finding {
+  id: string;
+  detector: DetectorId;
+  severity: Severity;
+  captureId: number | null;
+  connId: number | null;
+  tsUsec: number | null;
+  summary: string;
+  evidence: Record<string, unknown> & { frames?: number[] };
+}
+
+export interface DetectorContext {
+  db: Database.Database;
+  /** TIME_WAIT period (2*MSL) assumed for the hosts, µs. */
+  timeWaitUsec: number;
+  /** Client ephemeral port range, inclusive. */
+  portLo: number;
+  portHi: number;
+  /** Capture id -> file name, for finding ids and messages. */
+  captureName: (id: number) => string;
+}
+
+export interface Detector {
+  id: DetectorId | string;
+  title: string;
+  run(ctx: DetectorContext): Finding[];
+}

@@ -1,0 +1,126 @@
+import type Database from 'better-sqlite3';
+import { SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
+import { rootCauses } from './diagnose.js';
+import { gatherFacts } from './facts.js';
+import { REPORT_SCHEMA_VERSION, type CaptureSummary, type LadderPacket, type Report, type TimelineBucket } from './model.js';
+import { chooseRemedies } from './remedies.js';
+
+export interface BuildOptions {
+  version: string;
+  timeWaitS: number;
+  portRange: [number, number];
+}
+
+const FLAG_NAMES: [number, string][] = [[0x002, 'SYN'], [0x010, 'ACK'], [0x001, 'FIN'], [0x004, 'RST'], [0x008, 'PSH']];
+const flagText = (f: number): string => FLAG_NAMES.filter(([b]) => (f & b) !== 0).map(([, n]) => n).join(',');
+
+function pctile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+const ms = (x: number | null): number | null => (x === null ? null : Math.round(x) / 1000);
+
+/** Everything a renderer needs, from a store whose detectors have run. */
+export function buildReport(db: Database.Database, findings: Finding[], opts: BuildOptions): Report {
+  const captures = (db.prepare(`SELECT c.*, (SELECT count(*) FROM connections x WHERE x.capture_id = c.id) AS conns FROM captures c ORDER BY id`).all() as Record<string, any>[])
+    .map((c): CaptureSummary => ({
+      id: c.id, name: c.name, path: c.path, format: c.format, compression: c.compression, frames: c.frames, tcpPackets: c.tcp_packets,
+      firstTsUsec: c.first_ts_usec, lastTsUsec: c.last_ts_usec,
+      durationS: c.first_ts_usec !== null ? (c.last_ts_usec - c.first_ts_usec) / 1e6 : 0,
+      connections: c.conns, skipped: c.skipped ? JSON.parse(c.skipped) : {}, error: c.error,
+    }));
+  const names = new Map(captures.map((c) => [c.id, c.name]));
+  const captureName = (id: number | null): string | null => (id === null ? null : names.get(id) ?? null);
+
+  const facts = gatherFacts(db, findings, opts.timeWaitS);
+  const causes = rootCauses(facts, captureName);
+  const { offered, withheld } = chooseRemedies(facts);
+  const byCause: Record<string, string[]> = {
+    'time-wait-stale-ack': offered.map((r) => r.id).filter((id) => id !== 'check-drops'),
+    'half-open-challenge-ack': [],
+    'timestamps-stripped': offered.filter((r) => r.id === 'keep-timestamps').map((r) => r.id),
+    'syn-unanswered': offered.filter((r) => r.id === 'check-drops').map((r) => r.id),
+    'port-pressure': offered.filter((r) => ['pooling', 'wider-port-range', 'more-source-addresses', 'windows-timed-wait'].includes(r.id)).map((r) => r.id),
+  };
+  for (const c of causes) c.remedies = byCause[c.id] ?? [];
+
+  const one = <T>(sql: string): T => db.prepare(sql).pluck().get() as T;
+  const rtts = db.prepare('SELECT rtt_syn_usec FROM connections WHERE rtt_syn_usec IS NOT NULL ORDER BY 1').pluck().all() as number[];
+  const connects = db.prepare('SELECT connect_usec FROM connections WHERE connect_usec IS NOT NULL ORDER BY 1').pluck().all() as number[];
+  const totals = {
+    connections: one<number>('SELECT count(*) FROM connections'),
+    attempts: facts.attempts,
+    established: facts.established,
+    refused: facts.refused,
+    unanswered: one<number>("SELECT count(*) FROM connections WHERE conn_state = 'S0'"),
+    synRetransmits: one<number>('SELECT coalesce(sum(syn_count - 1), 0) FROM connections WHERE syn_count > 1'),
+    staleAcks: facts.staleAcks.length,
+    handshakeRttMs: { p50: ms(pctile(rtts, 50)), p99: ms(pctile(rtts, 99)) },
+    connectMs: { p50: ms(pctile(connects, 50)), p99: ms(pctile(connects, 99)), max: ms(connects.length ? connects[connects.length - 1] : null) },
+    serverClosesFirstShare: facts.serverClosesFirst,
+  };
+
+  const worst = causes.reduce<Severity | null>((w, c) => (w === null || SEVERITY_RANK[c.severity] > SEVERITY_RANK[w] ? c.severity : w), null);
+  const verdict = causes.length === 0
+    ? {
+      status: 'ok' as const,
+      headline: `No problem found with new connections: ${totals.attempts} connection attempts, ${totals.established} established`
+        + `${totals.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${totals.handshakeRttMs.p50} ms, p99 ${totals.handshakeRttMs.p99} ms` : ''}`
+        + `, SYN retransmits: ${totals.synRetransmits || 'none'}, stale ACKs: none, timestamps stripped: no`
+        + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.`,
+    }
+    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}. ${causes[0].explanation}` };
+
+  const sorted = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.tsUsec ?? 0) - (b.tsUsec ?? 0) || a.id.localeCompare(b.id));
+  const findingCounts: Report['findingCounts'] = {};
+  for (const f of findings) {
+    findingCounts[f.detector] ??= { info: 0, warning: 0, error: 0 };
+    findingCounts[f.detector][f.severity]++;
+  }
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'tcpdiag', version: opts.version },
+    settings: { timeWaitS: opts.timeWaitS, portRange: opts.portRange },
+    captures,
+    totals,
+    verdict,
+    causes,
+    remedies: offered,
+    withheld,
+    findings: sorted,
+    findingCounts,
+    timeline: timeline(db, findings, facts.sustainablePerS),
+    ladder: ladder(db, findings),
+  };
+}
+
+function timeline(db: Database.Database, findings: Finding[], sustainablePerS: number): Report['timeline'] {
+  const span = db.prepare('SELECT min(first_ts_usec) AS t0, max(first_ts_usec) AS t1 FROM connections WHERE syn_count > 0').get() as { t0: number | null; t1: number | null };
+  if (span.t0 === null || span.t1 === null) return { bucketUsec: 0, buckets: [], sustainablePerS };
+  const steps = [1e3, 1e4, 1e5, 1e6, 1e7, 6e7, 6e8, 3.6e9];
+  const bucketUsec = steps.find((s) => (span.t1! - span.t0!) / s <= 120) ?? 3.6e10;
+  const base = Math.floor(span.t0 / bucketUsec) * bucketUsec;
+  const n = Math.floor((span.t1 - base) / bucketUsec) + 1;
+  const buckets: TimelineBucket[] = Array.from({ length: n }, (_, i) => ({ tUsec: base + i * bucketUsec, newConnections: 0, synRetransmits: 0, staleAcks: 0 }));
+  const at = (t: number): TimelineBucket | undefined => buckets[Math.floor((t - base) / bucketUsec)];
+  for (const t of db.prepare('SELECT syn_ts_usec FROM connections WHERE syn_count > 0').pluck().all() as number[]) { const b = at(t); if (b) b.newConnections++; }
+  for (const t of db.prepare("SELECT ts_usec FROM events WHERE kind = 'syn-rtx'").pluck().all() as number[]) { const b = at(t); if (b) b.synRetransmits++; }
+  for (const f of findings) if (f.detector === 'stale-ack' && f.tsUsec !== null) { const b = at(f.tsUsec); if (b) b.staleAcks++; }
+  return { bucketUsec, buckets, sustainablePerS };
+}
+
+function ladder(db: Database.Database, findings: Finding[]): Report['ladder'] {
+  const pick = findings.find((f) => f.detector === 'stale-ack' && f.connId !== null && (f.evidence.previous as unknown) !== null)
+    ?? findings.find((f) => f.detector === 'stale-ack' && f.connId !== null)
+    ?? findings.find((f) => f.detector === 'syn-retransmit' && f.connId !== null);
+  if (!pick || pick.connId === null) return null;
+  const conn = db.prepare('SELECT id, prev_id, client_addr, client_port, server_addr, server_port FROM connections WHERE id = ?').get(pick.connId) as Record<string, any>;
+  const ids = conn.prev_id !== null ? [conn.prev_id, conn.id] : [conn.id];
+  const rows = db.prepare(`SELECT conn_id, frame, ts_usec, dir, kind, seq, ack, flags FROM events WHERE conn_id IN (${ids.map(() => '?').join(',')}) ORDER BY frame`).all(...ids) as Record<string, any>[];
+  const packets: LadderPacket[] = rows.filter((r) => r.conn_id === conn.id || r.kind === 'fin' || r.kind === 'syn' || r.kind === 'synack' || r.kind === 'rst').map((r) => ({
+    frame: r.frame, tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
+    label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
+  }));
+  return { title: `${conn.client_addr}:${conn.client_port} -> ${conn.server_addr}:${conn.server_port}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, packets };
+}

@@ -1,0 +1,136 @@
+import type { Finding } from '../detectors/index.js';
+import type { Facts } from './facts.js';
+import type { EvidenceItem, RootCause } from './model.js';
+
+/**
+ * Root causes from findings: each rule names a cause, how sure it is, and the chain
+ * of evidence an engineer can check frame by frame. Rules read Facts only.
+ */
+
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+const list = (xs: number[], n = 5): string => xs.slice(0, n).join(', ') + (xs.length > n ? ', ...' : '');
+
+function frameFilter(f: Finding): string | null {
+  const t = f.evidence.tuple as { clientPort?: number } | undefined;
+  const frames = f.evidence.frames ?? [];
+  if (t?.clientPort !== undefined && frames.length) return `tcp.port == ${t.clientPort} && frame.number >= ${Math.min(...frames)}`;
+  if (frames.length) return frames.slice(0, 8).map((n) => `frame.number == ${n}`).join(' || ');
+  return null;
+}
+
+function evidenceOf(f: Finding, captureName: (id: number | null) => string | null): EvidenceItem {
+  return { text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), capture: captureName(f.captureId) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+}
+
+export function rootCauses(f: Facts, captureName: (id: number | null) => string | null): RootCause[] {
+  const causes: RootCause[] = [];
+
+  // 1. TIME_WAIT on the server rejects reused ports (the incident tcpdiag is built around).
+  if (f.staleAcks.length > 0) {
+    const tw = f.staleAckTimeWait;
+    const linked = tw / f.staleAcks.length;
+    const sentences: string[] = [];
+    if (f.serverClosesFirst !== null) {
+      sentences.push(f.serverClosesFirst > 0.5
+        ? `The server closes first (${pct(f.serverClosesFirst)} of ${f.closedConnections} closed connections: it sends the first FIN), so it holds TIME_WAIT for each 4-tuple for ${f.timeWaitS} s`
+        : `The client closes first on ${pct(1 - f.serverClosesFirst)} of connections, yet the server still had state for the reused tuples`);
+    }
+    const reuse = f.reuseSummaries.filter((s) => Number(s.evidence.reuses) > 0);
+    if (reuse.length) {
+      const r = reuse[0].evidence;
+      sentences.push(`clients ${[...new Set(reuse.map((s) => String(s.evidence.path).split(' -> ')[0]))].join(', ')} reuse source ports after ${((r.minGapUsec as number) / 1e6).toFixed(2)}-${((r.maxGapUsec as number) / 1e6).toFixed(2)} s (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the port range sustains)`);
+    }
+    if (f.tsStripped.length) {
+      const nop = f.tsStripped.some((s) => s.evidence.kind === 'nop-run');
+      const two = f.tsStripped.some((s) => s.evidence.kind === 'two-point');
+      sentences.push(`the path strips TCP timestamps (${[two ? 'present at one capture point and gone at the other' : '', nop ? 'a NOP run where the option was' : ''].filter(Boolean).join('; ') || 'SYN and SYN-ACK disagree'}), so the server cannot accept a reused SYN by its newer timestamp`);
+    } else if (f.synWithTsShare !== null && f.synWithTsShare < 0.5) {
+      sentences.push('the clients send no TCP timestamps, so the server cannot accept a reused SYN by timestamp');
+    }
+    const frames = f.staleAcks.map((s) => s.evidence.ackFrame as number).sort((a, b) => a - b);
+    sentences.push(`it answers ${f.staleAcks.length} of ${f.attempts} SYNs (${pct(f.staleAcks.length / Math.max(1, f.attempts))}) with an ACK for the old connection (frames ${list(frames)})${tw ? `; ${tw} of them carry exactly the previous connection's FIN sequence numbers` : ''}`);
+    const established = f.staleAcks.filter((s) => s.evidence.established);
+    const delays = established.map((s) => Number(s.evidence.connectUsec)).filter((x) => Number.isFinite(x));
+    const rst = f.staleAcks.filter((s) => s.evidence.clientRst).length;
+    if (delays.length) {
+      sentences.push(`the client resets${rst < f.staleAcks.length ? ` (${rst} RSTs seen)` : ''} and retries, adding a median ${(median(delays) / 1000).toFixed(1)} ms and up to ${(Math.max(...delays) / 1000).toFixed(1)} ms to connect time${established.length < f.staleAcks.length ? `; ${f.staleAcks.length - established.length} never connected here` : ''}`);
+    } else {
+      sentences.push(`${rst} client RSTs follow; no connection got a SYN-ACK after it in this capture`);
+    }
+    if (f.crossPortRetries) sentences.push(`${f.crossPortRetries} retries left from another source port with the same ISN: a NAT between client and server remapped the retry`);
+    causes.push({
+      id: 'time-wait-stale-ack',
+      title: 'Reused source ports hit TIME_WAIT on the server (stale ACK, RST, SYN retry)',
+      severity: 'error',
+      confidence: linked >= 0.5 ? 'high' : 'medium',
+      score: Math.min(1, 0.6 + 0.4 * linked),
+      explanation: `${sentences.join('; ')}.`,
+      evidence: f.staleAcks.slice(0, 10).map((s) => evidenceOf(s, captureName)),
+      remedies: [],
+    });
+  }
+
+  // 2. Half-open connections answered with challenge ACKs.
+  if (f.challengeAcks.length > 0) {
+    causes.push({
+      id: 'half-open-challenge-ack',
+      title: 'SYNs hit connections the server still considers open (RFC 5961 challenge ACK)',
+      severity: 'error',
+      confidence: 'medium',
+      score: 0.6,
+      explanation: `${f.challengeAcks.length} SYNs arrived on a 4-tuple whose previous connection never closed in the capture and were answered with an ACK of that connection: the client restarted without closing, or a NAT handed the mapping to another host. The server keeps the old connection until it times out or the client's RST reaches it.`,
+      evidence: f.challengeAcks.slice(0, 10).map((s) => evidenceOf(s, captureName)),
+      remedies: [],
+    });
+  }
+
+  // 3. Timestamps stripped, with no failure yet: a latent risk.
+  if (f.tsStripped.length > 0 && f.staleAcks.length === 0) {
+    causes.push({
+      id: 'timestamps-stripped',
+      title: 'TCP timestamps are removed on the path (latent TIME_WAIT risk)',
+      severity: 'warning',
+      confidence: f.tsStripped.some((s) => s.evidence.kind === 'two-point' || s.evidence.kind === 'nop-run') ? 'high' : 'medium',
+      score: 0.7,
+      explanation: 'Timestamps are removed between client and server. Nothing failed in this capture, but a server that closes first will reject reused ports\' SYNs with stale ACKs once clients reuse ports within TIME_WAIT, tcp_tw_reuse cannot help, and PAWS is off.',
+      evidence: f.tsStripped.slice(0, 5).map((s) => evidenceOf(s, captureName)),
+      remedies: [],
+    });
+  }
+
+  // 4. SYNs that got no answer at all.
+  if (f.unansweredRetransmits > 0) {
+    const s = f.synRetransmitSummary;
+    causes.push({
+      id: 'syn-unanswered',
+      title: 'SYNs dropped without an answer',
+      severity: 'error',
+      confidence: 'medium',
+      score: 0.5,
+      explanation: `${f.unansweredRetransmits} SYN retransmits followed a SYN that got no answer at this capture point: something dropped the SYN or its SYN-ACK silently (a firewall or gateway drop, a full listen queue — check nstat TcpExtListenOverflows/ListenDrops on the server — or PAWS rejecting the SYN's timestamp). ${s.map((x) => x.summary).join(' ')}`,
+      evidence: s.map((x) => evidenceOf(x, captureName)),
+      remedies: [],
+    });
+  }
+
+  // 5. Port pressure without failures yet.
+  if (f.staleAcks.length === 0 && f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS) {
+    const hot = f.reuseSummaries.filter((s) => Number(s.evidence.ratePerS) > 0.5 * f.sustainablePerS);
+    causes.push({
+      id: 'port-pressure',
+      title: 'New-connection rate close to what the port range sustains',
+      severity: 'warning',
+      confidence: 'medium',
+      score: 0.5,
+      explanation: hot.map((h) => h.summary).join(' '),
+      evidence: hot.slice(0, 5).map((s) => evidenceOf(s, captureName)),
+      remedies: [],
+    });
+  }
+  return causes;
+}

@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+import type { Finding } from '../detectors/index.js';
+
+/**
+ * The figures the diagnosis reasons over, gathered once from the store and the
+ * findings. Remedy rules and root-cause rules read only this.
+ */
+export interface Facts {
+  attempts: number;
+  established: number;
+  /** Share of closed connections whose first FIN came from the server (null: none closed). */
+  serverClosesFirst: number | null;
+  closedConnections: number;
+  staleAcks: Finding[];
+  staleAckTimeWait: number; // linked to the previous incarnation's FIN numbers
+  challengeAcks: Finding[];
+  tsStripped: Finding[]; // warning-level stripping evidence
+  tsStrippedWeak: Finding[]; // info-level (could be a server with timestamps off)
+  /** Share of client SYNs carrying the timestamp option, at any capture point. */
+  synWithTsShare: number | null;
+  /** Share of client SYNs with timestamps whose SYN-ACK also had them. */
+  reuseSummaries: Finding[];
+  reuses: number;
+  failedReuses: number;
+  maxRatePerS: number;
+  sustainablePerS: number;
+  synRetransmitSummary: Finding[];
+  unansweredRetransmits: number;
+  synAckRetransmits: number;
+  crossPortRetries: number;
+  clientLooksWindows: boolean;
+  timeWaitS: number;
+  refused: number;
+}
+
+export function gatherFacts(db: Database.Database, findings: Finding[], timeWaitS: number): Facts {
+  const one = <T>(sql: string, ...args: unknown[]): T => db.prepare(sql).pluck().get(...args) as T;
+  const attempts = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0');
+  const established = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND synack_count > 0');
+  const closed = one<number>('SELECT count(*) FROM connections WHERE first_fin_by IS NOT NULL');
+  const serverClosed = one<number>("SELECT count(*) FROM connections WHERE first_fin_by = 'server'");
+  const withTs = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 1');
+  const refused = one<number>("SELECT count(*) FROM connections WHERE conn_state = 'REJ'");
+  // Windows clients: no timestamps by default and ports from 49152 (TCP-FACTS.md, Ports and rates).
+  const winLike = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 0 AND syn_nop_run < 10 AND client_port >= 49152');
+  const by = (d: string) => findings.filter((f) => f.detector === d);
+  const stale = by('stale-ack');
+  const reuse = by('port-reuse').filter((f) => f.connId === null);
+  const sumEv = (fs: Finding[], k: string): number => fs.reduce((s, f) => s + (Number(f.evidence[k]) || 0), 0);
+  const rtxSummary = by('syn-retransmit').filter((f) => f.connId === null);
+  const causes = rtxSummary.map((f) => f.evidence.causes as Record<string, number>);
+  return {
+    attempts,
+    established,
+    serverClosesFirst: closed > 0 ? serverClosed / closed : null,
+    closedConnections: closed,
+    staleAcks: stale,
+    staleAckTimeWait: stale.filter((f) => f.evidence.relation === 'time-wait').length,
+    challengeAcks: by('challenge-ack'),
+    tsStripped: by('ts-stripped').filter((f) => f.severity !== 'info'),
+    tsStrippedWeak: by('ts-stripped').filter((f) => f.severity === 'info'),
+    synWithTsShare: attempts > 0 ? withTs / attempts : null,
+    reuseSummaries: reuse,
+    reuses: sumEv(reuse, 'reuses'),
+    failedReuses: sumEv(reuse, 'failed'),
+    maxRatePerS: Math.max(0, ...reuse.map((f) => Number(f.evidence.ratePerS) || 0)),
+    sustainablePerS: reuse.length ? Number(reuse[0].evidence.sustainablePerS) : 0,
+    synRetransmitSummary: rtxSummary,
+    unansweredRetransmits: causes.reduce((s, c) => s + (c['no-answer'] ?? 0), 0),
+    synAckRetransmits: sumEv(rtxSummary, 'synAckRetransmits'),
+    crossPortRetries: stale.filter((f) => f.evidence.retryOtherPort).length,
+    clientLooksWindows: attempts > 0 && winLike / attempts > 0.5,
+    timeWaitS,
+    refused,
+  };
+}
