@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ACK, FIN, RST, SYN, TcpPacket } from '../../src/decode/packet.js';
+import type { Conn } from '../../src/flows/conn.js';
+import { Tracker } from '../../src/flows/tracker.js';
+
+// Packet sequences written from the kernel behaviour in TCP-FACTS.md (tcp_timewait_state_process):
+// the unit under test is the tracker's bookkeeping; real captures are checked in tracker-captures tests.
+const C = (198 << 24 | 18 << 16 | 1 << 8 | 2) >>> 0;
+const S = (198 << 24 | 19 << 16 | 2 << 8 | 2) >>> 0;
+
+function run(steps: [fromClient: boolean, flags: number, seq: number, ack: number, len: number, tMs: number][]): Conn[] {
+  const out: Conn[] = [];
+  const tr = new Tracker(1, { flush: (c) => out.push(c) }, { timeWaitUsec: 60e6, firstId: 1 });
+  const p = new TcpPacket();
+  steps.forEach(([fromClient, flags, seq, ack, len, tMs], i) => {
+    p.reset();
+    p.frame = i + 1; p.tsUsec = 1_700_000_000_000_000 + tMs * 1000; p.ipVersion = 4;
+    p.src3 = fromClient ? C : S; p.dst3 = fromClient ? S : C;
+    p.srcPort = fromClient ? 40000 : 3306; p.dstPort = fromClient ? 3306 : 40000;
+    p.flags = flags; p.seq = seq >>> 0; p.ack = ack >>> 0; p.payloadBytes = len; p.origLenBytes = 66 + len; p.window = 500;
+    tr.onPacket(p);
+  });
+  tr.finish();
+  return out.sort((a, b) => a.id - b.id);
+}
+
+describe('Tracker incarnations', () => {
+  it('links a reused tuple to its predecessor and keeps the stale ACK, RST and retry in one connection', () => {
+    const conns = run([
+      [true, SYN, 1000, 0, 0, 0],
+      [false, SYN | ACK, 5000, 1001, 0, 1],
+      [true, ACK, 1001, 5001, 0, 2],
+      [true, ACK, 1001, 5001, 200, 3],
+      [false, ACK | FIN, 5001, 1201, 0, 4], // server closes first: it holds TIME_WAIT
+      [true, ACK | FIN, 1201, 5002, 0, 5],
+      [false, ACK, 5002, 1202, 0, 6],
+      [true, SYN, 900, 0, 0, 1000], // ISN before old rcv_nxt 1202: not acceptable
+      [false, ACK, 5002, 1202, 0, 1001], // stale ACK: old FIN numbers
+      [true, RST, 1202, 0, 0, 1002],
+      [true, SYN, 900, 0, 0, 1012], // retransmit ~10 ms later (TCP_TIMEOUT_MIN)
+      [false, SYN | ACK, 70539, 901, 0, 1013],
+      [true, ACK, 901, 70540, 0, 1014],
+    ]);
+    expect(conns).toHaveLength(2);
+    const [old, cur] = conns;
+    expect(old.firstFinBy).toBe(2); // server
+    expect(old.next).toEqual([1202, 5002]);
+    expect(cur.prev?.id).toBe(old.id);
+    expect(cur.prev?.clientNext).toBe(1202);
+    expect(cur.prev?.serverNext).toBe(5002);
+    expect(cur.synCount).toBe(2);
+    expect(cur.answer).toBe('ack');
+    expect(cur.answerAck).toBe(1202);
+    expect(cur.answerFrame).toBe(9);
+    expect(cur.synAckCount).toBe(1);
+    expect(cur.decidingRst).toBe(0); // the RST in SYN_SENT did not end the connection
+    expect(cur.events.map((e) => e.kind)).toEqual(['syn', 'answer-ack', 'rst', 'syn-rtx', 'synack', 'handshake-ack']);
+    expect(cur.incarnation).toBe(1);
+    expect(cur.firstTsUsec - old.closedTsUsec).toBe(995_000);
+  });
+
+  it('treats the same ISN as a retransmission and a new ISN as a new incarnation', () => {
+    const conns = run([
+      [true, SYN, 1, 0, 0, 0],
+      [true, SYN, 1, 0, 0, 1000],
+      [true, SYN, 777, 0, 0, 5000],
+      [false, RST | ACK, 0, 778, 0, 5001],
+    ]);
+    expect(conns.map((c) => c.synCount)).toEqual([2, 1]);
+    expect(conns[1].answer).toBe('rst');
+    expect(conns[1].prev?.id).toBe(conns[0].id);
+  });
+
+  it('counts payload retransmissions per direction', () => {
+    const conns = run([
+      [true, SYN, 10, 0, 0, 0],
+      [false, SYN | ACK, 20, 11, 0, 1],
+      [true, ACK, 11, 21, 100, 2],
+      [true, ACK, 11, 21, 100, 300],
+      [true, ACK, 111, 21, 100, 301],
+    ]);
+    expect(conns[0].retrans).toEqual([1, 0]);
+    expect(conns[0].payload).toEqual([300, 0]);
+    expect(conns[0].history.text).toBe('ShDT');
+  });
+});
