@@ -35,6 +35,8 @@ export const OPT_EXP = 254;
 export const MAX_SACK_BLOCKS = 4;
 export const MAX_OPTIONS = 40;
 
+const EMPTY = new Uint8Array(0);
+
 export class TcpPacket {
   /** 1-based frame number over the whole file, as Wireshark numbers frames. */
   frame = 0;
@@ -49,6 +51,10 @@ export class TcpPacket {
   linkType = 0;
   /** pcapng interface id (0 for classic pcap). */
   iface = 0;
+  /** The record's bytes (the reader's chunk buffer) and where the IP and TCP headers start in it. */
+  buf: Uint8Array = EMPTY;
+  ipAt = 0;
+  tcpAt = 0;
 
   ipVersion: 4 | 6 = 4;
   /** IPv4: word 3 holds the address and words 0-2 are 0. IPv6: four big-endian words. */
@@ -64,7 +70,8 @@ export class TcpPacket {
   seq = 0; // unsigned 32-bit
   ack = 0; // unsigned 32-bit
   hdrLenBytes = 0;
-  flags = 0; // FIN..AE bits above
+  /** FIN..AE bits above, plus the three reserved bits (0xe00) as sent: the header's low 12 bits of bytes 12-13. */
+  flags = 0;
   window = 0; // raw field, unscaled
   checksum = 0;
   urgentPtr = 0;
@@ -72,7 +79,10 @@ export class TcpPacket {
   payloadBytes = 0;
   /** Payload bytes present in the capture (less than payloadBytes when snaplen cut it). */
   payloadCapturedBytes = 0;
-  /** The header or options were cut by the snaplen: option fields may be incomplete. */
+  /**
+   * The record was cut by the snaplen (capLenBytes < origLenBytes), or the TCP header was:
+   * option fields may be incomplete when optBytes < hdrLenBytes - 20; see payloadCapturedBytes for the payload.
+   */
   truncated = false;
 
   // ---- options (RFC 9293 §3.2, RFC 7323, RFC 2018, RFC 7413, RFC 8684) ----

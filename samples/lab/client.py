@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Bounded short-connection client for the tcpdiag namespace lab.
+
+Makes --count connections one after another (like a PHP short-connection
+client talking to MySQL) and logs one CSV row per connect:
+  seq, tag, dst, dst_port, local_port, start_epoch, connect_ms, result,
+  total_ms, bytes_sent
+
+connect() is done non-blocking so that the local port is known right after
+the SYN is queued (getsockname) even when the connect later fails, and so
+that connect_ms is the time from connect() to the socket becoming writable
+(= SYN .. SYN-ACK as seen by the application, including SYN retransmits).
+
+Modes:
+  quit     send filler + "QUIT\n", read until EOF (server closes first), close
+  client   send filler + "QUIT\n", read "BYE\n", close (client closes first)
+  connect  connect only, then close (used for refused / unanswered SYNs)
+  long     connect, create --ready-file, wait for --go-file, then --pings
+           PING/PONG round trips --ping-gap-ms apart, then QUIT (server closes)
+"""
+import argparse
+import csv
+import errno
+import os
+import select
+import socket
+import sys
+import time
+
+
+def do_connect(fam, dst, port, timeout, bind_src, bind_port):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    if bind_port:
+        # Explicit source port: SO_REUSEADDR so bind() is not refused while an
+        # older socket on the same port lingers (connect() may still refuse
+        # with EADDRNOTAVAIL if THIS host holds the 4-tuple in TIME_WAIT).
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((bind_src, bind_port))
+    s.setblocking(False)
+    t0 = time.time()
+    m0 = time.monotonic()
+    rc = s.connect_ex((dst, port))
+    lport = s.getsockname()[1]
+    if rc not in (0, errno.EINPROGRESS):
+        return s, t0, lport, (time.monotonic() - m0) * 1000, errno.errorcode.get(rc, str(rc))
+    if rc == errno.EINPROGRESS:
+        _, w, _ = select.select([], [s], [], timeout)
+        if not w:
+            return s, t0, lport, (time.monotonic() - m0) * 1000, "timeout"
+        rc = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    ms = (time.monotonic() - m0) * 1000
+    if rc:
+        return s, t0, lport, ms, errno.errorcode.get(rc, str(rc))
+    s.setblocking(True)
+    return s, t0, lport, ms, "ok"
+
+
+def read_until(s, pred, limit_s=10):
+    s.settimeout(limit_s)
+    buf = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return buf, True
+        buf += d
+        if pred(buf):
+            return buf, False
+
+
+def wait_file(path, limit_s):
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        if os.path.exists(path):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dst", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--payload", type=int, default=0, help="filler bytes before QUIT")
+    ap.add_argument("--mode", choices=["quit", "client", "connect", "long"], default="quit")
+    ap.add_argument("--timeout", type=float, default=10.0, help="connect timeout, s")
+    ap.add_argument("--gap-ms", type=float, default=0.0, help="pause between connects")
+    ap.add_argument("--bind-src", default="")
+    ap.add_argument("--bind-ports", default="", help="comma list, used round-robin")
+    ap.add_argument("--tag", default="")
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--max-seconds", type=float, default=120.0, help="hard bound on the run")
+    ap.add_argument("--ready-file", default="")
+    ap.add_argument("--go-file", default="")
+    ap.add_argument("--pings", type=int, default=0)
+    ap.add_argument("--ping-gap-ms", type=float, default=100.0)
+    args = ap.parse_args()
+
+    fam = socket.AF_INET6 if ":" in args.dst else socket.AF_INET
+    ports = [int(p) for p in args.bind_ports.split(",") if p]
+    filler = b"x" * args.payload
+    new = not os.path.exists(args.log)
+    logf = open(args.log, "a", newline="")
+    w = csv.writer(logf)
+    if new:
+        w.writerow(["seq", "tag", "dst", "dst_port", "local_port", "start_epoch",
+                    "connect_ms", "result", "total_ms", "bytes_sent"])
+    end = time.monotonic() + args.max_seconds
+    ok = fail = 0
+    for i in range(args.count):
+        if time.monotonic() > end:
+            print("max-seconds reached, stopping", file=sys.stderr)
+            break
+        bport = ports[i % len(ports)] if ports else 0
+        m0 = time.monotonic()
+        try:
+            s, t0, lport, cms, res = do_connect(fam, args.dst, args.port, args.timeout,
+                                                 args.bind_src, bport)
+        except OSError as e:  # bind() failure etc.
+            t0, lport, cms, res, s = time.time(), bport, 0.0, errno.errorcode.get(e.errno, str(e)), None
+        sent = 0
+        if res == "ok":
+            try:
+                if args.mode in ("quit", "client"):
+                    s.sendall(filler + b"QUIT\n")
+                    sent = len(filler) + 5
+                    if args.mode == "quit":
+                        read_until(s, lambda b: False)           # until server's FIN
+                    else:
+                        read_until(s, lambda b: b.endswith(b"BYE\n"))
+                elif args.mode == "long":
+                    if args.ready_file:
+                        open(args.ready_file, "w").close()
+                    if args.go_file:
+                        wait_file(args.go_file, 15)
+                    for _ in range(args.pings):
+                        s.sendall(b"PING\n")
+                        sent += 5
+                        read_until(s, lambda b: b.endswith(b"PONG\n"))
+                        time.sleep(args.ping_gap_ms / 1000)
+                    s.sendall(b"QUIT\n")
+                    sent += 5
+                    read_until(s, lambda b: False)
+            except OSError as e:
+                res = "io-" + errno.errorcode.get(e.errno, str(e))
+        if s is not None:
+            s.close()
+        total = (time.monotonic() - m0) * 1000
+        if res == "ok":
+            ok += 1
+        else:
+            fail += 1
+        w.writerow([i, args.tag, args.dst, args.port, lport, "%.6f" % t0, "%.3f" % cms, res,
+                    "%.3f" % total, sent])
+        logf.flush()
+        if args.gap_ms:
+            time.sleep(args.gap_ms / 1000)
+    logf.close()
+    print("tag=%s ok=%d failed=%d" % (args.tag, ok, fail))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

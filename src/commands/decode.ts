@@ -1,0 +1,96 @@
+/**
+ * `tcpdiag decode FILE`: one line per TCP packet, a debugging aid to compare
+ * with `tshark -r` / `tcpdump -r`:
+ *
+ *   FRAME EPOCH.NNNNNNNNN SRC:PORT -> DST:PORT [FLAGS] seq S ack A win W len L [OPTIONS] nop-run N
+ *
+ * Frame numbers are Wireshark's; times are absolute seconds since the epoch
+ * with nanoseconds (what tshark's frame.time_epoch shows), so lines from two
+ * captures can be lined up. Totals go to stderr (stdout with --count-only).
+ */
+import * as fs from 'node:fs';
+import { readCapture } from '../decode/capture.js';
+import { formatPacketLine } from '../decode/format.js';
+import type { TcpPacket } from '../decode/packet.js';
+import type { CaptureInfo } from '../decode/capture.js';
+
+export interface DecodeOptions {
+  countOnly?: boolean;
+  /** Print at most this many packets; the totals still cover the whole file. */
+  limit?: number;
+}
+
+/** stdout closed by the reader (`| head`): stop quietly. */
+class StdoutClosed extends Error {}
+
+/** Batched synchronous writes: one syscall per ~64 KB, no unbounded queue. */
+class Out {
+  private buf = '';
+  constructor(private readonly fd: number) {}
+  line(s: string): void {
+    this.buf += s + '\n';
+    if (this.buf.length >= 65536) this.flush();
+  }
+  flush(): void {
+    let data = Buffer.from(this.buf);
+    this.buf = '';
+    while (data.length > 0) {
+      try {
+        const n = fs.writeSync(this.fd, data);
+        data = data.subarray(n);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue;
+        if (code === 'EPIPE') throw new StdoutClosed();
+        throw e;
+      }
+    }
+  }
+}
+
+export function totalsLine(info: CaptureInfo): string {
+  const skipped = Object.entries(info.skipped).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `${info.path}: ${info.frames} frames, ${info.tcpPackets} TCP packets` +
+    (skipped ? `; not TCP or not decoded: ${skipped}` : '') +
+    (info.truncatedPackets > 0 ? `; ${info.truncatedPackets} cut by the snaplen` : '');
+}
+
+export async function decodeCommand(file: string, opts: DecodeOptions): Promise<number> {
+  const out = new Out(1);
+  const limit = opts.limit ?? Infinity;
+  let printed = 0;
+  const stop = new AbortController();
+  let closed = false;
+  const onTcp = opts.countOnly
+    ? (_p: TcpPacket): void => {}
+    : (p: TcpPacket): void => {
+      if (closed || printed >= limit) return;
+      printed++;
+      try {
+        out.line(formatPacketLine(p));
+      } catch (e) {
+        if (!(e instanceof StdoutClosed)) throw e;
+        closed = true;
+        stop.abort();
+      }
+    };
+  const info = await readCapture(file, onTcp, { signal: stop.signal });
+  try {
+    if (!closed) {
+      if (opts.countOnly) out.line(totalsLine(info));
+      out.flush();
+    }
+  } catch (e) {
+    if (!(e instanceof StdoutClosed)) throw e;
+    closed = true;
+  }
+  if (closed) return 0;
+  if (!opts.countOnly && info.format !== null) process.stderr.write(`${totalsLine(info)}\n`);
+  if (info.error !== null) {
+    const e = info.error;
+    process.stderr.write(`tcpdiag: ${e.message}\n`);
+    process.stderr.write(`tcpdiag: warning: ${e.path} could not be read whole; the output covers only the ${info.frames} frames before byte offset ${e.byteOffset}\n`);
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,49 @@
+/**
+ * IPv4 header (RFC 791 §3.1). Returns the offset of the TCP header, or a
+ * negative code (-1 - reason). Sets `out.l4End` to the end of the IP payload.
+ */
+import { u16be, u32be } from './bytes.js';
+import type { TcpPacket } from './packet.js';
+import { R_IPV4_FRAGMENT, R_MALFORMED_IP, R_NON_TCP, R_TRUNCATED_IP } from './reasons.js';
+
+export interface L4Out {
+  l4End: number;
+  /** A first fragment (offset 0, more fragments follow): the TCP header may be cut by the fragmentation. */
+  firstFragment: boolean;
+}
+
+/**
+ * @param capEnd end of the captured bytes
+ * @param wireEnd end of the frame as it was on the wire (origLen), >= capEnd
+ */
+export function ipv4(out: L4Out, pkt: TcpPacket, b: Uint8Array, at: number, capEnd: number, wireEnd: number): number {
+  if (at + 20 > capEnd) return -1 - R_TRUNCATED_IP;
+  const vihl = b[at];
+  if (vihl >> 4 !== 4) return -1 - R_MALFORMED_IP;
+  const ihl = (vihl & 15) * 4;
+  if (ihl < 20) return -1 - R_MALFORMED_IP;
+  // Options (IHL > 5) are skipped whole; suricata-detect-ipopts-rawipv4.pcap has them on SYNs.
+  if (at + ihl > capEnd) return -1 - R_TRUNCATED_IP;
+  let total = u16be(b, at + 2);
+  // Total length 0: the NIC segments later (TSO/GSO), so the capture on the
+  // sending host sees the unsegmented packet; Wireshark uses the frame length.
+  if (total === 0) total = wireEnd - at;
+  else if (total < ihl) return -1 - R_MALFORMED_IP;
+  pkt.ipVersion = 4;
+  pkt.src3 = u32be(b, at + 12);
+  pkt.dst3 = u32be(b, at + 16);
+  pkt.ipTtl = b[at + 8];
+  pkt.ipId = u16be(b, at + 4);
+  const frag = u16be(b, at + 6);
+  pkt.ipDontFragment = (frag & 0x4000) !== 0;
+  // Only the offset-0 fragment holds the TCP header; later ones would be
+  // misparsed as TCP (RFC 791: offset in 8-byte units, low 13 bits).
+  if ((frag & 0x1fff) !== 0) return -1 - R_IPV4_FRAGMENT;
+  if (b[at + 9] !== 6) return -1 - R_NON_TCP;
+  out.firstFragment = (frag & 0x2000) !== 0;
+  // The length field trims Ethernet padding; a length beyond the frame is
+  // limited to the frame, as Wireshark's tcp.len is.
+  const end = at + total;
+  out.l4End = end < wireEnd ? end : wireEnd;
+  return at + ihl;
+}
