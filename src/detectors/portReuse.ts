@@ -101,10 +101,11 @@ export const portReuse: Detector = {
         captureId: p.capture_id,
         connId: null,
         tsUsec: p.t0,
-        summary: `${path}: ${p.n} new connections from ${p.ports} source ports in ${spanS.toFixed(1)} s (${rate.toFixed(1)}/s against ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${timeWaitUsec / 1e6} s TIME_WAIT); ${reuses.length} reused a tuple within TIME_WAIT (gaps ${gaps.length ? `${fmtS(Math.min(...gaps))}-${fmtS(Math.max(...gaps))}` : 'none'}), ${failed.length} of them failed${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; the ${holder} closes first and holds TIME_WAIT`,
+        summary: `${path}: ${p.n} new connections from ${p.ports} source ports in ${spanS.toFixed(1)} s (${rate.toFixed(1)}/s against ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${timeWaitUsec / 1e6} s TIME_WAIT${p.ports < rangePorts / 2 ? `; the ${p.ports} ports seen in use sustain ${(p.ports / (timeWaitUsec / 1e6)).toFixed(2)}/s` : ''}); ${reuses.length} reused a tuple within TIME_WAIT (gaps ${gaps.length ? `${fmtS(Math.min(...gaps))}-${fmtS(Math.max(...gaps))}` : 'none'}), ${failed.length} of them failed${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; the ${holder} closes first and holds TIME_WAIT`,
         evidence: {
           frames: firstN(failed.map((r) => r.syn_frame)),
-          path, connections: p.n, distinctPorts: p.ports, spanS, ratePerS: rate, sustainablePerS: sustainable, portRange: [ctx.portLo, ctx.portHi],
+          path, connections: p.n, distinctPorts: p.ports, spanS, ratePerS: rate, sustainablePerS: sustainable,
+          portsInUseSustainPerS: p.ports / (timeWaitUsec / 1e6), portRange: [ctx.portLo, ctx.portHi],
           timeWaitS: timeWaitUsec / 1e6, reuses: reuses.length, failed: failed.length, acceptedFromTimeWait: fromTw,
           minGapUsec: gaps.length ? Math.min(...gaps) : null, maxGapUsec: gaps.length ? Math.max(...gaps) : null,
           serverClosedShare: p.closed > 0 ? p.server_closed / p.closed : null, timeWaitHolder: holder,

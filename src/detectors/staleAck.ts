@@ -1,4 +1,4 @@
-import { seqAdd } from '../flows/seq.js';
+import { seqAdd, seqAfter } from '../flows/seq.js';
 import { ep } from './format.js';
 import { fmtMs, fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -35,7 +35,7 @@ export const staleAck: Detector = {
     const answers = db.prepare(`SELECT e.conn_id, e.capture_id, e.frame, e.ts_usec, e.seq, e.ack, e.ts
       FROM events e WHERE e.kind = 'answer-ack' ORDER BY e.capture_id, e.frame`).all() as AnswerRow[];
     const connStmt = db.prepare('SELECT * FROM connections WHERE id = ?');
-    const prevStmt = db.prepare('SELECT id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec FROM connections WHERE id = ?');
+    const prevStmt = db.prepare('SELECT id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts FROM connections WHERE id = ?');
     const eventsStmt = db.prepare('SELECT frame, ts_usec, dir, kind, seq, ack FROM events WHERE conn_id = ? ORDER BY frame');
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec, syn_ts_usec FROM connections
       WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
@@ -89,6 +89,21 @@ export const staleAck: Detector = {
       } else {
         parts.push('the earlier connection on this tuple is not in the capture (server state such as TIME_WAIT from before the capture started)');
       }
+      // Why TIME_WAIT refused it (tcp_timewait_state_process): the SYN's sequence was not after the old
+      // rcv_nxt, and its timestamp, if both sides used them, was not strictly newer than ts_recent.
+      let whyRejected: string | null = null;
+      if (relation === 'time-wait' || relation === 'old-connection') {
+        const seqOk = seqAfter(c.client_isn, prev!.client_next);
+        const tsBoth = prev!.syn_ts === 1 && prev!.synack_ts === 1;
+        if (!seqOk && !tsBoth) whyRejected = `the SYN's sequence ${c.client_isn} is not after the old connection's ${prev!.client_next} and timestamps were not in use on it`;
+        else if (!seqOk && c.syn_ts === 1 && prev!.client_last_tsval !== null) {
+          const d = ((c.syn_tsval - prev!.client_last_tsval) | 0);
+          whyRejected = d <= 0
+            ? `the SYN's sequence is not after the old connection's, and its TSval ${c.syn_tsval} is not newer than the old connection's last ${prev!.client_last_tsval} (${d === 0 ? 'same clock tick: reused within a millisecond' : 'went backwards'})`
+            : `the SYN's sequence is not after the old connection's; its TSval ${c.syn_tsval} is newer than the old ${prev!.client_last_tsval} as seen here, so the timestamp did not reach the server intact`;
+        } else if (!seqOk && c.syn_ts !== 1) whyRejected = `the SYN carries no timestamp here${c.syn_nop_run >= 10 ? ` (a ${c.syn_nop_run}-byte NOP run where it was)` : ''}, and its sequence ${c.client_isn} is not after the old connection's ${prev!.client_next}`;
+        if (whyRejected) parts.push(`rejected because ${whyRejected}`);
+      }
       if (rst) parts.push(`client reset it (frame ${rst.frame}${rst.seq === first.ack ? ', seq = that ack' : ''})`);
       if (retransmit) parts.push(`retransmitted the SYN ${fmtMs(retransmit.ts_usec - first.ts_usec)} after the ACK (frame ${retransmit.frame})`);
       if (c.synack_ts_usec !== null) parts.push(`connected after ${fmtMs(c.connect_usec)} (SYN-ACK frame ${c.synack_frame})`);
@@ -118,6 +133,9 @@ export const staleAck: Detector = {
           established: c.synack_ts_usec !== null,
           connectUsec: c.connect_usec,
           retryOtherPort,
+          whyRejected,
+          synTsval: c.syn_ts === 1 ? c.syn_tsval : null,
+          previousLastTsval: prev ? prev.client_last_tsval : null,
           synHadTimestamp: c.syn_ts === 1,
           synNopRun: c.syn_nop_run,
         },

@@ -103,6 +103,7 @@ export class Conn implements TupleWords {
   next = [0, 0]; // next expected sequence number (highest seq end seen)
   haveNext = [false, false];
   tsLater = [false, false]; // timestamps on non-SYN segments
+  lastTsVal = [-1, -1]; // TSval of the last segment with timestamps
   finFrame = [0, 0];
   finTsUsec = [-1, -1];
   rstCount = [0, 0];

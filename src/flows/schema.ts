@@ -81,6 +81,8 @@ CREATE TABLE IF NOT EXISTS connections (
                                           -- bytes: frame lengths on the wire, as tshark's conv,tcp
   client_retrans      INTEGER NOT NULL,   -- payload segments starting before the highest sequence seen
   server_retrans      INTEGER NOT NULL,
+  client_last_tsval   INTEGER,            -- TSval of the client's last segment with timestamps (what TIME_WAIT compares, RFC 6191)
+  server_last_tsval   INTEGER,
   client_next         INTEGER,            -- client sequence after its last byte (and FIN)
   server_next         INTEGER,
   first_fin_by        TEXT,               -- client | server: the active closer, who holds TIME_WAIT

@@ -155,6 +155,7 @@ export function connRow(c: Conn): unknown[] {
     c.tsLater[0] ? 1 : 0, c.tsLater[1] ? 1 : 0,
     c.pkts[0], c.bytes[0], c.payload[0], c.pkts[1], c.bytes[1], c.payload[1],
     c.retrans[0], c.retrans[1],
+    c.lastTsVal[0] >= 0 ? c.lastTsVal[0] : null, c.lastTsVal[1] >= 0 ? c.lastTsVal[1] : null,
     c.haveNext[0] ? c.next[0] : null, c.haveNext[1] ? c.next[1] : null,
     sideName(c.firstFinBy),
     c.finFrame[0] || null, orNull(c.finTsUsec[0]), c.finFrame[1] || null, orNull(c.finTsUsec[1]),

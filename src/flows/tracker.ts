@@ -255,7 +255,10 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
 
   if ((f & (SYN | FIN | RST)) === 0 && (f & ACK) !== 0 && p.payloadBytes === 0) h.once('A', fromClient);
   if (p.window === 0 && (f & (SYN | RST)) === 0) h.counted('W', fromClient);
-  if ((f & SYN) === 0 && p.hasTimestamp) c.tsLater[d] = true;
+  if (p.hasTimestamp) {
+    if ((f & SYN) === 0) c.tsLater[d] = true;
+    if (trackSeq || (f & SYN) !== 0) c.lastTsVal[d] = p.tsVal;
+  }
 
   if ((f & FIN) !== 0) {
     h.withSeq('F', fromClient, p.seq);

@@ -43,7 +43,7 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     const reuse = f.reuseSummaries.filter((s) => Number(s.evidence.reuses) > 0);
     if (reuse.length) {
       const r = reuse[0].evidence;
-      sentences.push(`clients ${[...new Set(reuse.map((s) => String(s.evidence.path).split(' -> ')[0]))].join(', ')} reuse source ports after ${((r.minGapUsec as number) / 1e6).toFixed(2)}-${((r.maxGapUsec as number) / 1e6).toFixed(2)} s (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the port range sustains)`);
+      sentences.push(`clients ${[...new Set(reuse.map((s) => String(s.evidence.path).split(' -> ')[0]))].join(', ')} reuse source ports after ${((r.minGapUsec as number) / 1e6).toFixed(2)}-${((r.maxGapUsec as number) / 1e6).toFixed(2)} s (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} source ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the configured port range would sustain${Number(r.portsInUseSustainPerS) < Number(r.sustainablePerS) / 2 ? ` and ${Number(r.portsInUseSustainPerS).toFixed(2)}/s that the ${r.distinctPorts} ports in use sustain` : ''})`);
     }
     if (f.tsStripped.length) {
       const nop = f.tsStripped.some((s) => s.evidence.kind === 'nop-run');
@@ -51,6 +51,9 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
       sentences.push(`the path strips TCP timestamps (${[two ? 'present at one capture point and gone at the other' : '', nop ? 'a NOP run where the option was' : ''].filter(Boolean).join('; ') || 'SYN and SYN-ACK disagree'}), so the server cannot accept a reused SYN by its newer timestamp`);
     } else if (f.synWithTsShare !== null && f.synWithTsShare < 0.5) {
       sentences.push('the clients send no TCP timestamps, so the server cannot accept a reused SYN by timestamp');
+    } else {
+      const sameTick = f.staleAcks.filter((s) => /same clock tick/.test(String(s.evidence.whyRejected ?? ''))).length;
+      sentences.push(`timestamps are in use end to end, but ${sameTick ? `${sameTick} reused SYNs came within the same millisecond clock tick as the old connection's last segment, so their TSval was not newer (RFC 6191 needs strictly newer) and their sequence was not past the old one either` : 'the reused SYNs had neither a newer timestamp nor a sequence past the old connection\'s'}`);
     }
     const frames = f.staleAcks.map((s) => s.evidence.ackFrame as number).sort((a, b) => a - b);
     sentences.push(`it answers ${f.staleAcks.length} of ${f.attempts} SYNs (${pct(f.staleAcks.length / Math.max(1, f.attempts))}) with an ACK for the old connection (frames ${list(frames)})${tw ? `; ${tw} of them carry exactly the previous connection's FIN sequence numbers` : ''}`);

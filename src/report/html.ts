@@ -19,6 +19,10 @@ function rel(usec: number): string {
 
 const WIDE = { width: 860, height: 280, left: 64, right: 20, top: 28, bottom: 44 };
 
+/**
+ * Two panels on one time axis: failures are a handful against hundreds of new
+ * connections, so on a shared y scale they would vanish into the baseline.
+ */
 function timelineChart(r: Report): string {
   const { buckets, bucketUsec } = r.timeline;
   const t0 = buckets[0].tUsec;
@@ -26,13 +30,18 @@ function timelineChart(r: Report): string {
   const xs = buckets.map((b) => (b.tUsec - t0) / u.div);
   const w = bucketUsec / u.div;
   const conns = buckets.map((b) => b.newConnections), rtx = buckets.map((b) => b.synRetransmits), stale = buckets.map((b) => b.staleAcks);
-  const yTicks = niceTicks(Math.max(1, ...conns, ...rtx, ...stale), 4);
-  const p = plot(WIDE, buckets.length * w, yTicks[yTicks.length - 1]);
+  const per = `per ${duration(bucketUsec)}`;
+  const f = { width: 860, height: 360, left: 64, right: 20, top: 28, bottom: 180 };
+  const cTicks = niceTicks(Math.max(1, ...conns), 4), bTicks = niceTicks(Math.max(1, ...rtx, ...stale), 3);
+  const top = plot(f, buckets.length * w, cTicks[cTicks.length - 1]);
+  const low = plot({ ...f, top: 212, bottom: 44 }, buckets.length * w, bTicks[bTicks.length - 1]);
   const tip = (i: number): string => `${iso(buckets[i].tUsec)}: ${conns[i]} new connections, ${rtx[i]} SYN retransmits, ${stale[i]} stale ACKs`;
-  return svgOpen('chart-timeline', WIDE, `New connections, SYN retransmits and stale ACKs per ${duration(bucketUsec)}`)
-    + axes(p, niceTicks(p.xMax, 8), yTicks, `time since ${iso(t0)} (${u.unit})`, `count per ${duration(bucketUsec)}`)
-    + bars(p, xs, w, conns, 's-conn', tip) + stepLine(p, xs, w, rtx, 's-rtx') + stepLine(p, xs, w, stale, 's-stale')
-    + legend(p, [{ cls: 's-conn', label: 'new connections', kind: 'box' }, { cls: 's-rtx', label: 'SYN retransmits', kind: 'line' }, { cls: 's-stale', label: 'stale ACKs answering a SYN', kind: 'line' }])
+  return svgOpen('chart-timeline', f, `New connections (top), SYN retransmits and stale ACKs (bottom) ${per}`)
+    + axes(top, [], cTicks, '', per) + bars(top, xs, w, conns, 's-conn', tip)
+    + legend(top, [{ cls: 's-conn', label: 'new connections', kind: 'box' }])
+    + axes(low, niceTicks(low.xMax, 8), bTicks, `time since ${iso(t0)} (${u.unit})`, per)
+    + bars(low, xs, w / 2, rtx, 's-rtx', tip) + bars(low, xs.map((x) => x + w / 2), w / 2, stale, 's-stale', tip)
+    + legend(low, [{ cls: 's-rtx', label: 'SYN retransmits', kind: 'box' }, { cls: 's-stale', label: 'stale ACKs answering a SYN', kind: 'box' }], 204)
     + '</svg>';
 }
 
@@ -67,8 +76,11 @@ const PREV = ' [previous connection]';
 
 function ladderChart(l: NonNullable<Report['ladder']>): string {
   const [client, server] = /^(\S+) -> (\S+)/.exec(l.title)?.slice(1) ?? ['client', 'server'];
-  const row = 34, top = 70, cx = 250, sx = 800;
-  const f = { width: 880, height: top + l.packets.length * row + 30, left: 0, right: 0, top: 0, bottom: 0 };
+  const row = 34, top = 70, cx = 250, sx = 760;
+  const isPrev = (i: number): boolean => l.packets[i]?.label.endsWith(PREV) ?? false;
+  // The line between the previous connection and this one gets a row of its own.
+  const gapAt = l.packets.findIndex((_, i) => i > 0 && isPrev(i - 1) && !isPrev(i));
+  const f = { width: 860, height: top + (l.packets.length + (gapAt > 0 ? 1 : 0)) * row + 20, left: 0, right: 0, top: 0, bottom: 0 };
   const t0 = Math.min(...l.packets.map((p) => p.tUsec));
   const o: string[] = [svgOpen('chart-ladder', f, `Packet ladder: ${l.title}`)];
   for (const [x, name, addr] of [[cx, 'client', client], [sx, 'server', server]] as const) {
@@ -78,13 +90,14 @@ function ladderChart(l: NonNullable<Report['ladder']>): string {
   }
   o.push(`<text class="col-head" x="10" y="${top - 12}">frame  time</text>`);
   l.packets.forEach((p, i) => {
-    const prev = p.label.endsWith(PREV);
+    const prev = isPrev(i);
     const label = prev ? p.label.slice(0, -PREV.length) : p.label;
     const cls = ['pkt', prev ? 'prev' : '', /stale ACK|RST/.test(label) ? 'bad' : /retransmit/.test(label) ? 'warn' : ''].filter(Boolean).join(' ');
-    const y = top + i * row + 10;
-    const before = l.packets[i - 1];
-    if (before && before.label.endsWith(PREV) && !prev) {
-      o.push(`<g class="gap"><line x1="10" x2="${f.width - 10}" y1="${y - 19}" y2="${y - 19}"/><text x="${(cx + sx) / 2}" y="${y - 22}" text-anchor="middle">${esc((p.tUsec - before.tUsec) / 1e6 >= 0.001 ? `${((p.tUsec - before.tUsec) / 1e6).toFixed(3)} s later: the next connection on the same ports` : 'next connection on the same ports')}</text></g>`);
+    const y = top + (gapAt > 0 && i >= gapAt ? i + 1 : i) * row + 10;
+    if (i === gapAt) {
+      const gapS = (p.tUsec - l.packets[i - 1].tUsec) / 1e6;
+      o.push(`<g class="gap"><line x1="10" x2="${f.width - 10}" y1="${y - row / 2}" y2="${y - row / 2}"/><rect x="${(cx + sx) / 2 - 190}" y="${y - row / 2 - 10}" width="380" height="18"/>`
+        + `<text x="${(cx + sx) / 2}" y="${y - row / 2 + 4}" text-anchor="middle">${esc(gapS >= 0.001 ? `${gapS.toFixed(3)} s later: a new connection on the same ports` : 'a new connection on the same ports')}</text></g>`);
     }
     const [x1, x2] = p.fromClient ? [cx, sx] : [sx, cx];
     const y2 = y + 12, dir = Math.sign(x2 - x1);
@@ -114,7 +127,7 @@ h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;border-bottom:1px solid va
 .verdict.ok{border-color:var(--ok);background:#eaf6ec}.verdict.warning{border-color:var(--warn);background:#fff6e0}.verdict.problem{border-color:var(--bad);background:#fdecec}
 .verdict strong{text-transform:uppercase;margin-right:.5em}
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin:12px 0}
-.stats div{border:1px solid var(--line);border-radius:4px;padding:6px 10px}.stats dt{color:var(--muted);font-size:.8em}.stats dd{margin:0;font-size:1.15em;font-weight:600}
+.stats div{border:1px solid var(--line);border-radius:4px;padding:6px 10px}.stats .wide{grid-column:span 2}.stats dt{color:var(--muted);font-size:.8em}.stats dd{margin:0;font-size:1.15em;font-weight:600}
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.92em}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;font-size:.78em;padding:0 7px;border-radius:9px;border:1px solid currentColor;margin-left:6px;vertical-align:middle}
@@ -122,13 +135,12 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .cause{border:1px solid var(--line);border-radius:6px;padding:2px 16px 10px;margin:12px 0}.evidence li{margin:4px 0}
 .figure{margin:12px 0;overflow-x:auto}svg.chart{max-width:100%;height:auto;font:12px system-ui,sans-serif;display:block}
 svg .grid{stroke:#eceff3}svg .axis,svg .tickmark{stroke:#8a939d}svg .tick{fill:#5b636d;font-size:11px}svg .axis-label{fill:#333;font-size:12px}svg .note{fill:var(--muted);font-style:italic}
-svg .legend text{fill:#333}.s-conn rect{fill:var(--conn)}.s-rtx path,.s-rtx line{stroke:var(--rtx);stroke-width:2}.s-rtx circle{fill:var(--rtx)}
-.s-stale path,.s-stale line{stroke:var(--stale);stroke-width:2}.s-stale circle{fill:var(--stale)}.s-rate path,.s-rate line{stroke:var(--conn);stroke-width:2}.s-rate circle{fill:var(--conn)}
+svg .legend text{fill:#333}.s-conn rect{fill:var(--conn)}.s-rtx rect{fill:var(--rtx)}.s-stale rect{fill:var(--stale)}.s-rate path,.s-rate line{stroke:var(--conn);stroke-width:2}.s-rate circle{fill:var(--conn)}
 .s-limit line{stroke:var(--bad);stroke-width:1.5}.s-limit text{fill:var(--bad)}
 .actor rect{fill:#f6f8fa;stroke:#8a939d}.actor text{font:12px ui-monospace,monospace;fill:#333}.actor .actor-name{font:600 13px system-ui,sans-serif}.lifeline{stroke:#8a939d;stroke-dasharray:4 3}
 .col-head{fill:var(--muted);font:11px ui-monospace,monospace}.pkt line{stroke:#24557a;stroke-width:1.6}.pkt polygon{fill:#24557a}.pkt text{font:12px ui-monospace,monospace;fill:#1b1f24}
 .pkt .when{fill:var(--muted)}.pkt.warn line{stroke:var(--rtx)}.pkt.warn polygon{fill:var(--rtx)}.pkt.bad line{stroke:var(--bad);stroke-width:2.2}.pkt.bad polygon,.pkt.bad .lbl{fill:var(--bad)}.pkt.bad .lbl{font-weight:600}
-.pkt.prev line{stroke:#9aa3ad;stroke-dasharray:5 3}.pkt.prev polygon{fill:#9aa3ad}.pkt.prev .lbl{fill:#6b737d;font-style:italic}.gap line{stroke:#bbb;stroke-dasharray:2 3}.gap text{fill:var(--muted);font-style:italic}
+.pkt.prev line{stroke:#9aa3ad;stroke-dasharray:5 3}.pkt.prev polygon{fill:#9aa3ad}.pkt.prev .lbl{fill:#6b737d;font-style:italic}.gap line{stroke:#bbb;stroke-dasharray:2 3}.gap rect{fill:#fff}.gap text{fill:var(--muted);font-style:italic}
 footer{margin-top:3em;color:var(--muted);font-size:.85em}
 @media print{body{max-width:none;padding:0;font-size:11pt}h2{break-after:avoid}.cause,.figure,tr{break-inside:avoid}
 .verdict,.badge,svg{print-color-adjust:exact;-webkit-print-color-adjust:exact}.figure{overflow:visible}a{color:inherit;text-decoration:none}}
@@ -153,7 +165,7 @@ export function renderHtml(r: Report): string {
   const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ['refused', t.refused],
     ['unanswered', t.unanswered], ['SYN retransmits', t.synRetransmits], ['stale ACKs', t.staleAcks], ['handshake RTT p50 / p99', `${ms(t.handshakeRttMs.p50)} / ${ms(t.handshakeRttMs.p99)}`],
     ['connect p50 / p99 / max', `${ms(t.connectMs.p50)} / ${ms(t.connectMs.p99)} / ${ms(t.connectMs.max)}`]];
-  o.push(`<dl class="stats">${stats.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`);
+  o.push(`<dl class="stats">${stats.map(([k, v]) => `<div${k.includes(' / ') ? ' class="wide"' : ''}><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`);
   o.push(`<p class="muted">Settings: TIME_WAIT ${esc(r.settings.timeWaitS)} s, client port range ${esc(r.settings.portRange[0])}-${esc(r.settings.portRange[1])}.</p></section>`);
 
   o.push('<section id="timeline"><h2>Timeline</h2>');

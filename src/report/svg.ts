@@ -75,7 +75,7 @@ export function axes(p: Plot, xTicks: number[], yTicks: number[], xLabel: string
     o.push(`<line class="tickmark" x1="${n(x)}" x2="${n(x)}" y1="${y0}" y2="${y0 + 5}"/>`, `<text class="tick" x="${n(x)}" y="${y0 + 18}" text-anchor="middle">${esc(fmtTick(t))}</text>`);
   }
   o.push(`<line class="axis" x1="${x0}" x2="${x1}" y1="${y0}" y2="${y0}"/>`, `<line class="axis" x1="${x0}" x2="${x0}" y1="${p.top}" y2="${y0}"/>`);
-  o.push(`<text class="axis-label" x="${n((x0 + x1) / 2)}" y="${p.height - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
+  if (xLabel) o.push(`<text class="axis-label" x="${n((x0 + x1) / 2)}" y="${p.height - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
   const ym = (p.top + y0) / 2;
   o.push(`<text class="axis-label" x="14" y="${n(ym)}" text-anchor="middle" transform="rotate(-90 14 ${n(ym)})">${esc(yLabel)}</text>`, '</g>');
   return o.join('');
@@ -89,7 +89,8 @@ export function stepLine(p: Plot, xs: number[], width: number, ys: number[], cls
     if (i > 0) d += `V${n(p.y(ys[i]))}`;
     d += `H${n(p.x(x + width))}`;
   });
-  const dots = xs.map((x, i) => (ys[i] > 0 ? `<circle cx="${n(p.x(x + width / 2))}" cy="${n(p.y(ys[i]))}" r="2.5"/>` : '')).join('');
+  // Past ~60 buckets the dots merge into a smear; the line alone reads better.
+  const dots = xs.length > 60 ? '' : xs.map((x, i) => (ys[i] > 0 ? `<circle cx="${n(p.x(x + width / 2))}" cy="${n(p.y(ys[i]))}" r="2.5"/>` : '')).join('');
   return `<g class="${esc(cls)}"><path d="${d}" fill="none"/>${dots}</g>`;
 }
 
@@ -103,10 +104,9 @@ export function bars(p: Plot, xs: number[], width: number, ys: number[], cls: st
   }).join('')}</g>`;
 }
 
-/** One row of coloured swatches and names, top right; line swatches for line series. */
-export function legend(p: Plot, items: { cls: string; label: string; kind: 'box' | 'line' | 'dash' }[]): string {
+/** One row of coloured swatches and names above the plot; line swatches for line series. */
+export function legend(p: Plot, items: { cls: string; label: string; kind: 'box' | 'line' | 'dash' }[], y = 14): string {
   let x = p.left + 8;
-  const y = 14;
   const o: string[] = ['<g class="legend">'];
   for (const it of items) {
     const swatch = it.kind === 'box'
