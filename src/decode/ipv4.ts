@@ -32,8 +32,10 @@ export function ipv4(out: L4Out, pkt: TcpPacket, b: Uint8Array, at: number, capE
   pkt.ipVersion = 4;
   pkt.src3 = u32be(b, at + 12);
   pkt.dst3 = u32be(b, at + 16);
+
   pkt.ipTtl = b[at + 8];
   pkt.ipId = u16be(b, at + 4);
+  if (ihl > 20 && !ipv4Options(pkt, b, at + 20, at + ihl)) return -1 - R_MALFORMED_IP;
   const frag = u16be(b, at + 6);
   pkt.ipDontFragment = (frag & 0x4000) !== 0;
   // Only the offset-0 fragment holds the TCP header; later ones would be
@@ -46,4 +48,40 @@ export function ipv4(out: L4Out, pkt: TcpPacket, b: Uint8Array, at: number, capE
   const end = at + total;
   out.l4End = end < wireEnd ? end : wireEnd;
   return at + ihl;
+}
+
+const IPOPT_EOL = 0;
+const IPOPT_NOP = 1;
+const IPOPT_LSRR = 131;
+const IPOPT_SSRR = 137;
+
+/** Smallest valid length of the options Wireshark checks (packet-ip.c ipopts[]); others need 2. */
+function minOptionLength(kind: number): number {
+  switch (kind) {
+    case 7: case 130: case 131: case 133: case 137: return 3; // RR, security, LSRR, ext. security, SSRR
+    case 68: case 136: case 148: return 4; // timestamp, stream id, router alert
+    default: return 2;
+  }
+}
+
+/**
+ * Walk IPv4 options (RFC 791 §3.1). False if one is malformed: tshark then
+ * stops dissecting the packet (suricata-tcp-session-decode-malformed-ipv4.pcap).
+ * A loose or strict source route not yet completed makes the last address of
+ * the route the final destination: that host's TCP is the peer, and tshark's
+ * ip.dst shows it too.
+ */
+export function ipv4Options(pkt: TcpPacket, b: Uint8Array, at: number, end: number): boolean {
+  let p = at;
+  while (p < end) {
+    const kind = b[p];
+    if (kind === IPOPT_EOL) break;
+    if (kind === IPOPT_NOP) { p++; continue; }
+    if (p + 1 >= end) return false;
+    const len = b[p + 1];
+    if (len < minOptionLength(kind) || p + len > end) return false;
+    if ((kind === IPOPT_LSRR || kind === IPOPT_SSRR) && len >= 7 && b[p + 2] <= len) pkt.dst3 = u32be(b, p + len - 4);
+    p += len;
+  }
+  return true;
 }

@@ -36,7 +36,9 @@ export function walkTcpOptions(pkt: TcpPacket, b: Uint8Array, at: number, end: n
       continue;
     }
     run = 0;
-    if (kind === OPT_EOL) { pkt.eol = true; break; }
+    // EOL ends the list (RFC 9293 §3.2); the zero bytes after it are padding.
+    // They are still walked one by one, as tshark lists each as an option kind.
+    if (kind === OPT_EOL) { pkt.eol = true; p++; continue; }
     if (p + 1 >= end) {
       if (end < hdrEnd) pkt.truncated = true; else pkt.optMalformed = true;
       break;

@@ -93,6 +93,8 @@ export class Conn implements TupleWords {
   answerAck = -1;
   answerFlags = 0;
   serverSynCount = 0; // SYN without ACK from the server side (simultaneous open, split handshake)
+  clientSynAckCount = 0; // SYN+ACK from the client side (same)
+  synAckAck = -1; // ack field of the first SYN-ACK
   handshakeAcked = false;
 
   // Per direction: index 0 client, 1 server

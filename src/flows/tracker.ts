@@ -67,7 +67,9 @@ export class Tracker {
       if (isSyn) {
         // A new ISN from the client, or a SYN from either side after a close, starts a new
         // incarnation; the same ISN again is a retransmission of this one.
-        if (fromClient ? c.synCount === 0 || p.seq !== c.clientIsn : c.closed) c = this.replace(c, p, true);
+        // A SYN captured after its own SYN-ACK (merged or reordered captures) belongs to it.
+        const lateSyn = fromClient && c.synCount === 0 && c.synAckCount > 0 && c.synAckAck === seqAdd(p.seq, 1);
+        if (!lateSyn && (fromClient ? c.synCount === 0 || p.seq !== c.clientIsn : c.closed)) c = this.replace(c, p, true);
       } else if (isSynAck && !fromClient && c.closed && c.synAckCount > 0 && p.seq !== c.serverIsn) {
         c = this.replace(c, p, false); // a new handshake whose SYN the capture missed
       }
@@ -179,6 +181,10 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
           c.firstSynFrame = p.frame;
           c.firstSynTsUsec = t;
           c.synOpts = snapshotOptions(p);
+          if (c.synAckCount > 0 && c.answer === 'none') {
+            // The SYN-ACK was captured first: it is still the answer.
+            c.answer = 'synack'; c.answerFrame = c.synAckFrame; c.answerTsUsec = c.synAckTsUsec; c.answerSeq = c.serverIsn; c.answerAck = c.synAckAck; c.answerFlags = SYN | ACK;
+          }
           c.next[0] = seqAdd(p.seq, 1 + p.payloadBytes);
           c.haveNext[0] = true;
           trackSeq = false;
@@ -196,9 +202,11 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
       }
     } else {
       h.once('H', fromClient);
-      if (!fromClient) {
+      if (fromClient) c.clientSynAckCount++; // simultaneous open or a split handshake
+      else {
         if (c.synAckCount === 0) {
           c.serverIsn = p.seq;
+          c.synAckAck = p.ack;
           c.synAckFrame = p.frame;
           c.synAckTsUsec = t;
           c.synAckOpts = snapshotOptions(p);
@@ -225,7 +233,9 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
         c.answerFrame = p.frame; c.answerTsUsec = t; c.answerSeq = p.seq; c.answerAck = p.ack; c.answerFlags = f;
       }
     }
-    if (c.synAckCount === 0 && (f & (SYN | RST)) === 0) {
+    // After a server SYN or a client SYN-ACK the handshake is a simultaneous open or split
+    // handshake (RFC 9293 §3.5), where plain ACKs are part of it, not answers from old state.
+    if (c.synAckCount === 0 && c.serverSynCount === 0 && c.clientSynAckCount === 0 && (f & (SYN | RST)) === 0) {
       // A non-SYN answer to a SYN carries another connection's sequence numbers (stale or
       // challenge ACK): keep it as evidence and out of this connection's sequence space.
       c.addEvent(p, false, 'answer-ack');

@@ -99,7 +99,8 @@ function timeline(db: Database.Database, findings: Finding[], sustainablePerS: n
   const span = db.prepare('SELECT min(first_ts_usec) AS t0, max(first_ts_usec) AS t1 FROM connections WHERE syn_count > 0').get() as { t0: number | null; t1: number | null };
   if (span.t0 === null || span.t1 === null) return { bucketUsec: 0, buckets: [], sustainablePerS };
   const steps = [1e3, 1e4, 1e5, 1e6, 1e7, 6e7, 6e8, 3.6e9];
-  const bucketUsec = steps.find((s) => (span.t1! - span.t0!) / s <= 120) ?? 3.6e10;
+  // Captures with broken clocks span centuries: never more than ~120 buckets.
+  const bucketUsec = steps.find((s) => (span.t1! - span.t0!) / s <= 120) ?? Math.ceil((span.t1 - span.t0) / 120 / 3.6e9) * 3.6e9;
   const base = Math.floor(span.t0 / bucketUsec) * bucketUsec;
   const n = Math.floor((span.t1 - base) / bucketUsec) + 1;
   const buckets: TimelineBucket[] = Array.from({ length: n }, (_, i) => ({ tUsec: base + i * bucketUsec, newConnections: 0, synRetransmits: 0, staleAcks: 0 }));

@@ -96,8 +96,8 @@ function ladderChart(l: NonNullable<Report['ladder']>): string {
     const y = top + (gapAt > 0 && i >= gapAt ? i + 1 : i) * row + 10;
     if (i === gapAt) {
       const gapS = (p.tUsec - l.packets[i - 1].tUsec) / 1e6;
-      o.push(`<g class="gap"><line x1="10" x2="${f.width - 10}" y1="${y - row / 2}" y2="${y - row / 2}"/><rect x="${(cx + sx) / 2 - 190}" y="${y - row / 2 - 10}" width="380" height="18"/>`
-        + `<text x="${(cx + sx) / 2}" y="${y - row / 2 + 4}" text-anchor="middle">${esc(gapS >= 0.001 ? `${gapS.toFixed(3)} s later: a new connection on the same ports` : 'a new connection on the same ports')}</text></g>`);
+      o.push(`<g class="gap"><line x1="10" x2="${f.width - 10}" y1="${y - row}" y2="${y - row}"/><rect x="${(cx + sx) / 2 - 190}" y="${y - row - 10}" width="380" height="18"/>`
+        + `<text x="${(cx + sx) / 2}" y="${y - row + 4}" text-anchor="middle">${esc(gapS >= 0.001 ? `${gapS.toFixed(3)} s later: a new connection on the same ports` : 'a new connection on the same ports')}</text></g>`);
     }
     const [x1, x2] = p.fromClient ? [cx, sx] : [sx, cx];
     const y2 = y + 12, dir = Math.sign(x2 - x1);
@@ -105,7 +105,7 @@ function ladderChart(l: NonNullable<Report['ladder']>): string {
     o.push(`<g class="${cls}"><title>${esc(`frame ${p.frame}, ${rel(p.tUsec - t0)}: ${label}${prev ? ' (previous connection)' : ''}`)}</title>`
       + `<text class="when" x="10" y="${y + 10}">#${esc(p.frame)}  ${esc(rel(p.tUsec - t0))}</text>`
       + `<line x1="${x1}" y1="${y}" x2="${x2 - dir * 8}" y2="${y2 - 0.4}"/><polygon points="${head}"/>`
-      + `<text class="lbl" x="${(cx + sx) / 2}" y="${y + 1}" text-anchor="middle">${esc(label)}${prev ? ' (previous connection)' : ''}</text></g>`);
+      + `<text class="lbl" x="${(cx + sx) / 2}" y="${y - 4}" text-anchor="middle">${esc(label)}${prev ? ' (previous connection)' : ''}</text></g>`);
   });
   o.push('</svg>');
   return o.join('');
