@@ -53,6 +53,7 @@ export const synRetransmit: Detector = {
       const causes: Record<RetransmitCause, number> = { 'after-stale-ack': 0, 'after-synack': 0, 'no-answer': 0 };
       const added: number[] = [];
       const gapsFirst: number[] = [];
+      const unansweredFrames: number[] = [];
       let synRtx = 0;
       let synAckRtx = 0;
       let affected = 0;
@@ -76,7 +77,7 @@ export const synRetransmit: Detector = {
         const noAnswerGaps = perRtx.filter((r) => r.cause === 'no-answer').map((r) => r.sinceFirstUsec / 1000);
         const sched = scheduleName(noAnswerGaps);
         if (sched) schedules.set(sched, (schedules.get(sched) ?? 0) + 1);
-        for (const r of perRtx) if (r.cause === 'no-answer') gapsFirst.push(r.sinceFirstUsec);
+        for (const r of perRtx) if (r.cause === 'no-answer') { gapsFirst.push(r.sinceFirstUsec); unansweredFrames.push(r.frame); }
         // The connect time a retransmit added is the wait from the first SYN to the SYN that worked.
         const lastSyn = syns[syns.length - 1];
         if (c.syn_count > 1 && c.synack_ts_usec !== null && lastSyn) added.push(lastSyn.ts_usec - c.syn_ts_usec);
@@ -118,6 +119,7 @@ export const synRetransmit: Detector = {
         tsUsec: null,
         summary: `${affected} of ${attempts} connection attempts (${(share * 100).toFixed(1)}%) retransmitted the SYN (${synRtx} retransmits: ${causes['after-stale-ack']} after a stale ACK, ${causes['after-synack']} after a SYN-ACK, ${causes['no-answer']} unanswered)${synAckRtx ? `; ${synAckRtx} SYN-ACK retransmits` : ''}${lat.n ? `; connect time added p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms` : ''}`,
         evidence: {
+          frames: unansweredFrames.sort((a, b) => a - b).slice(0, 10),
           attempts, affected, share, synRetransmits: synRtx, synAckRetransmits: synAckRtx, causes,
           addedConnectMs: lat, unansweredRetransmitOffsetsMs: distributionMs(gapsFirst), schedules: Object.fromEntries(schedules),
         },

@@ -7,6 +7,9 @@ import type { EvidenceItem, RootCause } from './model.js';
  * of evidence an engineer can check frame by frame. Rules read Facts only.
  */
 
+/** Fewer closed connections than this say nothing about who usually closes first. */
+const MIN_CLOSED_TO_TELL = 5;
+
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const list = (xs: number[], n = 5): string => xs.slice(0, n).join(', ') + (xs.length > n ? ', ...' : '');
 
@@ -35,7 +38,7 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     const tw = f.staleAckTimeWait;
     const linked = tw / f.staleAcks.length;
     const sentences: string[] = [];
-    if (f.serverClosesFirst !== null) {
+    if (f.serverClosesFirst !== null && f.closedConnections >= MIN_CLOSED_TO_TELL) {
       sentences.push(f.serverClosesFirst > 0.5
         ? `The server closes first (${pct(f.serverClosesFirst)} of ${f.closedConnections} closed connections: it sends the first FIN), so it holds TIME_WAIT for each 4-tuple for ${f.timeWaitS} s`
         : `The client closes first on ${pct(1 - f.serverClosesFirst)} of connections, yet the server still had state for the reused tuples`);
@@ -66,12 +69,18 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
       sentences.push(`${rst} client RSTs follow; no connection got a SYN-ACK after it in this capture`);
     }
     if (f.crossPortRetries) sentences.push(`${f.crossPortRetries} retries left from another source port with the same ISN: a NAT between client and server remapped the retry`);
+    if (tw === 0) {
+      // Not one stale ACK could be tied to a captured previous connection: say what is known.
+      sentences.unshift(`The previous connections on these 4-tuples are not in the capture, so which state answered cannot be confirmed; TIME_WAIT from a connection closed shortly before the capture started is the usual cause (capture earlier or longer to see it)`);
+    }
     causes.push({
       id: 'time-wait-stale-ack',
-      title: 'Reused source ports hit TIME_WAIT on the server (stale ACK, RST, SYN retry)',
+      title: tw > 0
+        ? 'Reused source ports hit TIME_WAIT on the server (stale ACK, RST, SYN retry)'
+        : 'SYNs answered with an ACK of an older connection that is not in the capture (likely TIME_WAIT)',
       severity: 'error',
-      confidence: linked >= 0.5 ? 'high' : 'medium',
-      score: Math.min(1, 0.6 + 0.4 * linked),
+      confidence: linked >= 0.5 ? 'high' : linked > 0 ? 'medium' : 'low',
+      score: Math.min(1, 0.4 + 0.6 * linked),
       explanation: `${sentences.join('; ')}.`,
       evidence: f.staleAcks.slice(0, 10).map((s) => evidenceOf(s, captureName)),
       remedies: [],

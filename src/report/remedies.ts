@@ -21,7 +21,8 @@ interface Rule {
 }
 
 const pct = (x: number | null): string => (x === null ? '?' : `${Math.round(x * 100)}%`);
-const serverCloses = (f: Facts): boolean => (f.serverClosesFirst ?? 0) > 0.5;
+// Fewer closed connections than 5 say nothing about who usually closes first.
+const serverCloses = (f: Facts): boolean => (f.serverClosesFirst ?? 0) > 0.5 && f.closedConnections >= 5;
 const stripped = (f: Facts): boolean => f.tsStripped.length > 0;
 const timeWaitTrouble = (f: Facts): boolean => f.staleAcks.length > 0 || f.failedReuses > 0;
 const portPressure = (f: Facts): boolean => f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS;
