@@ -52,12 +52,17 @@ export class Tracker {
   get tombCount(): number { return this.tombs.size; }
 
   onPacket(p: TcpPacket): void {
-    const t = p.tsUsec;
-    if (t > this.nowUsec) this.nowUsec = t;
+    this.track(p);
+    // Sweep after the packet is applied, so a packet whose clock jumped ahead still lands
+    // on its own connection before anything idle is written out.
+    if (p.tsUsec > this.nowUsec) this.nowUsec = p.tsUsec;
     if (this.nowUsec >= this.nextSweepUsec) {
       if (this.nextSweepUsec >= 0) this.sweep(this.nowUsec);
       this.nextSweepUsec = this.nowUsec + SWEEP_EVERY_USEC;
     }
+  }
+
+  private track(p: TcpPacket): void {
     const f = p.flags;
     const isSyn = (f & SYN) !== 0 && (f & ACK) === 0;
     const isSynAck = (f & SYN) !== 0 && (f & ACK) !== 0;

@@ -97,7 +97,7 @@ function ladderChart(l: NonNullable<Report['ladder']>): string {
     if (i === gapAt) {
       const gapS = (p.tUsec - l.packets[i - 1].tUsec) / 1e6;
       o.push(`<g class="gap"><line x1="10" x2="${f.width - 10}" y1="${y - row}" y2="${y - row}"/><rect x="${(cx + sx) / 2 - 190}" y="${y - row - 10}" width="380" height="18"/>`
-        + `<text x="${(cx + sx) / 2}" y="${y - row + 4}" text-anchor="middle">${esc(gapS >= 0.001 ? `${gapS.toFixed(3)} s later: a new connection on the same ports` : 'a new connection on the same ports')}</text></g>`);
+        + `<text x="${(cx + sx) / 2}" y="${y - row + 4}" text-anchor="middle">${esc(`${gapS >= 1 ? `${gapS.toFixed(3)} s` : `${(gapS * 1e3).toFixed(3)} ms`} later: a new connection on the same ports`)}</text></g>`);
     }
     const [x1, x2] = p.fromClient ? [cx, sx] : [sx, cx];
     const y2 = y + 12, dir = Math.sign(x2 - x1);
@@ -115,6 +115,8 @@ const table = (head: string[], rows: string[][], cls = ''): string =>
   `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>`
   + `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 
+/** Finding ids are path-like; letting them wrap only after a slash keeps each part readable. */
+const idBreaks = (id: string): string => esc(id).replace(/\//g, '/<wbr>');
 const badge = (cls: string, text: string): string => `<span class="badge ${esc(cls)}">${esc(text)}</span>`;
 const anchor = (id: string): string => `remedy-${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
@@ -122,7 +124,7 @@ const CSS = `
 :root{--fg:#1b1f24;--muted:#5b636d;--line:#d5dae0;--ok:#1a7f37;--warn:#9a6700;--bad:#c62828;--conn:#5b8def;--rtx:#e8890c;--stale:#c62828}
 *{box-sizing:border-box}body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;border-bottom:1px solid var(--line);padding-bottom:4px;margin-top:2em}h3{font-size:1.08em;margin:1.2em 0 .3em}
-.meta,.muted{color:var(--muted)}code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f6;padding:1px 4px;border-radius:3px;word-break:break-word}
+.meta,.muted{color:var(--muted)}code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f6;padding:1px 4px;border-radius:3px;overflow-wrap:break-word}
 .verdict{border-left:6px solid;padding:12px 16px;border-radius:4px;margin:16px 0;font-size:1.05em}
 .verdict.ok{border-color:var(--ok);background:#eaf6ec}.verdict.warning{border-color:var(--warn);background:#fff6e0}.verdict.problem{border-color:var(--bad);background:#fdecec}
 .verdict strong{text-transform:uppercase;margin-right:.5em}
@@ -133,7 +135,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;font-size:.78em;padding:0 7px;border-radius:9px;border:1px solid currentColor;margin-left:6px;vertical-align:middle}
 .badge.error,.badge.high,.badge.problem{color:var(--bad)}.badge.warning,.badge.medium{color:var(--warn)}.badge.info,.badge.low,.badge.ok{color:var(--muted)}
 .cause{border:1px solid var(--line);border-radius:6px;padding:2px 16px 10px;margin:12px 0}.evidence li{margin:4px 0}
-.figure{margin:12px 0;overflow-x:auto}svg.chart{max-width:100%;height:auto;font:12px system-ui,sans-serif;display:block}
+.figure{margin:12px 0;overflow-x:auto}svg.chart{width:100%;max-width:1000px;height:auto;font:12px system-ui,sans-serif;display:block}
 svg .grid{stroke:#eceff3}svg .axis,svg .tickmark{stroke:#8a939d}svg .tick{fill:#5b636d;font-size:11px}svg .axis-label{fill:#333;font-size:12px}svg .note{fill:var(--muted);font-style:italic}
 svg .legend text{fill:#333}.s-conn rect{fill:var(--conn)}.s-rtx rect{fill:var(--rtx)}.s-stale rect{fill:var(--stale)}.s-rate path,.s-rate line{stroke:var(--conn);stroke-width:2}.s-rate circle{fill:var(--conn)}
 .s-limit line{stroke:var(--bad);stroke-width:1.5}.s-limit text{fill:var(--bad)}
@@ -203,7 +205,7 @@ export function renderHtml(r: Report): string {
     o.push('<section id="findings"><h2>Findings</h2>');
     if (counts.length) o.push(table(['detector', 'error', 'warning', 'info'], counts.map(([d, c]) => [`<code>${esc(d)}</code>`, esc(c.error), esc(c.warning), esc(c.info)]), 'counts'));
     if (r.findings.length) {
-      o.push(table(['severity', 'id', 'summary', 'frames'], r.findings.map((f) => [badge(f.severity, f.severity), `<code>${esc(f.id)}</code>`, esc(f.summary), esc((f.evidence.frames ?? []).join(', '))])));
+      o.push(table(['severity', 'id', 'summary', 'frames'], r.findings.map((f) => [badge(f.severity, f.severity), `<code>${idBreaks(f.id)}</code>`, esc(f.summary), esc((f.evidence.frames ?? []).join(', '))])));
     }
     o.push('</section>');
   }

@@ -50,7 +50,7 @@ describe('renderHtml', () => {
     expect(html).toContain('frames 4409, 4410, 4411');
     expect(html).toMatch(/<th>setting<\/th>/);
     expect(html).toContain('removed in Linux 4.12 &amp; breaks clients behind NAT');
-    expect(html).toContain('stale-ack/client.pcap/4410');
+    expect(html).toContain('stale-ack/<wbr>client.pcap/<wbr>4410');
     expect(html).toContain('TIME_WAIT 60 s, client port range 32768-60999');
     expect(html).toContain('2023-11-14T22:13:20.000Z');
     expect(html).toContain('tcpdiag 0.1.0, report schema 1');
@@ -60,11 +60,13 @@ describe('renderHtml', () => {
     const s = svg(html, 'chart-timeline')!;
     expect(s).toBeDefined();
     expect(s).toMatch(/<title id="chart-timeline-title">[^<]*per 100 ms<\/title>/);
-    expect(count(s, /<rect x=[^>]*><title>/g)).toBe(50);
-    expect(s).toContain('class="s-rtx"');
-    expect(s).toContain('class="s-stale"');
+    const series = (cls: string): string => new RegExp(`<g class="${cls}">(<rect[\\s\\S]*?)</g>`).exec(s)?.[1] ?? '';
+    const b = staleAckReport().timeline.buckets;
+    expect(count(series('s-conn'), /<rect /g)).toBe(b.filter((x) => x.newConnections > 0).length);
+    expect(count(series('s-rtx'), /<rect /g)).toBe(b.filter((x) => x.synRetransmits > 0).length);
+    expect(count(series('s-stale'), /<rect /g)).toBe(b.filter((x) => x.staleAcks > 0).length);
     expect(s).toContain('time since 2023-11-14T22:13:20.000Z (s)');
-    expect(s).toContain('count per 100 ms');
+    expect(s).toContain('>per 100 ms</text>');
     expect(s).not.toMatch(/NaN|Infinity|undefined/);
   });
 
@@ -97,7 +99,7 @@ describe('renderHtml', () => {
     expect(s).toContain('#4410  +300.180 ms');
     expect(s).toContain('ACK seq=901 ack=501 (stale ACK)');
     expect(s).not.toContain('[previous connection]');
-    expect(s).toContain('0.300 s later');
+    expect(s).toContain('299.600 ms later: a new connection on the same ports');
     expect(s).toContain('10.0.0.9:3306');
   });
 
@@ -171,7 +173,10 @@ describe.skipIf(!existsSync(CHROMIUM))('renderHtml in headless Chromium', () => 
     expect(await page.locator('#chart-ladder g.pkt').count()).toBe(9);
     // The whole page must fit the charts: nothing wider than the viewport.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1200);
+    // For a human to look at: the page, and the two charts at full resolution.
     await page.screenshot({ path: '/tmp/tcpdiag-report.png', fullPage: true });
+    await page.locator('#chart-ladder').screenshot({ path: '/tmp/tcpdiag-ladder.png' });
+    await page.locator('#chart-timeline').screenshot({ path: '/tmp/tcpdiag-timeline.png' });
     await page.emulateMedia({ media: 'print' });
     expect((await page.locator('svg#chart-rate').boundingBox())!.width).toBeGreaterThan(100);
     expect(errors).toEqual([]);

@@ -1,0 +1,47 @@
+/** pcapng timestamps: exact seconds + ns from 64-bit unit counts for if_tsresol 10^-k and 2^-k, with if_tsoffset. */
+import { describe, expect, it } from 'vitest';
+import { SecNsec, TimeScale, toSecNsec } from '../../src/decode/timestamp.js';
+
+/** Reference with BigInt (the test may allocate; the decoder must not). */
+function ref(tsresol: number, hi: number, lo: number, offset = 0): [number, number] {
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  const d = tsresol & 0x80 ? 2n ** BigInt(tsresol & 0x7f) : 10n ** BigInt(tsresol);
+  return [Number(v / d) + offset, Number(((v % d) * 1000000000n) / d)];
+}
+
+function conv(tsresol: number, hi: number, lo: number, offset = 0): [number, number] {
+  const o = new SecNsec();
+  toSecNsec(o, new TimeScale(tsresol, offset), hi, lo);
+  return [o.sec, o.nsec];
+}
+
+let seed = 12345;
+const rnd = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed; };
+
+describe('pcapng timestamps', () => {
+  it('if_tsresol 9: 1545562209.891237123 from its ns count (beyond 2^53)', () => {
+    const ns = 1545562209891237123n;
+    expect(conv(9, Number(ns >> 32n), Number(ns & 0xffffffffn))).toEqual([1545562209, 891237123]);
+  });
+  it('if_tsresol 6 (the default)', () => {
+    const us = 1258589770049012n;
+    expect(conv(6, Number(us >> 32n), Number(us & 0xffffffffn))).toEqual([1258589770, 49012000]);
+  });
+  it('matches BigInt arithmetic for powers of 10 and of 2, random values', () => {
+    for (const r of [0, 3, 6, 9, 12, 0x80 | 10, 0x80 | 20, 0x80 | 30, 0x80 | 32, 0x80 | 40, 0x80 | 5]) {
+      for (let i = 0; i < 300; i++) {
+        const hi = rnd() % (r === 0 ? 1 : 0x7fffff);
+        const lo = rnd();
+        const [s, n] = conv(r, hi, lo);
+        const [rs, rn] = ref(r, hi, lo);
+        expect(s).toBe(rs);
+        // Below 2^-32 s the 2^-k path keeps 32 fractional bits: at most 1 ns off.
+        expect(Math.abs(n - rn)).toBeLessThanOrEqual(r === (0x80 | 40) ? 1 : 0);
+      }
+    }
+  });
+  it('if_tsoffset adds whole seconds, negative too', () => {
+    expect(conv(6, 0, 1500000, 1000)).toEqual([1001, 500000000]);
+    expect(conv(6, 0, 1500000, -1)).toEqual([0, 500000000]);
+  });
+});
