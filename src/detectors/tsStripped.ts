@@ -89,7 +89,13 @@ export const tsStripped: Detector = {
         GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
     const totals = db.prepare(`SELECT count(*) FROM connections WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ?
       AND (CASE WHEN ? = 'syn' THEN syn_count ELSE synack_count END) > 0`);
+    // Packets, not only connections: every SYN or SYN-ACK retransmit carries the run too.
+    const nopPackets = db.prepare(`SELECT count(*) FROM events e JOIN connections c ON c.id = e.conn_id
+      WHERE c.capture_id = ? AND c.client_addr = ? AND c.server_addr = ? AND c.server_port = ?
+        AND e.kind IN (?, ?) AND e.ts = 0 AND e.nop_run >= ${STRIPPED_NOP_RUN}`).pluck();
     for (const r of nopRows) {
+      const packets = nopPackets.get(r.capture_id, r.client_addr, r.server_addr, r.server_port,
+        r.dir === 'syn' ? 'syn' : 'synack', r.dir === 'syn' ? 'syn-rtx' : 'synack-rtx') as number;
       const name = ctx.captureName(r.capture_id);
       const total = totals.pluck().get(r.capture_id, r.client_addr, r.server_addr, r.server_port, r.dir) as number;
       const what = r.dir === 'syn' ? `SYNs from ${r.client_addr}` : `SYN-ACKs from ${ep(r.server_addr, r.server_port)}`;
@@ -102,8 +108,8 @@ export const tsStripped: Detector = {
         captureId: r.capture_id,
         connId: null,
         tsUsec: null,
-        summary: `${r.n} of ${total} ${what} (path ${path}) carry a run of ${r.run} NOP bytes and no timestamp option (options ${r.opts}): a gateway overwrote the timestamp with NOPs; ${CONSEQUENCE}`,
-        evidence: { frames: firstN(frames), kind: 'nop-run', direction: r.dir, path, count: r.n, total, nopRun: r.run, optionKinds: r.opts },
+        summary: `${r.n} of ${total} ${what} (path ${path}${packets > r.n ? `; ${packets} packets with retransmits` : ''}) carry a run of ${r.run} NOP bytes and no timestamp option (options ${r.opts}): a gateway overwrote the timestamp with NOPs; ${CONSEQUENCE}`,
+        evidence: { frames: firstN(frames), kind: 'nop-run', direction: r.dir, path, count: r.n, packets, total, nopRun: r.run, optionKinds: r.opts },
       });
     }
 

@@ -131,7 +131,7 @@ h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;border-bottom:1px solid va
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin:12px 0}
 .stats div{border:1px solid var(--line);border-radius:4px;padding:6px 10px}.stats .wide{grid-column:span 2}.stats dt{color:var(--muted);font-size:.8em}.stats dd{margin:0;font-size:1.15em;font-weight:600}
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.92em}th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}th{background:#f6f8fa}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.counts{width:auto;min-width:50%}
 .badge{display:inline-block;font-size:.78em;padding:0 7px;border-radius:9px;border:1px solid currentColor;margin-left:6px;vertical-align:middle}
 .badge.error,.badge.high,.badge.problem{color:var(--bad)}.badge.warning,.badge.medium{color:var(--warn)}.badge.info,.badge.low,.badge.ok{color:var(--muted)}
 .cause{border:1px solid var(--line);border-radius:6px;padding:2px 16px 10px;margin:12px 0}.evidence li{margin:4px 0}
