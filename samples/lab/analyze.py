@@ -43,7 +43,7 @@ def count(cmd):
 
 
 FIELDS = ["frame.time_epoch", "ip.src", "ipv6.src", "tcp.srcport", "tcp.dstport", "tcp.flags",
-          "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.options"]
+          "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.options", "tcp.options.timestamp.tsval"]
 
 
 def load(cap):
@@ -51,14 +51,15 @@ def load(cap):
              % (cap, " ".join("-e " + f for f in FIELDS)))
     pk = []
     for line in out.splitlines():
-        t, s4, s6, sp, dp, fl, sq, ak, ln, opt = line.split("\t")
+        t, s4, s6, sp, dp, fl, sq, ak, ln, opt, tsv = line.split("\t")
         src = s4 or s6
         fl = int(fl, 16)
         frm_client = src == CLI
         cport = int(sp) if frm_client else int(dp)
         pk.append(dict(t=float(t), c=frm_client, cport=cport, sport=int(dp) if frm_client else int(sp),
                        syn=bool(fl & 2), ack=bool(fl & 16), rst=bool(fl & 4), fin=bool(fl & 1),
-                       flags=fl, seq=int(sq), ackn=int(ak), len=int(ln), opt=opt.replace(":", "")))
+                       flags=fl, seq=int(sq), ackn=int(ak), len=int(ln), opt=opt.replace(":", ""),
+                       tsval=int(tsv) if tsv else None))
     return pk
 
 
@@ -182,6 +183,8 @@ def analyze(cap):
     f["server_closes_first_connections"] = sum(1 for c in closed if c["first_fin"] == "server")
     f["client_closes_first_connections"] = sum(1 for c in closed if c["first_fin"] == "client")
     reuse = reuse60 = isn65537 = before_rcv = 0
+    unaccept = 0
+    tscmp = {"newer": 0, "equal": 0, "older": 0, "no_timestamps": 0}
     reuse_gaps = []
     for c in real:
         pv = c["prev"]
@@ -194,12 +197,28 @@ def analyze(cap):
             reuse_gaps.append(gap * 1000)
         if pv.get("cfin") and ((c["isn"] - (pv["cfin"]["seq"] + 1)) & M32) >= 0x80000000:
             before_rcv += 1     # new ISN is "before" the old connection's rcv_nxt
+        old_ts = [q["tsval"] for q in pv["pk"] if q["c"] and q["tsval"] is not None]
+        new_ts = c["pk"][0]["tsval"]
+        ts_newer = False
+        if not old_ts or new_ts is None:
+            tscmp["no_timestamps"] += 1
+        else:
+            d = (new_ts - old_ts[-1]) & M32
+            tscmp["equal" if d == 0 else "newer" if d < 0x80000000 else "older"] += 1
+            ts_newer = 0 < d < 0x80000000
+        # tcp_timewait_state_process(): acceptable if seq after old rcv_nxt, or TSval newer
+        if pv.get("sfin") and pv.get("cfin"):
+            seq_after = 0 < ((c["isn"] - (pv["cfin"]["seq"] + 1)) & M32) < 0x80000000
+            if not (seq_after or ts_newer):
+                unaccept += 1
         if c["synack"] and pv.get("sfin") and c["synack"]["seq"] == (pv["sfin"]["seq"] + 1 + 65537) & M32:
             isn65537 += 1
     f["port_reuses"] = reuse
     f["port_reuses_within_60s"] = reuse60
     f["reused_syn_isn_before_old_rcv_nxt"] = before_rcv
     f["synack_isn_tw_plus_65537"] = isn65537
+    f["reused_syn_tsval_vs_old_last_client_tsval"] = tscmp
+    f["reused_syns_unacceptable_to_timewait_rule"] = unaccept
     if reuse_gaps:
         reuse_gaps.sort()
         f["port_reuse_gap_ms"] = {"min": round(reuse_gaps[0], 2), "max": round(reuse_gaps[-1], 2)}
@@ -210,8 +229,7 @@ def analyze(cap):
     f["longest_nop_run_in_syn"] = sorted(longest_runs)
     # SYN times of connections that got no answer at all (S0), relative to the first SYN
     s0 = [[round(t - c["syn_times"][0], 3) for t in c["syn_times"]] for c in real if not c["server_reply"]]
-    if s0:
-        f["no_reply_syn_times_s"] = s0
+    f["no_reply_syn_times_s"] = s0
     return f
 
 
@@ -282,7 +300,7 @@ for fn, f in per.items():
         "syn_retransmits_wireshark_flag": Q.format(
             f=fn, y="tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.analysis.retransmission"),
         "syns_with_timestamp": Q.format(f=fn, y="tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.option_kind==8"),
-        "rst_ack_replies_to_syn": Q.format(f=fn, y="tcp.srcport==%d && tcp.flags==0x014" % SPORT),
+        "rst_ack_replies_to_syn": Q.format(f=fn, y="%s.src==%s && tcp.flags==0x014" % ("ipv6" if ":" in SRV else "ip", SRV)),
     }
     # Only the first port is checked with awk for bare ACKs (others: analyze.py).
     for k, cmd in h.items():
@@ -375,7 +393,11 @@ exp = {
                                  "previous connection's last packet is < 60 s earlier; synack_isn_tw_plus_65537 "
                                  "= SYN-ACK seq == previous connection's server FIN seq + 1 + 65537 (mod 2^32); "
                                  "reused_syn_isn_before_old_rcv_nxt = new ISN before previous client FIN seq+1 "
-                                 "(mod 2^32); syn_retransmit_gaps_ms = time between SYNs with the same ISN; "
+                                 "(mod 2^32); reused_syn_tsval_vs_old_last_client_tsval compares the reusing SYN's TSval with the "
+                                 "last TSval the client sent on the previous connection (what TIME_WAIT keeps as ts_recent); "
+                                 "reused_syns_unacceptable_to_timewait_rule = reusing SYNs neither after the old rcv_nxt nor with a newer "
+                                 "TSval as seen in this capture (the kernel's rule, predicts the stale ACKs); "
+                                 "syn_retransmit_gaps_ms = time between SYNs with the same ISN; "
                                  "longest_nop_run_in_syn walks the option list (kind 1 = NOP)."),
         "connect_latency_ms": ("client-log.csv column connect_ms (connect() to writable, non-blocking, "
                                "result==ok rows); nearest-rank percentiles"),

@@ -180,6 +180,7 @@ finish() {
     # Captures were written by root; make them readable for the test suite.
     chmod 644 "$OUT"/*.pcap* "$OUT"/*.csv "$OUT"/*.txt 2>/dev/null || true
     python3 "$LAB/analyze.py" "$OUT"
+    python3 "$LAB/make_readme.py" "$OUT"
 }
 
 strip_ts() {  # $1 = 4|6 : NOP out the timestamp option in both directions,
@@ -213,21 +214,27 @@ EOF
 # old connection's rcv_nxt is ahead of the reused tuple's new ISN (Linux ISNs
 # advance 1 per 64 ns: 200 KB ~ 13 ms of clock) and the SYN is not acceptable
 # to the server's TIME_WAIT socket -> stale ACK, client RST, fast retransmit.
-tw_incident() {  # $1 = 4|6  $2 = strip|keep
-    local fam=$1 mode=$2 S=$S4 C=$C4
+#
+# $3 = pause between connects in ms. 2 ms by default so that a reused tuple's
+# SYN always carries a TSval at least one tick (1 ms) newer than the old
+# connection's last one; with 0 ms, SYNs sent in the same millisecond carry an
+# equal TSval, which the TIME_WAIT rule does not count as newer, and stale ACKs
+# appear even with timestamps kept (scenario tw-reuse-ts-kept-same-ms).
+tw_incident() {  # $1 = 4|6  $2 = strip|keep  $3 = gap ms
+    local fam=$1 mode=$2 gap=$3 S=$S4 C=$C4
     [ "$fam" = 6 ] && { S=$S6; C=$C6; }
     begin
     inc sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
     [ "$mode" = strip ] && strip_ts "$fam"
     write_meta scenario="$SC" client="$C" server="$S" server_port=3306 family="$fam" \
         timestamps_stripped=$([ "$mode" = strip ] && echo true || echo false) \
-        client_port_range="40000-40003" payload=200000 active_closer=server
+        client_port_range="40000-40003" payload=200000 active_closer=server gap_ms="$gap"
     start_server "$S" 3306 server
     caps_both pcap tcpdump
     # A real dumpcap pcapng of the same server-side traffic.
     [ "$fam" = 4 ] && start_cap $NS_S td-s0 "$OUT/server.pcapng" dumpcap
     SUF=before nstat_all
-    client --dst "$S" --port 3306 --count 100 --payload 200000 --mode quit --timeout 10 --tag main
+    client --dst "$S" --port 3306 --count 100 --payload 200000 --mode quit --timeout 10 --gap-ms "$gap" --tag main
     finish
 }
 
@@ -301,13 +308,14 @@ mid_connection_start() {
 }
 
 case "$SC" in
-    tw-stale-ack-ts-stripped)      tw_incident 4 strip ;;
-    tw-stale-ack-ts-stripped-ipv6) tw_incident 6 strip ;;
-    tw-reuse-ts-kept)              tw_incident 4 keep ;;
+    tw-stale-ack-ts-stripped)      tw_incident 4 strip 2 ;;
+    tw-stale-ack-ts-stripped-ipv6) tw_incident 6 strip 2 ;;
+    tw-reuse-ts-kept)              tw_incident 4 keep 2 ;;
+    tw-reuse-ts-kept-same-ms)      tw_incident 4 keep 0 ;;
     client-closes-first)           client_closes_first ;;
     refused)                       refused ;;
     syn-drop-gateway)              syn_drop ;;
     mid-connection-start)          mid_connection_start ;;
-    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|client-closes-first|refused|syn-drop-gateway|mid-connection-start} [OUTDIR]" >&2
+    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start} [OUTDIR]" >&2
        exit 2 ;;
 esac

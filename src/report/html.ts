@@ -85,7 +85,7 @@ function ladderChart(l: NonNullable<Report['ladder']>): string {
   const o: string[] = [svgOpen('chart-ladder', f, `Packet ladder: ${l.title}`)];
   for (const [x, name, addr] of [[cx, 'client', client], [sx, 'server', server]] as const) {
     o.push(`<g class="actor"><rect x="${x - 90}" y="8" width="180" height="40" rx="4"/><text x="${x}" y="24" text-anchor="middle" class="actor-name">${name}</text>`
-      + `<text x="${x}" y="40" text-anchor="middle">${esc(addr === name ? '' : addr)}</text>`
+      + `<text x="${x}" y="40" text-anchor="middle"${addr.length > 23 ? ' textLength="170" lengthAdjust="spacingAndGlyphs"' : ''}>${esc(addr === name ? '' : addr)}</text>`
       + `<line class="lifeline" x1="${x}" x2="${x}" y1="48" y2="${f.height - 10}"/></g>`);
   }
   o.push(`<text class="col-head" x="10" y="${top - 12}">frame  time</text>`);

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -68,4 +70,39 @@ describe('report schema', () => {
   it('says where the error is', () => {
     expect(errorsOf(broken((j) => { j.findings[1].severity = 'critical'; }))).toContain('/findings/1/severity must be equal to one of the allowed values');
   });
+});
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cli = join(root, 'dist/cli.js');
+const samples = join(root, 'samples');
+const CORPUS_PICKS = ['suricata-base64-decode-5885-stale-ack.pcap', 'tcpdump-ssh-synack-ts-nop-run.pcap', 'zeek-nmap-vsn-refused.pcap', 'malformed/crafted-pcap-cut-mid-record.pcap'];
+/**
+ * Each lab scenario's client capture, both sides of one scenario together (two
+ * captures in one report), and corpus files with odd shapes: a stale ACK from the
+ * wild, a NOP run, refused connections, a capture cut mid-record.
+ */
+const cases: string[][] = existsSync(samples)
+  ? [
+    ...readdirSync(samples, { withFileTypes: true }).filter((d) => d.isDirectory() && !['corpus', 'lab'].includes(d.name)).map((d) => {
+      const files = readdirSync(join(samples, d.name)).filter((f) => /^client\.pcap(ng)?$/.test(f));
+      return files.slice(0, 1).map((f) => join(samples, d.name, f));
+    }),
+    ['client.pcap', 'server.pcap'].map((f) => join(samples, 'tw-stale-ack-ts-stripped', f)),
+    ...CORPUS_PICKS.map((f) => [join(samples, 'corpus', f)]),
+  ].filter((c) => c.length > 0 && c.every((f) => existsSync(f)))
+  : [];
+
+// Needs a build (npm test runs tsc first); the fixtures above cover the schema without one.
+describe.skipIf(!existsSync(cli) || cases.length === 0)('real `tcpdiag analyze --format json` output', () => {
+  it.each(cases.map((c) => [c.map((f) => f.slice(samples.length + 1)).join(' + '), c]))('%s matches the schema', (_, files) => {
+    let out: string;
+    try {
+      out = execFileSync(process.execPath, [cli, 'analyze', ...files, '--format', 'json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    } catch (e) {
+      // A non-zero exit (e.g. a damaged capture) still prints the report; validate that.
+      out = String((e as { stdout?: string }).stdout ?? '');
+      if (!out.trim()) throw e;
+    }
+    expect(errorsOf(JSON.parse(out))).toEqual([]);
+  }, 60_000);
 });

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * Decode benchmark (not a test). Builds a >= 2 million packet classic pcap in
+ * bench/out/ by repeating the records of real captures with advancing
+ * timestamps and ports, then times three readers in child processes under
+ * /usr/bin/time -v (wall time, peak RSS):
+ *   (a) node dist/cli.js decode --count-only FILE   (full decode through TCP options)
+ *   (b) a plain chunked loop that only walks pcap record headers (the ceiling)
+ *   (c) pcap-parser (event per packet)
+ * Usage: npm run build && node bench/decode.mjs [packets=2000000]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'bench/out');
+const N = Number(process.argv[2] ?? 2_000_000);
+const FILE = join(OUT, `bench-${N}.pcap`);
+const SOURCES = ['tcpdump-ssh-synack-ts-nop-run.pcap', 'zeek-tcp-options.pcap', 'suricata-tcp-fastopen-01.pcap', 'zeek-vlan-qinqinq.pcap', 'suricata-bug-4376.pcap']
+  .map((f) => join(ROOT, 'samples/corpus', f));
+
+function records(path) {
+  const b = readFileSync(path);
+  const out = [];
+  for (let p = 24; p + 16 <= b.length;) {
+    const cap = b.readUInt32LE(p + 8);
+    out.push(Buffer.from(b.subarray(p, p + 16 + cap)));
+    p += 16 + cap;
+  }
+  return out;
+}
+
+function build() {
+  if (existsSync(FILE)) return;
+  mkdirSync(OUT, { recursive: true });
+  const recs = SOURCES.flatMap(records).filter((r) => r.length < 400); // handshakes, ACKs, small data: a packet-rate test
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0); hdr.writeUInt16LE(2, 4); hdr.writeUInt16LE(4, 6);
+  hdr.writeUInt32LE(262144, 16); hdr.writeUInt32LE(1, 20);
+  const fd = openSync(FILE, 'w');
+  writeSync(fd, hdr);
+  const buf = Buffer.alloc(8 << 20);
+  let used = 0;
+  for (let i = 0; i < N; i++) {
+    const r = recs[i % recs.length];
+    if (used + r.length > buf.length) { writeSync(fd, buf, 0, used); used = 0; }
+    r.copy(buf, used);
+    buf.writeUInt32LE(1700000000 + Math.floor(i / 100000), used); // advancing timestamps
+    buf.writeUInt32LE((i % 100000) * 10, used + 4);
+    // vary the client port per repetition so flows differ (Ethernet+IPv4 only: port at 14+20 when IHL=5)
+    const rep = Math.floor(i / recs.length) & 0x3fff;
+    if (r.readUInt16BE(16 + 12) === 0x0800 && (r[16 + 14] & 0x0f) === 5) {
+      const tcp = used + 16 + 34;
+      const sp = buf.readUInt16BE(tcp), dp = buf.readUInt16BE(tcp + 2);
+      if (sp > 1024) buf.writeUInt16BE(1025 + ((sp + rep) % 60000), tcp); else if (dp > 1024) buf.writeUInt16BE(1025 + ((dp + rep) % 60000), tcp + 2);
+    }
+    used += r.length;
+  }
+  writeSync(fd, buf, 0, used);
+  closeSync(fd);
+}
+
+const PLAIN_LOOP = `
+const fs = require('fs');
+const fd = fs.openSync(process.argv[1], 'r');
+let buf = Buffer.allocUnsafe(4 << 20), len = 0, pos = 24, n = 0, first = true;
+for (;;) {
+  const r = fs.readSync(fd, buf, len, buf.length - len, null);
+  len += r;
+  if (first) { first = false; }
+  while (pos + 16 <= len) {
+    const cap = buf[pos + 8] | (buf[pos + 9] << 8) | (buf[pos + 10] << 16) | (buf[pos + 11] << 24);
+    if (pos + 16 + cap > len) break;
+    pos += 16 + cap; n++;
+  }
+  if (r === 0) break;
+  buf.copyWithin(0, pos, len); len -= pos; pos = 0;
+}
+console.log(n);
+`;
+
+const PCAP_PARSER = `
+const pcapp = require(${JSON.stringify(join(ROOT, 'node_modules/pcap-parser'))});
+let n = 0;
+const p = pcapp.parse(process.argv[1]);
+p.on('packet', () => { n++; });
+p.on('end', () => console.log(n));
+`;
+
+function timed(label, args) {
+  const r = spawnSync('/usr/bin/time', ['-v', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
+  const secs = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
+  const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
+  return { label, secs, rssMb: rssKb / 1024, out: r.stdout.trim().split('\n').pop(), status: r.status };
+}
+
+build();
+const size = statSync(FILE).size;
+console.log(`file: ${FILE} (${N} packets, ${(size / 1e6).toFixed(0)} MB); node ${process.version}; ${cpus()[0].model}`);
+const runs = [
+  timed('tcpdiag decode --count-only', [process.execPath, join(ROOT, 'dist/cli.js'), 'decode', '--count-only', FILE]),
+  timed('plain record loop (ceiling)', [process.execPath, '-e', PLAIN_LOOP, FILE]),
+  timed('pcap-parser', [process.execPath, '-e', PCAP_PARSER, FILE]),
+];
+for (const r of runs) {
+  console.log(`${r.label.padEnd(30)} ${(N / r.secs / 1e6).toFixed(2).padStart(6)} M packets/s  ${r.secs.toFixed(2).padStart(6)} s  peak RSS ${r.rssMb.toFixed(0).padStart(4)} MB  (${r.out})`);
+}
+void execFileSync;
