@@ -37,8 +37,16 @@ for (let k = 0; k < copies; k++) {
     const t = src.readUInt32LE(at) * 1e6 + src.readUInt32LE(at + 4) - t0 + t0 + k * span;
     buf.writeUInt32LE(Math.floor(t / 1e6), used);
     buf.writeUInt32LE(t % 1e6, used + 4);
-    // IPv4 after a 14-byte Ethernet header: rewrite whichever address is the client.
+    // IPv4 after a 14-byte Ethernet header: rewrite whichever address is the client, and
+    // shift both sides' sequence spaces so every copy has its own ISNs, as real hosts would.
     const ip = used + 16 + 14;
+    const tcp = ip + (buf[ip] & 15) * 4;
+    const fromClient = buf[ip + 12] === CLIENT[0] && buf[ip + 13] === CLIENT[1] && buf[ip + 14] === CLIENT[2] && buf[ip + 15] === CLIENT[3];
+    const cShift = (k * 2654435761) >>> 0;
+    const sShift = (k * 40503 * 65537) >>> 0;
+    const ackFlag = (buf[tcp + 13] & 0x10) !== 0;
+    buf.writeUInt32BE((buf.readUInt32BE(tcp + 4) + (fromClient ? cShift : sShift)) >>> 0, tcp + 4);
+    if (ackFlag) buf.writeUInt32BE((buf.readUInt32BE(tcp + 8) + (fromClient ? sShift : cShift)) >>> 0, tcp + 8);
     for (const off of [12, 16]) {
       if (buf[ip + off] === CLIENT[0] && buf[ip + off + 1] === CLIENT[1] && buf[ip + off + 2] === CLIENT[2] && buf[ip + off + 3] === CLIENT[3]) {
         buf[ip + off + 2] = k >> 8;

@@ -115,6 +115,8 @@ nstat_all() {  # $1 = before|after ; -a absolute, -s do not touch history, -z ze
     done
 }
 
+# Every background process is started as `ip netns exec NS prog` (which execs
+# prog), so $! is the process itself and the trap can stop it by PID.
 # start_cap NS IFACE FILE TOOL(tcpdump|dumpcap)
 start_cap() {
     local ns=$1 ifc=$2 file=$3 tool=$4 log=$WORK/cap.$(basename "$3").log
@@ -148,15 +150,12 @@ stop_caps() {
 }
 
 start_server() {  # start_server ADDR PORT CLOSE_MODE
-    ins python3 "$LAB/server.py" --bind "$1" --port "$2" --close "$3" \
+    # ip netns exec directly (not the ins function) so $! is the server itself
+    ip netns exec $NS_S python3 "$LAB/server.py" --bind "$1" --port "$2" --close "$3" \
         --log "$OUT/server-log-$2.csv" --max-seconds 300 >"$WORK/server-$2.out" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 50); do grep -q listening "$WORK/server-$2.out" && return 0; sleep 0.1; done
     echo "server did not start" >&2; exit 1
-}
-
-stop_servers() {  # servers are the non-capture PIDs still running; stop all our PIDs
-    stop_caps
 }
 
 client() { inc python3 "$LAB/client.py" --log "$OUT/client-log.csv" --max-seconds 120 "$@"; }
@@ -294,14 +293,16 @@ mid_connection_start() {
     SUF=before nstat_all
     # Long-lived connection: connect first, start the captures only afterwards,
     # then let it exchange 20 PING/PONGs and close (server closes on QUIT).
-    client --dst "$S4" --port 3306 --count 1 --mode long --pings 20 --ping-gap-ms 100 \
+    ip netns exec $NS_C python3 "$LAB/client.py" --log "$OUT/client-log.csv" --max-seconds 60 \
+        --dst "$S4" --port 3306 --count 1 --mode long --pings 20 --ping-gap-ms 100 \
         --ready-file "$WORK/ready" --go-file "$WORK/go" --tag long &
     local cpid=$!
+    PIDS+=($cpid)   # killed by the trap if the run is interrupted
     for _ in $(seq 100); do [ -e "$WORK/ready" ] && break; sleep 0.05; done
     sleep 1
     caps_both pcap tcpdump
     touch "$WORK/go"
-    wait $cpid
+    wait $cpid || true
     # Two ordinary short connections afterwards, fully inside the capture.
     client --dst "$S4" --port 3306 --count 2 --payload 1000 --mode quit --gap-ms 100 --tag short
     finish

@@ -14,7 +14,9 @@ export interface Ingested {
 export async function openOrIngest(files: string[], db: string | undefined, timeWaitSec: number): Promise<Ingested> {
   if (files.length === 0) {
     if (db === undefined) throw new ExitError(2, 'give a capture file, or --db with a store made earlier');
-    return { store: Store.openExisting(db), results: [], errors: [] };
+    const existing = Store.openExisting(db);
+    existing.index();
+    return { store: existing, results: [], errors: [] };
   }
   const store = Store.open(db);
   store.setSetting('time_wait_usec', timeWaitSec * 1e6);
@@ -27,7 +29,7 @@ export async function openOrIngest(files: string[], db: string | undefined, time
     results.push(r);
     if (r.info.error) errors.push(r.info.error);
   }
-  store.commit();
+  store.index();
   return { store, results, errors };
 }
 

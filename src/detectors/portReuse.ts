@@ -56,10 +56,15 @@ export const portReuse: Detector = {
         ? (r.prev_client_next !== null && seqAfter(r.client_isn, r.prev_client_next) ? 'ISN after the old connection\'s last sequence' : prevTs && r.syn_ts === 1 ? 'newer timestamp' : 'not visible')
         : null;
       const failed = outcome === 'stale-ack' || outcome === 'no-answer' || outcome === 'refused';
+      const key = `${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}`;
+      const l = byPath.get(key);
+      if (l) l.push(r); else byPath.set(key, [r]);
+      // A reuse that went through is counted in its path's summary; one finding each is noise.
+      if (!failed) continue;
       findings.push({
         id: `port-reuse/${name}/${r.syn_frame}`,
         detector: 'port-reuse',
-        severity: failed ? 'warning' : 'info',
+        severity: 'warning',
         captureId: r.capture_id,
         connId: r.id,
         tsUsec: r.syn_ts_usec,
@@ -70,9 +75,6 @@ export const portReuse: Detector = {
           previousConnId: r.prev_id, serverIsn: r.server_isn, previousServerNext: r.prev_server_next,
         },
       });
-      const key = `${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}`;
-      const l = byPath.get(key);
-      if (l) l.push(r); else byPath.set(key, [r]);
     }
 
     // Aggregate per client -> server endpoint, including paths with no reuse when they run hot.

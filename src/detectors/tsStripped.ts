@@ -30,8 +30,9 @@ export const tsStripped: Detector = {
     const { db } = ctx;
     const findings: Finding[] = [];
 
-    // a) two capture points
-    const pairs = db.prepare(`SELECT a.id AS a_id, b.id AS b_id, a.capture_id AS a_cap, b.capture_id AS b_cap,
+    // a) two capture points (the self-join is skipped for one capture)
+    const captureCount = db.prepare('SELECT count(*) FROM captures').pluck().get() as number;
+    const pairs = captureCount < 2 ? [] : db.prepare(`SELECT a.id AS a_id, b.id AS b_id, a.capture_id AS a_cap, b.capture_id AS b_cap,
         a.client_addr AS a_client, a.client_port AS a_cport, a.server_addr AS a_server, a.server_port AS a_sport,
         b.client_addr AS b_client, b.client_port AS b_cport, b.server_addr AS b_server, b.server_port AS b_sport,
         a.syn_frame AS a_syn_frame, b.syn_frame AS b_syn_frame, a.syn_ts AS a_syn_ts, b.syn_ts AS b_syn_ts,
@@ -78,26 +79,28 @@ export const tsStripped: Detector = {
     }
 
     // b) NOP-filled option, per capture, path and direction
-    const nopRows = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, 'syn' AS dir, count(*) AS n,
-          min(syn_frame) AS frame, group_concat(syn_frame) AS frames, max(syn_nop_run) AS run, min(syn_opts) AS opts
-        FROM connections WHERE syn_count > 0 AND syn_ts = 0 AND syn_nop_run >= ${STRIPPED_NOP_RUN}
-        GROUP BY capture_id, client_addr, server_addr, server_port
-      UNION ALL
-      SELECT capture_id, client_addr, server_addr, server_port, 'synack' AS dir, count(*) AS n,
-          min(synack_frame), group_concat(synack_frame), max(synack_nop_run), min(synack_opts)
-        FROM connections WHERE synack_count > 0 AND synack_ts = 0 AND synack_nop_run >= ${STRIPPED_NOP_RUN}
-        GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
-    const totals = db.prepare(`SELECT count(*) FROM connections WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ?
-      AND (CASE WHEN ? = 'syn' THEN syn_count ELSE synack_count END) > 0`);
-    // Packets, not only connections: every SYN or SYN-ACK retransmit carries the run too.
-    const nopPackets = db.prepare(`SELECT count(*) FROM events e JOIN connections c ON c.id = e.conn_id
-      WHERE c.capture_id = ? AND c.client_addr = ? AND c.server_addr = ? AND c.server_port = ?
-        AND e.kind IN (?, ?) AND e.ts = 0 AND e.nop_run >= ${STRIPPED_NOP_RUN}`).pluck();
+    // One pass per direction: the NOP-filled ones and the total on each path.
+    const nopQuery = (d: 'syn' | 'synack'): string => {
+      const hit = `(${d}_count > 0 AND ${d}_ts = 0 AND ${d}_nop_run >= ${STRIPPED_NOP_RUN})`;
+      return `SELECT capture_id, client_addr, server_addr, server_port, '${d}' AS dir, sum(${hit}) AS n, sum(${d}_count > 0) AS total,
+          group_concat(CASE WHEN ${hit} THEN ${d}_frame END) AS frames, max(CASE WHEN ${hit} THEN ${d}_nop_run END) AS run,
+          min(CASE WHEN ${hit} THEN ${d}_opts END) AS opts
+        FROM connections GROUP BY capture_id, client_addr, server_addr, server_port HAVING n > 0`;
+    };
+    const nopRows = [...db.prepare(nopQuery('syn')).all(), ...db.prepare(nopQuery('synack')).all()] as Row[];
+    // Packets, not only connections: every SYN or SYN-ACK retransmit carries the run too. A plain
+    // connection has no events and sent exactly one, so: plain ones + events of the others.
+    const nopRtx = new Map<string, number>();
+    for (const e of db.prepare(`SELECT c.capture_id, c.client_addr, c.server_addr, c.server_port, e.kind, count(*) AS n
+        FROM events e JOIN connections c ON c.id = e.conn_id
+        WHERE e.kind IN ('syn-rtx', 'synack-rtx') AND e.ts = 0 AND e.nop_run >= ${STRIPPED_NOP_RUN}
+        GROUP BY c.capture_id, c.client_addr, c.server_addr, c.server_port, e.kind`).all() as Row[]) {
+      nopRtx.set(`${e.capture_id}|${e.client_addr}|${e.server_addr}|${e.server_port}|${e.kind === 'syn-rtx' ? 'syn' : 'synack'}`, e.n);
+    }
     for (const r of nopRows) {
-      const packets = nopPackets.get(r.capture_id, r.client_addr, r.server_addr, r.server_port,
-        r.dir === 'syn' ? 'syn' : 'synack', r.dir === 'syn' ? 'syn-rtx' : 'synack-rtx') as number;
+      const packets = r.n + (nopRtx.get(`${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}|${r.dir}`) ?? 0);
       const name = ctx.captureName(r.capture_id);
-      const total = totals.pluck().get(r.capture_id, r.client_addr, r.server_addr, r.server_port, r.dir) as number;
+      const total = r.total as number;
       const what = r.dir === 'syn' ? `SYNs from ${r.client_addr}` : `SYN-ACKs from ${ep(r.server_addr, r.server_port)}`;
       const path = `${r.client_addr} -> ${ep(r.server_addr, r.server_port)}`;
       const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
@@ -118,7 +121,12 @@ export const tsStripped: Detector = {
         sum(synack_nop_run >= ${STRIPPED_NOP_RUN}) AS nop_filled
       FROM connections WHERE syn_count > 0 AND synack_count > 0 AND syn_ts != synack_ts
       GROUP BY capture_id, client_addr, server_addr, server_port, syn_ts`).all() as Row[];
-    const serverUsesTs = db.prepare(`SELECT count(*) FROM connections WHERE server_addr = ? AND server_port = ? AND synack_ts = 1`);
+    const tsByServer = new Map<string, number>();
+    if (mismatch.length > 0) {
+      for (const s of db.prepare('SELECT server_addr, server_port, count(*) AS n FROM connections WHERE synack_ts = 1 GROUP BY server_addr, server_port').all() as Row[]) {
+        tsByServer.set(`${s.server_addr}|${s.server_port}`, s.n);
+      }
+    }
     for (const r of mismatch) {
       const name = ctx.captureName(r.capture_id);
       const path = `${r.client_addr} -> ${ep(r.server_addr, r.server_port)}`;
@@ -132,7 +140,7 @@ export const tsStripped: Detector = {
         summary = `${r.n} SYN-ACKs from ${ep(r.server_addr, r.server_port)} carry timestamps although the SYN seen here had none (path ${path}): RFC 7323 §3.2 allows that only if the SYN had them, so either the option was removed from the SYN beyond this capture point or the server's stack ignores the rule`;
         severity = 'info';
       } else {
-        const elsewhere = serverUsesTs.pluck().get(r.server_addr, r.server_port) as number;
+        const elsewhere = tsByServer.get(`${r.server_addr}|${r.server_port}`) ?? 0;
         summary = `${r.n} SYNs with timestamps to ${ep(r.server_addr, r.server_port)} were answered by SYN-ACKs without them (path ${path})`
           + (elsewhere > 0
             ? `, though this server answers ${elsewhere} other SYNs with timestamps: the option is removed on this path; ${CONSEQUENCE}`

@@ -21,7 +21,7 @@ export function hasTshark(): boolean {
 export async function pipeline(files: string[], timeWaitS = 60): Promise<{ store: Store; findings: Finding[] }> {
   const store = Store.open();
   for (const f of files) await ingestCapture(store, f, { timeWaitUsec: timeWaitS * 1e6 });
-  store.commit();
+  store.index();
   const findings = runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: 32768, portHi: 60999 });
   return { store, findings };
 }
