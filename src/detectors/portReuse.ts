@@ -41,7 +41,9 @@ export const portReuse: Detector = {
   run(ctx: DetectorContext): Finding[] {
     const { db, timeWaitUsec } = ctx;
     const findings: Finding[] = [];
-    const rows = db.prepare(`SELECT c.*, p.first_fin_by AS prev_closer_now, p.syn_ts AS prev_syn_ts, p.synack_ts AS prev_synack_ts
+    const rows = db.prepare(`SELECT c.id, c.capture_id, c.client_addr, c.client_port, c.server_addr, c.server_port, c.answer, c.answer_frame,
+        c.server_isn, c.client_isn, c.syn_ts, c.syn_frame, c.syn_ts_usec, c.prev_id, c.prev_gap_usec, c.prev_active_closer,
+        c.prev_client_next, c.prev_server_next, p.syn_ts AS prev_syn_ts, p.synack_ts AS prev_synack_ts
       FROM connections c LEFT JOIN connections p ON p.id = c.prev_id
       WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? ORDER BY c.capture_id, c.first_ts_usec`).all(timeWaitUsec) as Row[];
     const byPath = new Map<string, Row[]>();
@@ -59,8 +61,9 @@ export const portReuse: Detector = {
       const key = `${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}`;
       const l = byPath.get(key);
       if (l) l.push(r); else byPath.set(key, [r]);
-      // A reuse that went through is counted in its path's summary; one finding each is noise.
-      if (!failed) continue;
+      // A reuse that went through is counted in its path's summary, and one that drew a stale ACK
+      // is the stale-ack finding; one finding each here would only repeat them.
+      if (!failed || outcome === 'stale-ack') continue;
       findings.push({
         id: `port-reuse/${name}/${r.syn_frame}`,
         detector: 'port-reuse',
@@ -92,6 +95,8 @@ export const portReuse: Detector = {
       if (reuses.length === 0 && rate < sustainable * 0.5) continue;
       const failed = reuses.filter((r) => r.outcome === 'stale-ack' || r.outcome === 'no-answer' || r.outcome === 'refused');
       const fromTw = reuses.filter((r) => r.outcome === 'accepted-from-time-wait').length;
+      const outcomes: Record<string, number> = {};
+      for (const r of reuses) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
       const gaps = reuses.map((r) => r.prev_gap_usec as number);
       const name = ctx.captureName(p.capture_id);
       const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
@@ -108,7 +113,7 @@ export const portReuse: Detector = {
           frames: firstN(failed.map((r) => r.syn_frame)),
           path, connections: p.n, distinctPorts: p.ports, spanS, ratePerS: rate, sustainablePerS: sustainable,
           portsInUseSustainPerS: p.ports / (timeWaitUsec / 1e6), portRange: [ctx.portLo, ctx.portHi],
-          timeWaitS: timeWaitUsec / 1e6, reuses: reuses.length, failed: failed.length, acceptedFromTimeWait: fromTw,
+          timeWaitS: timeWaitUsec / 1e6, reuses: reuses.length, failed: failed.length, acceptedFromTimeWait: fromTw, outcomes,
           minGapUsec: gaps.length ? Math.min(...gaps) : null, maxGapUsec: gaps.length ? Math.max(...gaps) : null,
           serverClosedShare: p.closed > 0 ? p.server_closed / p.closed : null, timeWaitHolder: holder,
         },

@@ -1,4 +1,5 @@
 import { seqAdd, seqAfter } from '../flows/seq.js';
+import { eventsByConn, rowsById } from './batch.js';
 import { ep } from './format.js';
 import { fmtMs, fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -25,7 +26,10 @@ interface AnswerRow {
   conn_id: number; capture_id: number; frame: number; ts_usec: number; seq: number; ack: number; ts: number;
 }
 
-interface EventRow { frame: number; ts_usec: number; dir: string; kind: string; seq: number; ack: number }
+const WITH_ANSWER = "SELECT conn_id FROM events WHERE kind = 'answer-ack'";
+const CONN_COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, syn_frame, synack_ts_usec,
+  synack_frame, connect_usec, prev_id, prev_gap_usec, syn_ts, syn_tsval, syn_nop_run`;
+const PREV_COLUMNS = 'id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts';
 
 export const staleAck: Detector = {
   id: 'stale-ack',
@@ -34,9 +38,9 @@ export const staleAck: Detector = {
     const { db } = ctx;
     const answers = db.prepare(`SELECT e.conn_id, e.capture_id, e.frame, e.ts_usec, e.seq, e.ack, e.ts
       FROM events e WHERE e.kind = 'answer-ack' ORDER BY e.capture_id, e.frame`).all() as AnswerRow[];
-    const connStmt = db.prepare('SELECT * FROM connections WHERE id = ?');
-    const prevStmt = db.prepare('SELECT id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts FROM connections WHERE id = ?');
-    const eventsStmt = db.prepare('SELECT frame, ts_usec, dir, kind, seq, ack FROM events WHERE conn_id = ? ORDER BY frame');
+    const conns = rowsById<Record<string, any> & { id: number }>(db, CONN_COLUMNS, WITH_ANSWER);
+    const prevs = rowsById<Record<string, any> & { id: number }>(db, PREV_COLUMNS, `SELECT prev_id FROM connections WHERE id IN (${WITH_ANSWER})`);
+    const eventsOf = eventsByConn(db, WITH_ANSWER);
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec, syn_ts_usec FROM connections
       WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
         AND syn_ts_usec > ? AND syn_ts_usec <= ? ORDER BY syn_ts_usec LIMIT 1`);
@@ -49,17 +53,17 @@ export const staleAck: Detector = {
 
     const findings: Finding[] = [];
     for (const [connId, acks] of byConn) {
-      const c = connStmt.get(connId) as Record<string, any>;
+      const c = conns.get(connId)!;
       if (c.client_isn === null) continue;
       const expectedAck = seqAdd(c.client_isn, 1);
       const stale = acks.filter((a) => a.ack !== expectedAck);
       if (stale.length === 0) continue;
       const first = stale[0];
-      const events = eventsStmt.all(connId) as EventRow[];
+      const events = eventsOf.get(connId) ?? [];
       const synBefore = [...events].reverse().find((e) => (e.kind === 'syn' || e.kind === 'syn-rtx') && e.frame < first.frame);
       const rst = events.find((e) => e.kind === 'rst' && e.dir === 'c2s' && e.frame > first.frame);
       const retransmit = events.find((e) => e.kind === 'syn-rtx' && e.frame > first.frame);
-      const prev = c.prev_id !== null ? (prevStmt.get(c.prev_id) as Record<string, any>) : null;
+      const prev = c.prev_id !== null ? prevs.get(c.prev_id) ?? null : null;
 
       let relation: 'time-wait' | 'old-connection' | 'half-open' | 'not-captured';
       if (prev === null) relation = 'not-captured';

@@ -1,3 +1,4 @@
+import { eventsByConn } from './batch.js';
 import { ep } from './format.js';
 import { distributionMs, fmtMs } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -16,7 +17,6 @@ import type { Detector, DetectorContext, Finding } from './types.js';
  * (tcp_syn_linear_timeouts), older Linux doubles from 1 s, Windows and BSD differ.
  */
 
-interface EventRow { conn_id: number; frame: number; ts_usec: number; dir: string; kind: string; seq: number }
 
 export type RetransmitCause = 'after-stale-ack' | 'after-synack' | 'no-answer';
 
@@ -45,11 +45,17 @@ export const synRetransmit: Detector = {
     const { db } = ctx;
     const findings: Finding[] = [];
     const captures = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
-    const eventsStmt = db.prepare(`SELECT conn_id, frame, ts_usec, dir, kind, seq FROM events WHERE conn_id = ? ORDER BY frame`);
+    const RETRIED = 'SELECT id FROM connections WHERE syn_count > 1 OR synack_count > 1';
+    const eventsOf = eventsByConn(db, RETRIED);
+    const attemptsBy = new Map<number, number>();
+    for (const r of db.prepare('SELECT capture_id, count(*) AS n FROM connections WHERE syn_count > 0 GROUP BY capture_id').all() as { capture_id: number; n: number }[]) attemptsBy.set(r.capture_id, r.n);
+    const allRows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, syn_count, synack_count, syn_frame,
+        synack_frame, syn_ts_usec, synack_ts_usec, connect_usec, handshake_acked
+      FROM connections WHERE syn_count > 1 OR synack_count > 1 ORDER BY capture_id, first_ts_usec`).all() as Record<string, any>[];
     for (const capId of captures) {
       const name = ctx.captureName(capId);
-      const attempts = db.prepare('SELECT count(*) FROM connections WHERE capture_id = ? AND syn_count > 0').pluck().get(capId) as number;
-      const rows = db.prepare(`SELECT * FROM connections WHERE capture_id = ? AND (syn_count > 1 OR synack_count > 1) ORDER BY first_ts_usec`).all(capId) as Record<string, any>[];
+      const attempts = attemptsBy.get(capId) ?? 0;
+      const rows = allRows.filter((r) => r.capture_id === capId);
       const causes: Record<RetransmitCause, number> = { 'after-stale-ack': 0, 'after-synack': 0, 'no-answer': 0 };
       const added: number[] = [];
       const gapsFirst: number[] = [];
@@ -59,7 +65,7 @@ export const synRetransmit: Detector = {
       let affected = 0;
       const schedules = new Map<string, number>();
       for (const c of rows) {
-        const ev = eventsStmt.all(c.id) as EventRow[];
+        const ev = eventsOf.get(c.id) ?? [];
         const syns = ev.filter((e) => e.kind === 'syn' || e.kind === 'syn-rtx');
         const perRtx: { frame: number; gapUsec: number; sinceFirstUsec: number; cause: RetransmitCause }[] = [];
         for (let i = 1; i < syns.length; i++) {
@@ -74,6 +80,9 @@ export const synRetransmit: Detector = {
         synAckRtx += rtxAcks;
         if (c.syn_count <= 1 && rtxAcks === 0) continue;
         if (c.syn_count > 1) affected++;
+        // Retransmits that only follow a stale ACK are that finding's consequence: counted in the
+        // summary below, not repeated as one finding per connection.
+        const ownFinding = rtxAcks > 0 || perRtx.some((r) => r.cause !== 'after-stale-ack');
         const noAnswerGaps = perRtx.filter((r) => r.cause === 'no-answer').map((r) => r.sinceFirstUsec / 1000);
         const sched = scheduleName(noAnswerGaps);
         if (sched) schedules.set(sched, (schedules.get(sched) ?? 0) + 1);
@@ -89,6 +98,7 @@ export const synRetransmit: Detector = {
         }
         if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${c.synack_count} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
         const worst = perRtx.some((r) => r.cause !== 'after-synack') || c.synack_ts_usec === null;
+        if (!ownFinding) continue;
         findings.push({
           id: `syn-retransmit/${name}/${c.syn_frame ?? c.synack_frame}`,
           detector: 'syn-retransmit',
