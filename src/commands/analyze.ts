@@ -40,6 +40,8 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
     const findings = runDetectors(store.db, { timeWaitUsec: opts.timeWait * 1e6, portLo: portRange[0], portHi: portRange[1] });
     for (const f of findings) worst = Math.max(worst, SEVERITY_RANK[f.severity]);
     const report = buildReport(store.db, findings, { version: VERSION, timeWaitS: opts.timeWait, portRange });
+    // A root cause can rest on facts that are not findings (refused connections): count it too.
+    for (const c of report.causes) worst = Math.max(worst, SEVERITY_RANK[c.severity]);
     if (opts.format === 'json') text = renderJson(report);
     else if (opts.format === 'md') text = renderMarkdown(report);
     else if (opts.format === 'html') text = (await import('../report/html.js')).renderHtml(report);

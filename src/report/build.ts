@@ -33,13 +33,15 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
   const captureName = (id: number | null): string | null => (id === null ? null : names.get(id) ?? null);
 
   const facts = gatherFacts(db, findings, opts.timeWaitS);
-  const causes = rootCauses(facts, captureName);
+  const causes = rootCauses(facts, captureName)
+    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score);
   const { offered, withheld } = chooseRemedies(facts);
   const byCause: Record<string, string[]> = {
-    'time-wait-stale-ack': offered.map((r) => r.id).filter((id) => id !== 'check-drops'),
+    'time-wait-stale-ack': offered.map((r) => r.id).filter((id) => id !== 'check-drops' && id !== 'check-listener'),
     'half-open-challenge-ack': [],
     'timestamps-stripped': offered.filter((r) => r.id === 'keep-timestamps').map((r) => r.id),
     'syn-unanswered': offered.filter((r) => r.id === 'check-drops').map((r) => r.id),
+    refused: offered.filter((r) => r.id === 'check-listener').map((r) => r.id),
     'port-pressure': offered.filter((r) => ['pooling', 'wider-port-range', 'more-source-addresses', 'windows-timed-wait'].includes(r.id)).map((r) => r.id),
   };
   for (const c of causes) c.remedies = byCause[c.id] ?? [];
@@ -64,7 +66,7 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
   const verdict = causes.length === 0
     ? {
       status: 'ok' as const,
-      headline: `No problem found with new connections: ${totals.attempts} connection attempts, ${totals.established} established`
+      headline: `No problem found with new connections: ${totals.attempts} connection attempt${totals.attempts === 1 ? '' : 's'}, ${totals.established} established`
         + `${totals.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${totals.handshakeRttMs.p50} ms, p99 ${totals.handshakeRttMs.p99} ms` : ''}`
         + `, SYN retransmits: ${totals.synRetransmits || 'none'}, stale ACKs: none, timestamps stripped: no`
         + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.`,
@@ -111,6 +113,20 @@ function timeline(db: Database.Database, findings: Finding[], sustainablePerS: n
   return { bucketUsec, buckets, sustainablePerS };
 }
 
+/** SYN, SYN-ACK and FINs of a connection rebuilt from its columns, as event-like rows. */
+function keyPacketsFromColumns(db: Database.Database, id: number): Record<string, any>[] {
+  const c = db.prepare(`SELECT client_isn, server_isn, syn_frame, syn_ts_usec, synack_frame, synack_ts_usec, client_fin_frame, client_fin_ts_usec,
+    server_fin_frame, server_fin_ts_usec, client_next, server_next FROM connections WHERE id = ?`).get(id) as Record<string, any>;
+  const out: Record<string, any>[] = [];
+  const dec = (n: number): number => (n - 1) >>> 0;
+  if (c.syn_frame !== null) out.push({ conn_id: id, frame: c.syn_frame, ts_usec: c.syn_ts_usec, dir: 'c2s', kind: 'syn', seq: c.client_isn, ack: 0, flags: 0x002 });
+  if (c.synack_frame !== null) out.push({ conn_id: id, frame: c.synack_frame, ts_usec: c.synack_ts_usec, dir: 's2c', kind: 'synack', seq: c.server_isn, ack: (c.client_isn + 1) >>> 0, flags: 0x012 });
+  // A FIN's own sequence number is one before the side's next sequence; its ack is not kept.
+  if (c.client_fin_frame !== null) out.push({ conn_id: id, frame: c.client_fin_frame, ts_usec: c.client_fin_ts_usec, dir: 'c2s', kind: 'fin', seq: dec(c.client_next), ack: 0, flags: 0x001 });
+  if (c.server_fin_frame !== null) out.push({ conn_id: id, frame: c.server_fin_frame, ts_usec: c.server_fin_ts_usec, dir: 's2c', kind: 'fin', seq: dec(c.server_next), ack: 0, flags: 0x001 });
+  return out;
+}
+
 function ladder(db: Database.Database, findings: Finding[]): Report['ladder'] {
   const pick = findings.find((f) => f.detector === 'stale-ack' && f.connId !== null && (f.evidence.previous as unknown) !== null)
     ?? findings.find((f) => f.detector === 'stale-ack' && f.connId !== null)
@@ -119,9 +135,13 @@ function ladder(db: Database.Database, findings: Finding[]): Report['ladder'] {
   const conn = db.prepare('SELECT id, prev_id, client_addr, client_port, server_addr, server_port FROM connections WHERE id = ?').get(pick.connId) as Record<string, any>;
   const ids = conn.prev_id !== null ? [conn.prev_id, conn.id] : [conn.id];
   const rows = db.prepare(`SELECT conn_id, frame, ts_usec, dir, kind, seq, ack, flags FROM events WHERE conn_id IN (${ids.map(() => '?').join(',')}) ORDER BY frame`).all(...ids) as Record<string, any>[];
+  // A plain connection keeps its key packets in its columns only (store.ts, isPlain).
+  for (const id of ids) if (!rows.some((r) => r.conn_id === id)) rows.push(...keyPacketsFromColumns(db, id));
+  rows.sort((a, b) => a.frame - b.frame);
   const packets: LadderPacket[] = rows.filter((r) => r.conn_id === conn.id || r.kind === 'fin' || r.kind === 'syn' || r.kind === 'synack' || r.kind === 'rst').map((r) => ({
     frame: r.frame, tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
     label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
   }));
-  return { title: `${conn.client_addr}:${conn.client_port} -> ${conn.server_addr}:${conn.server_port}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, packets };
+  const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+  return { title: `${ep(conn.client_addr, conn.client_port)} -> ${ep(conn.server_addr, conn.server_port)}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, packets };
 }

@@ -46,7 +46,9 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     const reuse = f.reuseSummaries.filter((s) => Number(s.evidence.reuses) > 0);
     if (reuse.length) {
       const r = reuse[0].evidence;
-      sentences.push(`clients ${[...new Set(reuse.map((s) => String(s.evidence.path).split(' -> ')[0]))].join(', ')} reuse source ports after ${((r.minGapUsec as number) / 1e6).toFixed(2)}-${((r.maxGapUsec as number) / 1e6).toFixed(2)} s (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} source ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the configured port range would sustain${Number(r.portsInUseSustainPerS) < Number(r.sustainablePerS) / 2 ? ` and ${Number(r.portsInUseSustainPerS).toFixed(2)}/s that the ${r.distinctPorts} ports in use sustain` : ''})`);
+      const clients = [...new Set(reuse.map((s) => String(s.evidence.path).split(' -> ')[0]))];
+      const named = clients.length > 5 ? `${clients.slice(0, 5).join(', ')} and ${clients.length - 5} more` : clients.join(', ');
+      sentences.push(`client${clients.length > 1 ? 's' : ''} ${named} reuse${clients.length > 1 ? '' : 's'} source ports after ${((r.minGapUsec as number) / 1e6).toFixed(2)}-${((r.maxGapUsec as number) / 1e6).toFixed(2)} s (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} source ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the configured port range would sustain${Number(r.portsInUseSustainPerS) < Number(r.sustainablePerS) / 2 ? ` and ${Number(r.portsInUseSustainPerS).toFixed(2)}/s that the ${r.distinctPorts} ports in use sustain` : ''})`);
     }
     if (f.tsStripped.length) {
       const nop = f.tsStripped.some((s) => s.evidence.kind === 'nop-run');
@@ -130,7 +132,21 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     });
   }
 
-  // 5. Port pressure without failures yet.
+  // 5. SYNs answered by RST: nothing listening, or a firewall rejecting.
+  if (f.refused > 0) {
+    causes.push({
+      id: 'refused',
+      title: 'Connections refused (SYN answered by RST)',
+      severity: 'error',
+      confidence: 'high',
+      score: 0.9,
+      explanation: `${f.refused} of ${f.attempts} connection attempts were refused: the server side answered the SYN with RST, which a host sends when nothing listens on the port (or a firewall REJECT rule sends for it): ${f.refusedBy.map((r) => `${r.endpoint} refused ${r.refused} of ${r.attempts}`).join('; ')}.`,
+      evidence: f.refusedBy.map((r) => ({ text: `${r.endpoint}: ${r.refused} of ${r.attempts} SYNs answered by RST`, frames: r.frames, filter: `tcp.flags.reset == 1 && tcp.srcport == ${r.endpoint.split(':').pop()}`, capture: null })),
+      remedies: [],
+    });
+  }
+
+  // 6. Port pressure without failures yet.
   if (f.staleAcks.length === 0 && f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS) {
     const hot = f.reuseSummaries.filter((s) => Number(s.evidence.ratePerS) > 0.5 * f.sustainablePerS);
     causes.push({

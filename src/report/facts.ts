@@ -31,6 +31,8 @@ export interface Facts {
   clientLooksWindows: boolean;
   timeWaitS: number;
   refused: number;
+  /** Server endpoints that answered SYNs with RST, most first: "addr:port" and counts. */
+  refusedBy: { endpoint: string; refused: number; attempts: number; frames: number[] }[];
 }
 
 export function gatherFacts(db: Database.Database, findings: Finding[], timeWaitS: number): Facts {
@@ -72,5 +74,12 @@ export function gatherFacts(db: Database.Database, findings: Finding[], timeWait
     clientLooksWindows: attempts > 0 && winLike / attempts > 0.5,
     timeWaitS,
     refused,
+    refusedBy: refused === 0 ? [] : (db.prepare(`SELECT server_addr, server_port, sum(conn_state = 'REJ') AS refused, count(*) AS attempts,
+        group_concat(CASE WHEN conn_state = 'REJ' THEN answer_frame END) AS frames
+      FROM connections WHERE syn_count > 0 GROUP BY server_addr, server_port HAVING refused > 0 ORDER BY refused DESC LIMIT 10`).all() as Record<string, any>[])
+      .map((r) => ({
+        endpoint: String(r.server_addr).includes(':') ? `[${r.server_addr}]:${r.server_port}` : `${r.server_addr}:${r.server_port}`,
+        refused: r.refused, attempts: r.attempts, frames: String(r.frames).split(',').map(Number).sort((a, b) => a - b).slice(0, 10),
+      })),
   };
 }

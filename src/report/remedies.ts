@@ -132,6 +132,15 @@ export const RULES: Rule[] = [
     applies: (f) => (f.unansweredRetransmits > 0 ? `${f.unansweredRetransmits} SYN retransmits followed a SYN that got no answer at the capture point` : null),
   },
   {
+    id: 'check-listener',
+    title: 'Check the service is listening where clients connect',
+    where: 'server',
+    setting: 'on the server: `ss -ltnp` shows whether a process listens on the refused port and address; check firewall REJECT rules (`iptables -L -v -n`, `nft list ruleset`) and the clients\' configured port',
+    cost: 'investigation',
+    risk: 'low',
+    applies: (f) => (f.refused > 0 ? `${f.refused} SYNs were answered by RST (${f.refusedBy.map((r) => r.endpoint).join(', ')})` : null),
+  },
+  {
     id: 'no-tw-recycle',
     title: 'Do not use tcp_tw_recycle',
     where: 'server',
@@ -163,8 +172,8 @@ export function chooseRemedies(f: Facts): { offered: Remedy[]; withheld: Withhel
 
 function rank(id: string, f: Facts): number {
   const order = stripped(f)
-    ? ['keep-timestamps', 'pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'max-tw-buckets', 'check-drops']
-    : ['pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'keep-timestamps', 'max-tw-buckets', 'check-drops'];
+    ? ['keep-timestamps', 'pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'max-tw-buckets', 'check-drops', 'check-listener']
+    : ['pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'keep-timestamps', 'max-tw-buckets', 'check-drops', 'check-listener'];
   const i = order.indexOf(id);
   return i < 0 ? 99 : i;
 }

@@ -13,7 +13,7 @@ const healthy: Facts = {
   staleAcks: [], staleAckTimeWait: 0, challengeAcks: [], tsStripped: [], tsStrippedWeak: [], synWithTsShare: 1,
   reuseSummaries: [], reuses: 0, failedReuses: 0, maxRatePerS: 10, sustainablePerS: 470,
   synRetransmitSummary: [], unansweredRetransmits: 0, synAckRetransmits: 0, crossPortRetries: 0,
-  clientLooksWindows: false, timeWaitS: 60, refused: 0,
+  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [],
 };
 
 /** The incident of seeds/003: server closes first, gateway strips timestamps, stale ACKs. */
@@ -78,6 +78,11 @@ describe('remedy rules', () => {
     expect(offered(incident)).not.toContain('no-tw-recycle');
     expect(withheld(incident)).toContain('no-tw-recycle');
     expect(withheld(healthy)).not.toContain('no-tw-recycle');
+  });
+
+  it('check-listener: when SYNs were refused', () => {
+    expect(offered({ ...healthy, refused: 2, refusedBy: [{ endpoint: '198.19.2.2:3307', refused: 2, attempts: 2, frames: [3] }] })).toEqual(['check-listener']);
+    expect(offered(healthy)).not.toContain('check-listener');
   });
 
   it('check-drops: when SYNs went unanswered', () => {
