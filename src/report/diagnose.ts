@@ -10,6 +10,8 @@ import type { EvidenceItem, RootCause } from './model.js';
 /** Fewer closed connections than this say nothing about who usually closes first. */
 const MIN_CLOSED_TO_TELL = 5;
 
+/** A duration in the unit people read it in: ms below a second. */
+const dur = (usec: number): string => (usec < 1e6 ? `${(usec / 1000).toFixed(usec < 10_000 ? 1 : 0)} ms` : `${(usec / 1e6).toFixed(1)} s`);
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const list = (xs: number[], n = 5): string => xs.slice(0, n).join(', ') + (xs.length > n ? ', ...' : '');
 
@@ -48,7 +50,7 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
       const r = reuse[0].evidence;
       const clients = [...new Set(reuse.map((s) => String(s.evidence.path).split(' -> ')[0]))];
       const named = clients.length > 5 ? `${clients.slice(0, 5).join(', ')} and ${clients.length - 5} more` : clients.join(', ');
-      sentences.push(`client${clients.length > 1 ? 's' : ''} ${named} reuse${clients.length > 1 ? '' : 's'} source ports after ${((r.minGapUsec as number) / 1e6).toFixed(2)}-${((r.maxGapUsec as number) / 1e6).toFixed(2)} s (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} source ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the configured port range would sustain${Number(r.portsInUseSustainPerS) < Number(r.sustainablePerS) / 2 ? ` and ${Number(r.portsInUseSustainPerS).toFixed(2)}/s that the ${r.distinctPorts} ports in use sustain` : ''})`);
+      sentences.push(`client${clients.length > 1 ? 's' : ''} ${named} reuse${clients.length > 1 ? '' : 's'} source ports ${dur(r.minGapUsec as number)} to ${dur(r.maxGapUsec as number)} after the previous connection on them closed (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} source ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the configured port range would sustain${Number(r.portsInUseSustainPerS) < Number(r.sustainablePerS) / 2 ? ` and ${Number(r.portsInUseSustainPerS).toFixed(2)}/s that the ${r.distinctPorts} ports in use sustain` : ''})`);
     }
     if (f.tsStripped.length) {
       const nop = f.tsStripped.some((s) => s.evidence.kind === 'nop-run');
