@@ -37,16 +37,26 @@ export interface Facts {
 
 export function gatherFacts(db: Database.Database, findings: Finding[], timeWaitS: number): Facts {
   const one = <T>(sql: string, ...args: unknown[]): T => db.prepare(sql).pluck().get(...args) as T;
-  const attempts = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0');
-  const established = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND synack_count > 0');
-  const closed = one<number>('SELECT count(*) FROM connections WHERE first_fin_by IS NOT NULL');
-  const serverClosed = one<number>("SELECT count(*) FROM connections WHERE first_fin_by = 'server'");
+  // With captures from several points the same connection is in each: count it once, by the
+  // client's ISN and the server port (what the two-point match uses).
+  const multi = one<number>('SELECT count(*) FROM captures') > 1;
+  const n = multi ? "count(DISTINCT CASE WHEN client_isn IS NULL THEN 'id' || id ELSE client_isn || ':' || server_port END)" : 'count(*)';
+  const attempts = one<number>(`SELECT ${n} FROM connections WHERE syn_count > 0`);
+  const established = one<number>(`SELECT ${n} FROM connections WHERE syn_count > 0 AND synack_count > 0`);
+  const closed = one<number>(`SELECT ${n} FROM connections WHERE first_fin_by IS NOT NULL`);
+  const serverClosed = one<number>(`SELECT ${n} FROM connections WHERE first_fin_by = 'server'`);
   const withTs = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 1');
   const refused = one<number>("SELECT count(*) FROM connections WHERE conn_state = 'REJ'");
   // Windows clients: no timestamps by default and ports from 49152 (TCP-FACTS.md, Ports and rates).
   const winLike = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 0 AND syn_nop_run < 10 AND client_port >= 49152');
   const by = (d: string) => findings.filter((f) => f.detector === d);
-  const stale = by('stale-ack');
+  const seen = new Set<string>();
+  const stale = by('stale-ack').filter((f) => {
+    const key = `${f.evidence.synSeq}|${(f.evidence.tuple as { serverPort: number }).serverPort}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const reuse = by('port-reuse').filter((f) => f.connId === null);
   const sumEv = (fs: Finding[], k: string): number => fs.reduce((s, f) => s + (Number(f.evidence[k]) || 0), 0);
   const rtxSummary = by('syn-retransmit').filter((f) => f.connId === null);
