@@ -92,9 +92,24 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
     withheld,
     findings: sorted,
     findingCounts,
+    worstConnections: worstConnections(db, captureName),
     timeline: timeline(db, findings, facts.sustainablePerS),
     ladder: ladder(db, findings),
   };
+}
+
+function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null): Report['worstConnections'] {
+  // Never established first, then the longest connect; ties by time so the order is stable.
+  const rows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, conn_state, history, syn_count, answer,
+      connect_usec, syn_frame FROM connections
+    WHERE syn_count > 0 AND (synack_count = 0 OR syn_count > 1 OR answer != 'synack')
+    ORDER BY synack_count > 0, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
+  const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
+  return rows.map((r) => ({
+    connId: r.id, capture: captureName(r.capture_id) ?? '', client: ep(r.client_addr, r.client_port), server: ep(r.server_addr, r.server_port),
+    state: r.conn_state, history: r.history, syns: r.syn_count, answer: r.answer,
+    connectMs: r.connect_usec === null ? null : Math.round(r.connect_usec) / 1000, synFrame: r.syn_frame,
+  }));
 }
 
 function timeline(db: Database.Database, findings: Finding[], sustainablePerS: number): Report['timeline'] {

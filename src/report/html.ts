@@ -200,6 +200,10 @@ export function renderHtml(r: Report): string {
   if (r.withheld.length) {
     o.push(`<section id="withheld"><h2>Not recommended here</h2><ul>${r.withheld.map((w) => `<li><strong>${esc(w.title)}</strong> <code>${esc(w.id)}</code>: ${esc(w.reason)}</li>`).join('')}</ul></section>`);
   }
+  if (r.worstConnections.length) {
+    o.push('<section id="worst"><h2>Worst connections</h2>', table(['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
+      r.worstConnections.map((w) => [esc(w.capture), esc(w.client), esc(w.server), esc(w.state), `<code>${esc(w.history)}</code>`, esc(w.syns), esc(w.answer), esc(w.connectMs ?? 'never'), esc(w.synFrame ?? '')])), '</section>');
+  }
   const counts = Object.entries(r.findingCounts);
   if (counts.length || r.findings.length) {
     o.push('<section id="findings"><h2>Findings</h2>');

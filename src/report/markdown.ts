@@ -41,6 +41,11 @@ export function renderMarkdown(r: Report): string {
     for (const w of r.withheld) o.push(`- **${w.title}** (\`${w.id}\`): ${w.reason}`);
     o.push('');
   }
+  if (r.worstConnections.length) {
+    o.push('## Worst connections', '', '| capture | client | server | state | history | SYNs | answer | connect ms | SYN frame |', '|---|---|---|---|---|---|---|---|---|');
+    for (const w of r.worstConnections) o.push(`| ${esc(w.capture)} | ${w.client} | ${w.server} | ${w.state} | ${esc(w.history)} | ${w.syns} | ${w.answer} | ${w.connectMs ?? 'never'} | ${w.synFrame ?? ''} |`);
+    o.push('');
+  }
   if (r.findings.length) {
     o.push('## Findings', '', '| severity | id | summary | frames |', '|---|---|---|---|');
     for (const f of r.findings) o.push(`| ${f.severity} | \`${f.id}\` | ${esc(f.summary)} | ${(f.evidence.frames ?? []).join(', ')} |`);

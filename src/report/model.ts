@@ -96,6 +96,20 @@ export interface LadderPacket {
   label: string;
 }
 
+/** A connection that suffered most: the slowest or never-established attempts. */
+export interface WorstConnection {
+  connId: number;
+  capture: string;
+  client: string; // addr:port, IPv6 in brackets
+  server: string;
+  state: string; // Zeek conn_state
+  history: string;
+  syns: number;
+  answer: string; // synack | rst | ack | none
+  connectMs: number | null; // first SYN to SYN-ACK; null when never answered by a SYN-ACK
+  synFrame: number | null;
+}
+
 export interface Report {
   schemaVersion: number;
   tool: { name: 'tcpdiag'; version: string };
@@ -108,6 +122,8 @@ export interface Report {
   withheld: WithheldRemedy[];
   findings: Finding[];
   findingCounts: Record<string, Record<Severity, number>>;
+  /** Up to 10 connections that waited longest to connect or never did. */
+  worstConnections: WorstConnection[];
   /** For charts: new connections, SYN retransmits and stale ACKs per bucket. */
   timeline: { bucketUsec: number; buckets: TimelineBucket[]; sustainablePerS: number };
   /** One affected connection and its previous incarnation, packet by packet. */

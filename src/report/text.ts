@@ -60,6 +60,13 @@ export function renderText(r: Report, o: TextOptions): string {
       if (rest > 0) out.push(`... and ${rest} more (use --format md or json for all)`);
     }
   }
+  if (r.worstConnections.length) {
+    out.push('');
+    out.push(paint(o.color, 1, 'Worst connections'));
+    const ct = new Table({ head: ['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'], style: { head: [], border: [] } });
+    for (const w of r.worstConnections) ct.push([w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', w.synFrame ?? '']);
+    out.push(ct.toString());
+  }
   return `${out.join('\n')}\n`;
 }
 

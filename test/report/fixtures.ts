@@ -54,6 +54,10 @@ export function staleAckReport(): Report {
       { id: 'syn-retransmit/client.pcap/summary', detector: 'syn-retransmit', severity: 'warning', captureId: 1, connId: null, tsUsec: null, summary: '21 SYN retransmits', evidence: {} },
     ],
     findingCounts: { 'stale-ack': { info: 0, warning: 0, error: 12 }, 'syn-retransmit': { info: 0, warning: 1, error: 0 } },
+    worstConnections: [
+      { connId: 8, capture: 'server.pcap', client: '198.18.1.2:40000', server: '198.19.2.2:3306', state: 'SF', history: 'SaRhADdfF', syns: 2, answer: 'ack', connectMs: 10.8, synFrame: 160 },
+      { connId: 9, capture: 'server.pcap', client: '[fd18:1::2]:40002', server: '[fd19:2::2]:3306', state: 'S0', history: 'S', syns: 5, answer: 'none', connectMs: null, synFrame: 170 },
+    ],
     timeline: { bucketUsec: BUCKET, buckets, sustainablePerS: 470.5 },
     ladder: {
       title: '10.0.0.5:40001 -> 10.0.0.9:3306 and its previous connection on the same ports',
@@ -92,6 +96,7 @@ export function okReport(): Report {
     withheld: [],
     findings: [],
     findingCounts: {},
+    worstConnections: [],
     timeline: { bucketUsec: 0, buckets: [], sustainablePerS: 0 },
     ladder: null,
   };
