@@ -55,6 +55,22 @@ for (const s of scenarios()) {
         expect(rtx?.evidence.synRetransmits ?? 0).toBe(f('syn_retransmits'));
         expect((rtx?.evidence.causes as Record<string, number> | undefined)?.['after-stale-ack'] ?? 0).toBe(bare);
 
+        // Each SYN retransmit's gap to the SYN before it, as the lab measured it (ms, 0.1 ms).
+        const gaps = f('syn_retransmit_gaps_ms') as number[] | undefined;
+        if (Array.isArray(gaps)) {
+          const rows = store.db.prepare(`SELECT conn_id, ts_usec FROM events WHERE kind IN ('syn', 'syn-rtx') ORDER BY conn_id, frame`).all() as { conn_id: number; ts_usec: number }[];
+          const ours: number[] = [];
+          for (let i = 1; i < rows.length; i++) if (rows[i].conn_id === rows[i - 1].conn_id) ours.push(Math.round((rows[i].ts_usec - rows[i - 1].ts_usec) / 100) / 10);
+          const sortNum = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
+          const near = sortNum(ours).map((g, i) => Math.abs(g - sortNum(gaps)[i]) <= 0.1);
+          expect(ours.length).toBe(gaps.length);
+          expect(near.every(Boolean)).toBe(true);
+          // Unanswered SYNs retried 1 s apart: this kernel's tcp_syn_linear_timeouts schedule.
+          for (const x of findings.filter((y) => y.detector === 'syn-retransmit' && y.connId !== null && y.evidence.established === false)) {
+            expect(x.evidence.schedule).toBe('Linux >= 6.5 (1 s linear, then doubling)');
+          }
+        }
+
         // ts-stripped: the NOP run seen where it is, and never on captures that kept timestamps.
         const nop = f('syns_with_10_nop_run') ?? 0;
         const nopFinding = findings.find((x) => x.detector === 'ts-stripped' && x.evidence.kind === 'nop-run' && x.evidence.direction === 'syn');
