@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
+import { exhaustionForecast } from './exhaustionForecast.js';
 import { portReuse } from './portReuse.js';
+import { refused } from './refused.js';
+import { serverClosesFirst } from './serverClosesFirst.js';
 import { staleAck } from './staleAck.js';
 import { synRetransmit } from './synRetransmit.js';
 import { tsStripped } from './tsStripped.js';
@@ -9,7 +12,7 @@ export type { Detector, DetectorContext, Finding, Severity } from './types.js';
 export { SEVERITY_RANK } from './types.js';
 
 /** Every detector, in the order reports list them. */
-export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse];
+export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast];
 
 export interface DetectorSettings {
   timeWaitUsec: number;

@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 export type Severity = 'info' | 'warning' | 'error';
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
-export type DetectorId = 'stale-ack' | 'challenge-ack' | 'syn-retransmit' | 'ts-stripped' | 'port-reuse';
+export type DetectorId = 'stale-ack' | 'challenge-ack' | 'syn-retransmit' | 'ts-stripped' | 'port-reuse'
+  | 'server-closes-first' | 'refused' | 'exhaustion-forecast';
 
 /**
  * One finding: what was seen, where to look (frames), and the figures behind it.

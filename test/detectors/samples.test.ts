@@ -71,6 +71,15 @@ for (const s of scenarios()) {
           }
         }
 
+        // refused: every SYN answered by RST, per server endpoint.
+        expect(findings.filter((x) => x.detector === 'refused').reduce((s, x) => s + Number(x.evidence.refused), 0)).toBe(f('connections_refused_rst'));
+        // server-closes-first: reported where the server sent most first FINs (5 or more closed).
+        const sFirst = f('server_closes_first_connections') as number;
+        const closedAll = sFirst + (f('client_closes_first_connections') as number);
+        const scf = findings.filter((x) => x.detector === 'server-closes-first');
+        if (closedAll >= 5 && sFirst / closedAll > 0.5) expect(scf.reduce((s, x) => s + Number(x.evidence.serverFirst), 0)).toBe(sFirst);
+        if (sFirst / Math.max(1, closedAll) <= 0.5) expect(scf).toHaveLength(0);
+
         // ts-stripped: the NOP run seen where it is, and never on captures that kept timestamps.
         const nop = f('syns_with_10_nop_run') ?? 0;
         const nopFinding = findings.find((x) => x.detector === 'ts-stripped' && x.evidence.kind === 'nop-run' && x.evidence.direction === 'syn');

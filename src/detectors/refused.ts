@@ -1,0 +1,33 @@
+import { ep, firstN } from './format.js';
+import type { Detector, DetectorContext, Finding } from './types.js';
+
+/**
+ * refused: SYNs answered by RST (Zeek REJ), per server endpoint. A host answers a SYN with
+ * RST when nothing listens on the port (RFC 9293 §3.10.7.1), or a firewall REJECT does it
+ * for it; a backend that went down shows as a burst of these.
+ */
+export const refused: Detector = {
+  id: 'refused',
+  title: 'Connections refused',
+  run(ctx: DetectorContext): Finding[] {
+    const rows = ctx.db.prepare(`SELECT capture_id, server_addr, server_port, count(*) AS attempts, sum(conn_state = 'REJ') AS refused,
+        min(CASE WHEN conn_state = 'REJ' THEN syn_ts_usec END) AS t0, max(CASE WHEN conn_state = 'REJ' THEN syn_ts_usec END) AS t1,
+        group_concat(CASE WHEN conn_state = 'REJ' THEN answer_frame END) AS frames
+      FROM connections WHERE syn_count > 0 GROUP BY capture_id, server_addr, server_port HAVING refused > 0`).all() as Record<string, any>[];
+    return rows.map((r): Finding => {
+      const server = ep(r.server_addr, r.server_port);
+      const spanS = (r.t1 - r.t0) / 1e6;
+      const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
+      return {
+        id: `refused/${ctx.captureName(r.capture_id)}/${server}`,
+        detector: 'refused',
+        severity: 'error',
+        captureId: r.capture_id,
+        connId: null,
+        tsUsec: r.t0,
+        summary: `${server} refused ${r.refused} of ${r.attempts} connection attempts (SYN answered by RST)${r.refused > 1 ? ` over ${spanS.toFixed(1)} s${spanS > 0 ? `, ${(r.refused / spanS).toFixed(1)}/s` : ''}` : ''}: nothing listening there, or a firewall rejecting`,
+        evidence: { frames: firstN(frames), server, refused: r.refused, attempts: r.attempts, firstUsec: r.t0, lastUsec: r.t1, ratePerS: spanS > 0 ? r.refused / spanS : null },
+      };
+    });
+  },
+};

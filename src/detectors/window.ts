@@ -1,0 +1,30 @@
+/** Sliding-window counts over sorted times, for "how many within one TIME_WAIT period". */
+
+/** The largest number of times (sorted ascending, µs) inside any window of `widthUsec`, and where it starts. */
+export function peakInWindow(sorted: number[], widthUsec: number): { peak: number; atUsec: number | null } {
+  let peak = 0;
+  let at: number | null = null;
+  for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi] - sorted[lo] >= widthUsec) lo++;
+    if (hi - lo + 1 > peak) { peak = hi - lo + 1; at = sorted[lo]; }
+  }
+  return { peak, atUsec: at };
+}
+
+/** The largest number of distinct keys among events (sorted by time) inside any window of `widthUsec`. */
+export function peakDistinctInWindow(events: { t: number; key: number }[], widthUsec: number): { peak: number; atUsec: number | null } {
+  const counts = new Map<number, number>();
+  let peak = 0;
+  let at: number | null = null;
+  for (let lo = 0, hi = 0; hi < events.length; hi++) {
+    counts.set(events[hi].key, (counts.get(events[hi].key) ?? 0) + 1);
+    while (events[hi].t - events[lo].t >= widthUsec) {
+      const k = events[lo].key;
+      const n = counts.get(k)! - 1;
+      if (n === 0) counts.delete(k); else counts.set(k, n);
+      lo++;
+    }
+    if (counts.size > peak) { peak = counts.size; at = events[lo].t; }
+  }
+  return { peak, atUsec: at };
+}
