@@ -6,13 +6,14 @@ import { serverClosesFirst } from './serverClosesFirst.js';
 import { staleAck } from './staleAck.js';
 import { synRetransmit } from './synRetransmit.js';
 import { tsStripped } from './tsStripped.js';
+import { twoPoint } from './twoPoint.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 export type { Detector, DetectorContext, Finding, Severity } from './types.js';
 export { SEVERITY_RANK } from './types.js';
 
 /** Every detector, in the order reports list them. */
-export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast];
+export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint];
 
 export interface DetectorSettings {
   timeWaitUsec: number;

@@ -102,6 +102,16 @@ for (const s of scenarios()) {
       it('both capture points together: timestamps removed between them only where the gateway strips', async () => {
         const { store, findings } = await pipeline([join(s.dir, client.file), join(s.dir, server.file)]);
         stores.push(store);
+        // two-point: the path's effect, from the same connections at both points.
+        const path = findings.filter((x) => x.detector === 'two-point');
+        expect(path).toHaveLength(1);
+        expect(path[0].evidence.near).toBe(client.file);
+        expect(path[0].evidence.matched).toBe(fact(s.expected, 'connections', server.file));
+        expect(path[0].evidence.synsLost).toBe(fact(s.expected, 'syn_packets', client.file) - fact(s.expected, 'syn_packets', server.file));
+        expect((path[0].evidence.syn_ts as { changed: number } | undefined)?.changed ?? 0)
+          .toBe(s.expected.facts.timestamps_stripped === true ? fact(s.expected, 'connections', server.file) : 0);
+        expect(path[0].evidence.sourceNat).toBeUndefined();
+
         const two = findings.filter((x) => x.detector === 'ts-stripped' && x.evidence.kind === 'two-point');
         if (s.expected.facts.timestamps_stripped === true) {
           expect(two).toHaveLength(1);

@@ -13,7 +13,7 @@ const healthy: Facts = {
   staleAcks: [], staleAckTimeWait: 0, challengeAcks: [], tsStripped: [], tsStrippedWeak: [], synWithTsShare: 1,
   reuseSummaries: [], reuses: 0, failedReuses: 0, maxRatePerS: 10, sustainablePerS: 470,
   synRetransmitSummary: [], unansweredRetransmits: 0, synAckRetransmits: 0, crossPortRetries: 0,
-  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [],
+  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [], twoPoint: [],
 };
 
 /** The incident of seeds/003: server closes first, gateway strips timestamps, stale ACKs. */

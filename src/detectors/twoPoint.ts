@@ -1,0 +1,178 @@
+import { ep, firstN } from './format.js';
+import { percentile } from './stats.js';
+import type { Detector, DetectorContext, Finding } from './types.js';
+
+/**
+ * two-point: the same connections seen at two capture points (both ends, or both sides of a
+ * gateway), matched by the client's ISN and the server port (a NAT rewrites addresses and
+ * ports but not sequence numbers), and what the path between them did:
+ *  - address/port rewriting (NAT), ISN rewriting (matches found by tuple and time only);
+ *  - SYN options removed or changed: timestamps (reported by ts-stripped), MSS clamping,
+ *    window scale, SACK-permitted;
+ *  - SYNs and SYN-ACKs lost between the points (handshake packets only: data packet counts
+ *    differ between points whenever segmentation offload re-cuts segments);
+ *  - one-way delay, from the SYN (client to server) and the SYN-ACK (server to client); when
+ *    the two clocks disagree the two directions are averaged and the offset reported.
+ * Which capture is nearer the client: the one where the SYN to SYN-ACK round trip is longer.
+ */
+
+type Row = Record<string, any>;
+
+const COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, server_isn, syn_count, synack_count,
+  syn_ts_usec, synack_ts_usec, rtt_syn_usec, syn_mss, syn_wscale, syn_sack_perm, syn_ts, synack_mss, synack_wscale, synack_sack_perm,
+  synack_ts, syn_frame`;
+
+interface Pair { near: Row; far: Row }
+
+export const twoPoint: Detector = {
+  id: 'two-point',
+  title: 'What the path between two capture points did',
+  run(ctx: DetectorContext): Finding[] {
+    const { db } = ctx;
+    const caps = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
+    if (caps.length < 2) return [];
+    const findings: Finding[] = [];
+    const byCap = new Map<number, Row[]>();
+    for (const r of db.prepare(`SELECT ${COLUMNS} FROM connections WHERE syn_count > 0 ORDER BY capture_id, syn_ts_usec`).all() as Row[]) {
+      const l = byCap.get(r.capture_id);
+      if (l) l.push(r); else byCap.set(r.capture_id, [r]);
+    }
+    for (let i = 0; i < caps.length; i++) {
+      for (let j = i + 1; j < caps.length; j++) {
+        const a = byCap.get(caps[i]) ?? [];
+        const b = byCap.get(caps[j]) ?? [];
+        const f = comparePoints(ctx, caps[i], caps[j], a, b);
+        if (f) findings.push(f);
+      }
+    }
+    return findings;
+  },
+};
+
+function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[], b: Row[]): Finding | null {
+  const index = new Map<string, Row>();
+  for (const r of b) index.set(`${r.client_isn}|${r.server_port}`, r);
+  let pairs: [Row, Row][] = [];
+  for (const r of a) {
+    const m = index.get(`${r.client_isn}|${r.server_port}`);
+    if (m) pairs.push([r, m]);
+  }
+  let isnRewritten = false;
+  if (pairs.length === 0) {
+    // No ISN in common: a box that randomises ISNs, or two unrelated captures. Pair by tuple
+    // and order, and only call it ISN rewriting when most connections pair up that way.
+    const byTuple = new Map<string, Row[]>();
+    for (const r of b) {
+      const k = `${r.client_addr}|${r.client_port}|${r.server_addr}|${r.server_port}`;
+      const l = byTuple.get(k);
+      if (l) l.push(r); else byTuple.set(k, [r]);
+    }
+    for (const r of a) {
+      const l = byTuple.get(`${r.client_addr}|${r.client_port}|${r.server_addr}|${r.server_port}`);
+      if (l && l.length) pairs.push([r, l.shift()!]);
+    }
+    if (pairs.length < Math.max(3, 0.5 * Math.min(a.length, b.length))) return null;
+    isnRewritten = true;
+  }
+  if (pairs.length === 0) return null;
+
+  // The capture nearer the client sees the longer SYN -> SYN-ACK round trip.
+  const rttA = percentile(pairs.map(([x]) => x.rtt_syn_usec).filter((x) => x !== null), 50);
+  const rttB = percentile(pairs.map(([, y]) => y.rtt_syn_usec).filter((x) => x !== null), 50);
+  const aNear = !(rttB > rttA);
+  const ps: Pair[] = pairs.map(([x, y]) => (aNear ? { near: x, far: y } : { near: y, far: x }));
+  const nearCap = aNear ? capA : capB;
+  const farCap = aNear ? capB : capA;
+  const nearName = ctx.captureName(nearCap);
+  const farName = ctx.captureName(farCap);
+
+  const changes: string[] = [];
+  const ev: Record<string, unknown> = { near: nearName, far: farName, matched: pairs.length, matchedBy: isnRewritten ? 'tuple' : 'client ISN and server port' };
+  const exampleFrames: number[] = [];
+  const note = (p: Pair): void => { if (exampleFrames.length < 4) exampleFrames.push(p.near.syn_frame, p.far.syn_frame); };
+
+  const nat = ps.filter((p) => p.near.client_addr !== p.far.client_addr || p.near.client_port !== p.far.client_port);
+  if (nat.length) {
+    const e = nat[0];
+    changes.push(`source NAT: ${nat.length} of ${ps.length} connections leave ${ep(e.near.client_addr, e.near.client_port)} and arrive from ${ep(e.far.client_addr, e.far.client_port)}`);
+    ev.sourceNat = { connections: nat.length, example: { near: ep(e.near.client_addr, e.near.client_port), far: ep(e.far.client_addr, e.far.client_port) }, farSources: [...new Set(nat.map((p) => p.far.client_addr))] };
+    note(e);
+  }
+  const dnat = ps.filter((p) => p.near.server_addr !== p.far.server_addr);
+  if (dnat.length) {
+    changes.push(`destination NAT: ${dnat.length} connections to ${ep(dnat[0].near.server_addr, dnat[0].near.server_port)} arrive at ${ep(dnat[0].far.server_addr, dnat[0].far.server_port)}`);
+    ev.destinationNat = dnat.length;
+  }
+  if (isnRewritten) changes.push('the client ISN differs between the points on every connection: a box on the path randomises sequence numbers');
+  ev.isnRewritten = isnRewritten;
+
+  const diff = (label: string, key: string, fmt: (v: any) => string): void => {
+    const d = ps.filter((p) => p.near[key] !== p.far[key] && !(p.near[key] === null && p.far[key] === null));
+    if (!d.length) return;
+    const e = d[0];
+    changes.push(`${label} changed on ${d.length} of ${ps.length}: ${fmt(e.near[key])} at ${nearName}, ${fmt(e.far[key])} at ${farName}`);
+    ev[key] = { changed: d.length, near: e.near[key], far: e.far[key] };
+    note(e);
+  };
+  const opt = (v: any): string => (v === null || v === -1 ? 'absent' : String(v));
+  const flag = (v: any): string => (v === 1 ? 'present' : 'absent');
+  diff('SYN MSS', 'syn_mss', opt);
+  diff('SYN window scale', 'syn_wscale', opt);
+  diff('SYN SACK-permitted', 'syn_sack_perm', flag);
+  diff('SYN timestamps', 'syn_ts', flag);
+  const both = ps.filter((p) => p.near.synack_count > 0 && p.far.synack_count > 0);
+  const diffAck = (label: string, key: string, fmt: (v: any) => string): void => {
+    const d = both.filter((p) => p.near[key] !== p.far[key]);
+    if (!d.length) return;
+    changes.push(`${label} changed on ${d.length}: ${fmt(d[0].far[key])} sent at ${farName}, ${fmt(d[0].near[key])} at ${nearName}`);
+    ev[key] = { changed: d.length, near: d[0].near[key], far: d[0].far[key] };
+    note(d[0]);
+  };
+  diffAck('SYN-ACK MSS', 'synack_mss', opt);
+  diffAck('SYN-ACK window scale', 'synack_wscale', opt);
+  diffAck('SYN-ACK SACK-permitted', 'synack_sack_perm', flag);
+  diffAck('SYN-ACK timestamps', 'synack_ts', flag);
+
+  // Handshake packets lost between the points.
+  const synLost = ps.reduce((s, p) => s + Math.max(0, p.near.syn_count - p.far.syn_count), 0);
+  const synAckLost = ps.reduce((s, p) => s + Math.max(0, p.far.synack_count - p.near.synack_count), 0);
+  const matchedNear = new Set(ps.map((p) => p.near.id));
+  const unmatched = (aNear ? a : b).filter((r) => !matchedNear.has(r.id));
+  const nearOnly = unmatched.length;
+  const synsOfUnmatched = unmatched.reduce((s, r) => s + r.syn_count, 0);
+  if (synLost || synAckLost || nearOnly > 0) {
+    changes.push(`lost between the points: ${synLost + synsOfUnmatched} SYNs${nearOnly > 0 ? ` (${synsOfUnmatched} of them from ${nearOnly} connection attempts that never reached ${farName})` : ''} and ${synAckLost} SYN-ACKs`);
+  }
+  ev.synsLost = synLost + synsOfUnmatched;
+  ev.synAcksLost = synAckLost;
+  ev.attemptsNotArriving = Math.max(0, nearOnly);
+
+  // One-way delay from the first SYN and the first SYN-ACK.
+  const fwd = ps.filter((p) => p.near.syn_count === 1 && p.far.syn_count === 1).map((p) => p.far.syn_ts_usec - p.near.syn_ts_usec);
+  const back = both.filter((p) => p.near.synack_count === 1 && p.far.synack_count === 1).map((p) => p.near.synack_ts_usec - p.far.synack_ts_usec);
+  if (fwd.length && back.length) {
+    const f50 = percentile(fwd, 50);
+    const b50 = percentile(back, 50);
+    if (f50 >= 0 && b50 >= 0) {
+      changes.push(`one-way delay ${nearName} -> ${farName} p50 ${(f50 / 1000).toFixed(3)} ms, back p50 ${(b50 / 1000).toFixed(3)} ms`);
+      ev.oneWayUsec = { forwardP50: f50, backP50: b50 };
+    } else {
+      const offset = (f50 - b50) / 2;
+      const oneWay = (f50 + b50) / 2;
+      changes.push(`the two clocks differ by about ${(offset / 1000).toFixed(3)} ms; one-way delay about ${(oneWay / 1000).toFixed(3)} ms each way`);
+      ev.oneWayUsec = { estimatedP50: oneWay, clockOffsetUsec: offset };
+    }
+  }
+
+  const altered = nat.length > 0 || dnat.length > 0 || isnRewritten || changes.some((c) => c.startsWith('SYN') || c.startsWith('lost'));
+  return {
+    id: `two-point/${nearName}+${farName}`,
+    detector: 'two-point',
+    severity: changes.some((c) => c.startsWith('lost') || c.includes('timestamps')) ? 'warning' : 'info',
+    captureId: farCap,
+    connId: null,
+    tsUsec: null,
+    summary: `${nearName} (nearer the client) and ${farName}: ${pairs.length} connections matched by ${ev.matchedBy}; ${altered ? changes.join('; ') : `nothing changed on the path${changes.length ? `; ${changes.join('; ')}` : ''}`}`,
+    evidence: { frames: firstN(exampleFrames, 8), ...ev },
+  };
+}
