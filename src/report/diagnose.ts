@@ -128,7 +128,7 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
       severity: 'error',
       confidence: 'medium',
       score: 0.5,
-      explanation: `${f.unansweredRetransmits} SYN retransmits followed a SYN that got no answer at this capture point: something dropped the SYN or its SYN-ACK silently (a firewall or gateway drop, a full listen queue — check nstat TcpExtListenOverflows/ListenDrops on the server — or PAWS rejecting the SYN's timestamp). ${s.map((x) => x.summary).join(' ')}`
+      explanation: `${f.unansweredRetransmits} SYN retransmits followed a SYN that got no answer at this capture point: something dropped the SYN or its SYN-ACK silently (a firewall or gateway drop, a full listen queue — check nstat TcpExtListenOverflows/ListenDrops on the server — or PAWS rejecting the SYN's timestamp). ${s.map((x) => `${x.summary}.`).join(' ')}`
         + f.twoPoint.filter((t) => Number(t.evidence.synsLost) > 0).map((t) => ` ${t.evidence.synsLost} SYNs seen at ${t.evidence.near} never reached ${t.evidence.far}: they were dropped between the two capture points, not by the server.`).join(''),
       evidence: [...s, ...f.twoPoint.filter((t) => Number(t.evidence.synsLost) > 0)].map((x) => evidenceOf(x, captureName)),
       remedies: [],
