@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import { exhaustionForecast } from './exhaustionForecast.js';
+import { listenOverflow } from './listenOverflow.js';
+import { pawsDrop } from './pawsDrop.js';
 import { portReuse } from './portReuse.js';
 import { refused } from './refused.js';
 import { serverClosesFirst } from './serverClosesFirst.js';
@@ -13,7 +15,7 @@ export type { Detector, DetectorContext, Finding, Severity } from './types.js';
 export { SEVERITY_RANK } from './types.js';
 
 /** Every detector, in the order reports list them. */
-export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint];
+export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint, listenOverflow, pawsDrop];
 
 export interface DetectorSettings {
   timeWaitUsec: number;

@@ -4,7 +4,8 @@ export type Severity = 'info' | 'warning' | 'error';
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
 export type DetectorId = 'stale-ack' | 'challenge-ack' | 'syn-retransmit' | 'ts-stripped' | 'port-reuse'
-  | 'server-closes-first' | 'refused' | 'exhaustion-forecast' | 'two-point';
+  | 'server-closes-first' | 'refused' | 'exhaustion-forecast' | 'two-point'
+  | 'listen-overflow' | 'paws-drop';
 
 /**
  * One finding: what was seen, where to look (frames), and the figures behind it.

@@ -5,27 +5,39 @@ import { basename, join } from 'node:path';
 import type { CaptureInfo } from '../decode/index.js';
 import { ExitError } from '../errors.js';
 import type { Conn } from './conn.js';
-import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
 import type { ConnSink } from './tracker.js';
 import { INDEX_SQL, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { RowWriter } from './writer.js';
 
 /** Rows written per transaction: large enough that commits cost little, small enough to bound memory. */
 const BATCH_ROWS = 4000;
 
-const sideName = (s: Side): string | null => (s === CLIENT ? 'client' : s === SERVER ? 'server' : null);
-const orNull = (n: number): number | null => (n < 0 ? null : n);
+/** Set on every connection to the store, the writer thread's included. */
+const PRAGMAS = [
+  // One writer, batch job: durability is not needed while building (a crash leaves a store to rebuild).
+  'journal_mode = MEMORY',
+  'synchronous = OFF',
+  'cache_size = -65536', // 64 MiB of page cache: bulk inserts stay in memory until commit
+  // One program writes every row in order; checking references per insert cost ~30% of load time.
+  'foreign_keys = OFF',
+];
 
 /**
- * The connection store. Owns the database handle, the prepared statements and the
- * pending batch; `flush(conn)` is the tracker's sink.
+ * The writer thread only appends a batch (~3 MB) per transaction: a small cache holds it,
+ * and the 64 MiB one would add to peak memory on top of this thread's.
+ */
+const WRITER_CACHE = 'cache_size = -16384';
+
+/**
+ * The connection store. Owns the database handle, the pending batch and the writer
+ * thread that inserts batches (writer.ts); `flush(conn)` is the tracker's sink.
  */
 export class Store implements ConnSink {
   readonly db: Database.Database;
   private readonly tempDir: string | null;
   private pending: Conn[] = [];
-  private readonly insConn: Database.Statement;
-  private readonly insEvent: Database.Statement;
-  private readonly writeBatch: (conns: Conn[]) => void;
+  /** Started at the first batch, ended by index() or close(). */
+  private writer: RowWriter | null = null;
   written = 0;
 
   /** Open (or create) a store. Without a path it lives in a temporary directory removed by close(). */
@@ -54,12 +66,7 @@ export class Store implements ConnSink {
   private constructor(db: Database.Database, tempDir: string | null) {
     this.db = db;
     this.tempDir = tempDir;
-    // One writer, batch job: durability is not needed while building (a crash leaves a store to rebuild).
-    db.pragma('journal_mode = MEMORY');
-    db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -65536'); // 64 MiB of page cache: bulk inserts stay in memory until commit
-    // One program writes every row in order; checking references per insert cost ~30% of load time.
-    db.pragma('foreign_keys = OFF');
+    for (const p of PRAGMAS) db.pragma(p);
     const version = db.pragma('user_version', { simple: true }) as number;
     const hasTables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='connections'").pluck().get() as number;
     if (hasTables > 0 && version !== SCHEMA_VERSION) {
@@ -67,30 +74,18 @@ export class Store implements ConnSink {
     }
     db.exec(SCHEMA_SQL);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    const columns = (db.pragma('table_info(connections)') as unknown[]).length;
-    this.insConn = db.prepare(`INSERT INTO connections VALUES (${new Array(columns).fill('?').join(',')})`);
-    this.insEvent = db.prepare('INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)');
-    this.writeBatch = db.transaction((conns: Conn[]) => {
-      for (const c of conns) {
-        this.insConn.run(connRow(c));
-        if (isPlain(c)) continue;
-        for (const e of c.events) {
-          this.insEvent.run(c.id, c.captureId, e.frame, e.tsUsec, e.fromClient ? 'c2s' : 's2c', e.kind, e.seq, e.ack, e.flags,
-            e.ts ? 1 : 0, e.ts ? e.tsVal : null, e.ts ? e.tsEcr : null, e.nopRun, e.win);
-        }
-      }
-    });
   }
 
   /** Register a capture before reading it; returns its id. */
   addCapture(path: string): number {
+    this.settle();
     const r = this.db.prepare('INSERT INTO captures (path, name, frames, tcp_packets) VALUES (?, ?, 0, 0)').run(path, basename(path));
     return Number(r.lastInsertRowid);
   }
 
   /** Record what reading the capture found (counts, time span, any error). */
   finishCapture(id: number, info: CaptureInfo): void {
-    this.commit();
+    this.settle();
     this.db.prepare(`UPDATE captures SET format=?, compression=?, link_types=?, frames=?, tcp_packets=?, first_ts_usec=?,
       last_ts_usec=?, skipped=?, truncated_packets=?, bytes_read=?, error=?, error_offset=? WHERE id=?`).run(
       info.format ?? null, info.compression ?? null, JSON.stringify(info.linkTypes ?? []), info.frames, info.tcpPackets,
@@ -100,10 +95,12 @@ export class Store implements ConnSink {
 
   /** Highest connection id so far, so a new capture's tracker continues the numbering. */
   maxConnId(): number {
+    this.settle();
     return (this.db.prepare('SELECT coalesce(max(id), 0) FROM connections').pluck().get() as number);
   }
 
   setSetting(key: string, value: string | number): void {
+    this.settle();
     this.db.prepare('INSERT OR REPLACE INTO settings VALUES (?, ?)').run(key, String(value));
   }
 
@@ -116,22 +113,38 @@ export class Store implements ConnSink {
     if (this.pending.length >= BATCH_ROWS) this.commit();
   }
 
+  /** Hand the pending batch to the writer thread (it commits it while tracking goes on). */
   commit(): void {
     if (this.pending.length === 0) return;
-    this.writeBatch(this.pending);
+    this.writer ??= new RowWriter(this.db.name, [...PRAGMAS, WRITER_CACHE]);
+    this.writer.write(this.pending, (c) => !isPlain(c));
     this.written += this.pending.length;
     this.pending = [];
+  }
+
+  /** Every row written and committed, so this connection can read or write the store. */
+  private settle(): void {
+    this.commit();
+    this.writer?.drain();
   }
 
   /** Build the query indexes (after loading: cheaper than keeping them up to date per row). */
   index(): void {
     this.commit();
+    // The writer's page cache is not needed for reading: end the thread before the detectors run.
+    this.writer?.close();
+    this.writer = null;
     this.db.exec(INDEX_SQL);
   }
 
   close(): void {
-    this.commit();
-    this.db.close();
+    try {
+      this.commit();
+      this.writer?.close();
+    } finally {
+      this.writer = null;
+      this.db.close();
+    }
     if (this.tempDir !== null) rmSync(this.tempDir, { recursive: true, force: true });
   }
 }
@@ -143,44 +156,4 @@ export class Store implements ConnSink {
 export function isPlain(c: Conn): boolean {
   return c.synCount <= 1 && c.synAckCount <= 1 && c.rstCount[0] === 0 && c.rstCount[1] === 0 && c.serverSynCount === 0
     && c.clientSynAckCount === 0 && (c.answer === 'synack' || c.answer === 'none') && c.eventsDropped === 0;
-}
-
-/** Values in the column order of the connections table. */
-export function connRow(c: Conn): unknown[] {
-  const s = c.synOpts;
-  const a = c.synAckOpts;
-  const prev = c.prev;
-  const row = [
-    c.id, c.captureId, c.ipVersion, c.clientAddr, c.aPort, c.serverAddr, c.bPort, c.rolesInferred ? 1 : 0,
-    c.incarnation, prev?.id ?? null, prev ? c.firstTsUsec - prev.closedTsUsec : null,
-    prev ? sideName(prev.activeCloser) : null, prev ? prev.clientNext : null, prev ? prev.serverNext : null,
-    c.firstTsUsec, c.lastTsUsec, c.firstFrame,
-    connState({
-      sawSyn: c.synCount > 0, sawSynAck: c.synAckCount > 0, sawClientAfterSynAck: c.sawClientAfterSynAck,
-      sawServerPkt: c.sawServerPkt, clientFin: c.finFrame[0] > 0, serverFin: c.finFrame[1] > 0, decidingRst: c.decidingRst,
-    }),
-    c.history.text,
-    orNull(c.clientIsn), orNull(c.serverIsn),
-    c.synCount, c.firstSynFrame || null, orNull(c.firstSynTsUsec), orNull(c.lastSynTsUsec),
-    c.synAckCount, c.synAckFrame || null, orNull(c.synAckTsUsec), c.serverSynCount,
-    c.answer, c.answerFrame || null, orNull(c.answerTsUsec), orNull(c.answerSeq), orNull(c.answerAck), c.answer === 'none' ? null : c.answerFlags,
-    orNull(c.rttSynUsec), orNull(c.rttAckUsec),
-    c.firstSynTsUsec >= 0 && c.synAckTsUsec >= 0 ? c.synAckTsUsec - c.firstSynTsUsec : null,
-    c.handshakeAcked ? 1 : 0,
-    s ? s.mss : null, s ? s.wscale : null, s ? (s.sackPerm ? 1 : 0) : null, s ? (s.ts ? 1 : 0) : null,
-    s?.ts ? s.tsVal : null, s?.ts ? s.tsEcr : null, s ? s.nopRun : null, s ? s.kinds : null,
-    a ? a.mss : null, a ? a.wscale : null, a ? (a.sackPerm ? 1 : 0) : null, a ? (a.ts ? 1 : 0) : null,
-    a?.ts ? a.tsVal : null, a?.ts ? a.tsEcr : null, a ? a.nopRun : null, a ? a.kinds : null,
-    c.tsLater[0] ? 1 : 0, c.tsLater[1] ? 1 : 0,
-    c.pkts[0], c.bytes[0], c.payload[0], c.pkts[1], c.bytes[1], c.payload[1],
-    c.retrans[0], c.retrans[1],
-    c.lastTsVal[0] >= 0 ? c.lastTsVal[0] : null, c.lastTsVal[1] >= 0 ? c.lastTsVal[1] : null,
-    c.haveNext[0] ? c.next[0] : null, c.haveNext[1] ? c.next[1] : null,
-    sideName(c.firstFinBy),
-    c.finFrame[0] || null, orNull(c.finTsUsec[0]), c.finFrame[1] || null, orNull(c.finTsUsec[1]),
-    sideName(c.firstRstBy), c.firstRstFrame || null, orNull(c.firstRstTsUsec), c.firstRstBy === NONE ? null : c.firstRstState,
-    c.rstCount[0], c.rstCount[1],
-    orNull(c.closedTsUsec), c.eventsDropped,
-  ];
-  return row;
 }

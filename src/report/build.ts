@@ -37,11 +37,13 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score);
   const { offered, withheld } = chooseRemedies(facts);
   const byCause: Record<string, string[]> = {
-    'time-wait-stale-ack': offered.map((r) => r.id).filter((id) => id !== 'check-drops' && id !== 'check-listener'),
+    'time-wait-stale-ack': offered.map((r) => r.id).filter((id) => !['check-drops', 'check-listener', 'raise-backlog', 'disable-tw-recycle'].includes(id)),
     'half-open-challenge-ack': [],
     'timestamps-stripped': offered.filter((r) => r.id === 'keep-timestamps').map((r) => r.id),
     'syn-unanswered': offered.filter((r) => r.id === 'check-drops').map((r) => r.id),
     refused: offered.filter((r) => r.id === 'check-listener').map((r) => r.id),
+    'listen-overflow': offered.filter((r) => r.id === 'raise-backlog').map((r) => r.id),
+    'paws-drop': offered.filter((r) => r.id === 'disable-tw-recycle').map((r) => r.id),
     'port-pressure': offered.filter((r) => ['pooling', 'wider-port-range', 'more-source-addresses', 'windows-timed-wait'].includes(r.id)).map((r) => r.id),
   };
   for (const c of causes) c.remedies = byCause[c.id] ?? [];

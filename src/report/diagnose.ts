@@ -135,7 +135,33 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     });
   }
 
-  // 5. SYNs answered by RST: nothing listening, or a firewall rejecting.
+  // 5. Accept queue overflow and per-host PAWS drops.
+  if (f.listenOverflow.length > 0) {
+    causes.push({
+      id: 'listen-overflow',
+      title: 'The server\'s accept queue overflowed',
+      severity: 'error',
+      confidence: 'high',
+      score: 0.85,
+      explanation: f.listenOverflow.map((x) => `${x.summary}.`).join(' '),
+      evidence: f.listenOverflow.map((x) => evidenceOf(x, captureName)),
+      remedies: [],
+    });
+  }
+  if (f.pawsDrop.length > 0) {
+    causes.push({
+      id: 'paws-drop',
+      title: 'SYNs dropped per host by timestamp (tcp_tw_recycle with clients behind NAT)',
+      severity: 'error',
+      confidence: 'medium',
+      score: 0.8,
+      explanation: f.pawsDrop.map((x) => `${x.summary}.`).join(' '),
+      evidence: f.pawsDrop.map((x) => evidenceOf(x, captureName)),
+      remedies: [],
+    });
+  }
+
+  // 6. SYNs answered by RST: nothing listening, or a firewall rejecting.
   if (f.refused > 0) {
     causes.push({
       id: 'refused',
@@ -149,7 +175,7 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     });
   }
 
-  // 6. Port pressure without failures yet.
+  // 7. Port pressure without failures yet.
   if (f.staleAcks.length === 0 && f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS) {
     const hot = f.reuseSummaries.filter((s) => Number(s.evidence.ratePerS) > 0.5 * f.sustainablePerS);
     causes.push({

@@ -33,6 +33,8 @@ export interface Facts {
   refused: number;
   /** What the path between two capture points did (two-point findings). */
   twoPoint: Finding[];
+  listenOverflow: Finding[];
+  pawsDrop: Finding[];
   /** Server endpoints that answered SYNs with RST, most first: "addr:port" and counts. */
   refusedBy: { endpoint: string; refused: number; attempts: number; frames: number[] }[];
 }
@@ -87,6 +89,8 @@ export function gatherFacts(db: Database.Database, findings: Finding[], timeWait
     timeWaitS,
     refused,
     twoPoint: by('two-point'),
+    listenOverflow: by('listen-overflow'),
+    pawsDrop: by('paws-drop'),
     refusedBy: refused === 0 ? [] : (db.prepare(`SELECT server_addr, server_port, sum(conn_state = 'REJ') AS refused, count(*) AS attempts,
         group_concat(CASE WHEN conn_state = 'REJ' THEN answer_frame END) AS frames
       FROM connections WHERE syn_count > 0 GROUP BY server_addr, server_port HAVING refused > 0 ORDER BY refused DESC LIMIT 10`).all() as Record<string, any>[])

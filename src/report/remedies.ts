@@ -132,6 +132,24 @@ export const RULES: Rule[] = [
     applies: (f) => (f.unansweredRetransmits > 0 ? `${f.unansweredRetransmits} SYN retransmits followed a SYN that got no answer at the capture point` : null),
   },
   {
+    id: 'disable-tw-recycle',
+    title: 'Turn off tcp_tw_recycle on the server',
+    where: 'server',
+    setting: 'sysctl -w net.ipv4.tcp_tw_recycle=0 (and remove it from /etc/sysctl.conf); kernels from 4.12 no longer have it',
+    cost: 'one sysctl',
+    risk: 'low',
+    applies: (f) => (f.pawsDrop.length > 0 ? 'the server drops SYNs whose timestamp is older than the last one from the same address, which is what tcp_tw_recycle does, and the clients are several hosts behind one NAT address' : null),
+  },
+  {
+    id: 'raise-backlog',
+    title: 'Give the listener a longer accept queue, and accept faster',
+    where: 'server',
+    setting: 'a larger listen() backlog in the server (e.g. MySQL back_log, nginx `listen ... backlog=`, HAProxy `backlog`), capped by sysctl net.core.somaxconn (raise it too) and net.ipv4.tcp_max_syn_backlog; and an application that accepts promptly',
+    cost: 'configuration',
+    risk: 'low',
+    applies: (f) => (f.listenOverflow.length > 0 ? 'the server dropped handshake-completing ACKs and resent SYN-ACKs: its accept queue was full' : null),
+  },
+  {
     id: 'check-listener',
     title: 'Check the service is listening where clients connect',
     where: 'server',
@@ -148,7 +166,7 @@ export const RULES: Rule[] = [
     cost: 'none',
     risk: 'low',
     applies: () => null,
-    withhold: (f) => (timeWaitTrouble(f) || portPressure(f)
+    withhold: (f) => ((timeWaitTrouble(f) || portPressure(f)) && f.pawsDrop.length === 0
       ? 'it dropped SYNs whose timestamp went backwards per source address, which breaks every client behind NAT, and it no longer exists since Linux 4.12'
       : null),
   },
@@ -172,8 +190,8 @@ export function chooseRemedies(f: Facts): { offered: Remedy[]; withheld: Withhel
 
 function rank(id: string, f: Facts): number {
   const order = stripped(f)
-    ? ['keep-timestamps', 'pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'max-tw-buckets', 'check-drops', 'check-listener']
-    : ['pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'keep-timestamps', 'max-tw-buckets', 'check-drops', 'check-listener'];
+    ? ['keep-timestamps', 'pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'max-tw-buckets', 'check-drops', 'check-listener', 'raise-backlog', 'disable-tw-recycle']
+    : ['disable-tw-recycle', 'raise-backlog', 'pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'keep-timestamps', 'max-tw-buckets', 'check-drops', 'check-listener'];
   const i = order.indexOf(id);
   return i < 0 ? 99 : i;
 }

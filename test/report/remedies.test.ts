@@ -13,7 +13,7 @@ const healthy: Facts = {
   staleAcks: [], staleAckTimeWait: 0, challengeAcks: [], tsStripped: [], tsStrippedWeak: [], synWithTsShare: 1,
   reuseSummaries: [], reuses: 0, failedReuses: 0, maxRatePerS: 10, sustainablePerS: 470,
   synRetransmitSummary: [], unansweredRetransmits: 0, synAckRetransmits: 0, crossPortRetries: 0,
-  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [], twoPoint: [],
+  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [], twoPoint: [], listenOverflow: [], pawsDrop: [],
 };
 
 /** The incident of seeds/003: server closes first, gateway strips timestamps, stale ACKs. */
@@ -83,6 +83,17 @@ describe('remedy rules', () => {
   it('check-listener: when SYNs were refused', () => {
     expect(offered({ ...healthy, refused: 2, refusedBy: [{ endpoint: '198.19.2.2:3307', refused: 2, attempts: 2, frames: [3] }] })).toEqual(['check-listener']);
     expect(offered(healthy)).not.toContain('check-listener');
+  });
+
+  it('raise-backlog: when the accept queue overflowed', () => {
+    expect(offered({ ...healthy, listenOverflow: [finding('listen-overflow', 'error')] })).toContain('raise-backlog');
+    expect(offered(healthy)).not.toContain('raise-backlog');
+  });
+
+  it('disable-tw-recycle: offered only when SYNs are dropped per host by timestamp', () => {
+    const paws = { ...healthy, pawsDrop: [finding('paws-drop', 'error')] };
+    expect(offered(paws)[0]).toBe('disable-tw-recycle');
+    expect(offered(incident)).not.toContain('disable-tw-recycle');
   });
 
   it('check-drops: when SYNs went unanswered', () => {

@@ -1,0 +1,99 @@
+import type { Conn, ConnEvent, EventKind, SynOptions } from './conn.js';
+import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
+
+/**
+ * Connection and event rows packed for the writer thread: numbers into a Float64Array
+ * (NaN for NULL: every numeric column holds integers, so NaN is free), strings into a
+ * plain array. A batch then crosses to the worker as one transferred buffer and one
+ * small array, and building it allocates no per-row arrays.
+ *
+ * Both sides walk the connections columns in schema order: a TEXT column (PRAGMA
+ * table_info) takes the next string, any other column the next number. schema.ts stays
+ * the single definition of the layout.
+ */
+
+/** Numeric and TEXT columns of the connections table (schema.ts). */
+export const CONN_NUMS = 71;
+export const CONN_STRS = 11;
+
+/** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
+export const EVENT_NUMS = 14;
+export const DIRS = ['s2c', 'c2s'];
+export const EVENT_KINDS: readonly EventKind[] = [
+  'syn', 'syn-rtx', 'synack', 'synack-rtx', 'server-syn', 'answer-ack', 'handshake-ack', 'fin', 'rst',
+];
+const KIND_CODE = new Map(EVENT_KINDS.map((k, i) => [k, i]));
+
+const sideName = (s: Side): string | null => (s === CLIENT ? 'client' : s === SERVER ? 'server' : null);
+/** -1 (absent) to NULL. */
+const neg = (n: number): number => (n < 0 ? NaN : n);
+/** 0 (no frame) to NULL. */
+const zero = (n: number): number => (n === 0 ? NaN : n);
+
+/**
+ * Write one connection row at nums[n..n+CONN_NUMS) and strs[s..s+CONN_STRS), in the
+ * column order of the connections table. Meaning of each value: schema.ts.
+ */
+export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string | null)[], s: number): void {
+  const syn = c.synOpts;
+  const sa = c.synAckOpts;
+  const prev = c.prev;
+  nums[n++] = c.id; nums[n++] = c.captureId; nums[n++] = c.ipVersion;
+  strs[s++] = c.clientAddr; nums[n++] = c.aPort; strs[s++] = c.serverAddr; nums[n++] = c.bPort;
+  nums[n++] = c.rolesInferred ? 1 : 0; nums[n++] = c.incarnation;
+  if (prev !== null) {
+    nums[n++] = prev.id; nums[n++] = c.firstTsUsec - prev.closedTsUsec; strs[s++] = sideName(prev.activeCloser);
+    nums[n++] = prev.clientNext; nums[n++] = prev.serverNext;
+  } else {
+    nums[n++] = NaN; nums[n++] = NaN; strs[s++] = null; nums[n++] = NaN; nums[n++] = NaN;
+  }
+  nums[n++] = c.firstTsUsec; nums[n++] = c.lastTsUsec; nums[n++] = c.firstFrame;
+  strs[s++] = connState({
+    sawSyn: c.synCount > 0, sawSynAck: c.synAckCount > 0, sawClientAfterSynAck: c.sawClientAfterSynAck,
+    sawServerPkt: c.sawServerPkt, clientFin: c.finFrame[0] > 0, serverFin: c.finFrame[1] > 0, decidingRst: c.decidingRst,
+  });
+  strs[s++] = c.history.text;
+  nums[n++] = neg(c.clientIsn); nums[n++] = neg(c.serverIsn);
+  nums[n++] = c.synCount; nums[n++] = zero(c.firstSynFrame); nums[n++] = neg(c.firstSynTsUsec); nums[n++] = neg(c.lastSynTsUsec);
+  nums[n++] = c.synAckCount; nums[n++] = zero(c.synAckFrame); nums[n++] = neg(c.synAckTsUsec); nums[n++] = c.serverSynCount;
+  strs[s++] = c.answer;
+  nums[n++] = zero(c.answerFrame); nums[n++] = neg(c.answerTsUsec); nums[n++] = neg(c.answerSeq); nums[n++] = neg(c.answerAck);
+  nums[n++] = c.answer === 'none' ? NaN : c.answerFlags;
+  nums[n++] = neg(c.rttSynUsec); nums[n++] = neg(c.rttAckUsec);
+  nums[n++] = c.firstSynTsUsec >= 0 && c.synAckTsUsec >= 0 ? c.synAckTsUsec - c.firstSynTsUsec : NaN;
+  nums[n++] = c.handshakeAcked ? 1 : 0;
+  n = packOpts(syn, nums, n, strs, s++);
+  n = packOpts(sa, nums, n, strs, s++);
+  nums[n++] = c.tsLater[0] ? 1 : 0; nums[n++] = c.tsLater[1] ? 1 : 0;
+  nums[n++] = c.pkts[0]; nums[n++] = c.bytes[0]; nums[n++] = c.payload[0]; nums[n++] = c.pkts[1]; nums[n++] = c.bytes[1]; nums[n++] = c.payload[1];
+  nums[n++] = c.retrans[0]; nums[n++] = c.retrans[1];
+  nums[n++] = neg(c.lastTsVal[0]); nums[n++] = neg(c.lastTsVal[1]);
+  nums[n++] = c.haveNext[0] ? c.next[0] : NaN; nums[n++] = c.haveNext[1] ? c.next[1] : NaN;
+  strs[s++] = sideName(c.firstFinBy);
+  nums[n++] = zero(c.finFrame[0]); nums[n++] = neg(c.finTsUsec[0]); nums[n++] = zero(c.finFrame[1]); nums[n++] = neg(c.finTsUsec[1]);
+  strs[s++] = sideName(c.firstRstBy); nums[n++] = zero(c.firstRstFrame); nums[n++] = neg(c.firstRstTsUsec);
+  strs[s++] = c.firstRstBy === NONE ? null : c.firstRstState;
+  nums[n++] = c.rstCount[0]; nums[n++] = c.rstCount[1];
+  nums[n++] = neg(c.closedTsUsec); nums[n++] = c.eventsDropped;
+}
+
+/** The eight syn_* or synack_* columns (seven numbers, then the kinds string); returns the next n. */
+function packOpts(o: SynOptions | null, nums: Float64Array, n: number, strs: (string | null)[], s: number): number {
+  if (o === null) {
+    for (let i = 0; i < 7; i++) nums[n++] = NaN;
+    strs[s] = null;
+    return n;
+  }
+  nums[n++] = o.mss; nums[n++] = o.wscale; nums[n++] = o.sackPerm ? 1 : 0; nums[n++] = o.ts ? 1 : 0;
+  nums[n++] = o.ts ? o.tsVal : NaN; nums[n++] = o.ts ? o.tsEcr : NaN; nums[n++] = o.nopRun;
+  strs[s] = o.kinds;
+  return n;
+}
+
+/** Write one event row at nums[n..n+EVENT_NUMS). */
+export function packEvent(c: Conn, e: ConnEvent, nums: Float64Array, n: number): void {
+  nums[n++] = c.id; nums[n++] = c.captureId; nums[n++] = e.frame; nums[n++] = e.tsUsec;
+  nums[n++] = e.fromClient ? 1 : 0; nums[n++] = KIND_CODE.get(e.kind)!;
+  nums[n++] = e.seq; nums[n++] = e.ack; nums[n++] = e.flags; nums[n++] = e.ts ? 1 : 0;
+  nums[n++] = e.ts ? e.tsVal : NaN; nums[n++] = e.ts ? e.tsEcr : NaN; nums[n++] = e.nopRun; nums[n++] = e.win;
+}

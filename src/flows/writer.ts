@@ -1,0 +1,96 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Conn } from './conn.js';
+import { CONN_NUMS, CONN_STRS, DIRS, EVENT_KINDS, EVENT_NUMS, packConn, packEvent } from './rowPack.js';
+import { STR_NULL, STR_SEP, writerMain, type WriterData, type WriterMessage } from './writerThread.js';
+
+/**
+ * Batches in flight before flush() waits for the writer: enough to ride out a slow commit,
+ * few enough that memory stays bounded by the batch size, not by the capture size.
+ */
+const MAX_IN_FLIGHT = 3;
+/** Shared state: [0] batches done (the thread counts up and notifies), [1] error flag, text after. */
+const STATE_BYTES = 8 + 1024;
+
+/**
+ * Writes connection rows on a worker thread, so SQLite's inserts (most of the load time)
+ * run on the second core while this one decodes and tracks. The reader never yields to
+ * the event loop (pumpSync), so hand-offs and waits use Atomics on shared memory, and
+ * every call here is synchronous like the in-thread store it replaces.
+ */
+export class RowWriter {
+  private readonly worker: Worker;
+  private readonly state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
+  private posted = 0;
+  private closed = false;
+
+  constructor(path: string, pragmas: string[]) {
+    const data: WriterData = {
+      path, pragmas, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+      dirs: DIRS, eventKinds: [...EVENT_KINDS], state: this.state.buffer as SharedArrayBuffer,
+      connNums: CONN_NUMS, connStrs: CONN_STRS, eventNums: EVENT_NUMS,
+    };
+    this.worker = new Worker(`(${writerMain.toString()})(require, require('node:worker_threads'))`, { eval: true, workerData: data });
+    // Errors are reported through the shared state; the thread must never keep the process alive.
+    this.worker.unref();
+  }
+
+  /** Pack these connections (and the events of those isPlain rejects) and queue them. */
+  write(conns: Conn[], withEvents: (c: Conn) => boolean): void {
+    let events = 0;
+    for (const c of conns) if (withEvents(c)) events += c.events.length;
+    const nums = new Float64Array(conns.length * CONN_NUMS);
+    const strs: (string | null)[] = new Array(conns.length * CONN_STRS);
+    const evNums = new Float64Array(events * EVENT_NUMS);
+    let e = 0;
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i];
+      packConn(c, nums, i * CONN_NUMS, strs, i * CONN_STRS);
+      if (!withEvents(c)) continue;
+      for (const ev of c.events) packEvent(c, ev, evNums, EVENT_NUMS * e++);
+    }
+    // One joined string clones as one copy; an array of 44 000 strings cost ~15 ms a batch.
+    for (let i = 0; i < strs.length; i++) if (strs[i] === null) strs[i] = STR_NULL;
+    const text = strs.join(STR_SEP);
+    this.post({ type: 'rows', conns: conns.length, nums, strs: text, events, evNums }, [nums.buffer, evNums.buffer]);
+    this.waitBelow(MAX_IN_FLIGHT);
+  }
+
+  /** Wait until every batch is committed (before this thread reads or writes the store itself). */
+  drain(): void {
+    this.waitBelow(1);
+  }
+
+  /** Wait for every batch, close the thread's database and end the thread. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.post({ type: 'close' }, []);
+    try {
+      this.waitBelow(1);
+    } finally {
+      void this.worker.terminate();
+    }
+  }
+
+  private post(m: WriterMessage, transfer: ArrayBuffer[]): void {
+    this.worker.postMessage(m, transfer);
+    this.posted++;
+  }
+
+  /** Block until fewer than n batches are in flight; throw the writer's error if it failed. */
+  private waitBelow(n: number): void {
+    for (;;) {
+      const done = Atomics.load(this.state, 0);
+      if (Atomics.load(this.state, 1) !== 0) throw new Error(`writing the store failed: ${this.errorText()}`);
+      if (this.posted - done < n) return;
+      Atomics.wait(this.state, 0, done, 1000);
+    }
+  }
+
+  private errorText(): string {
+    const bytes = new Uint8Array(this.state.buffer, 8);
+    const end = bytes.indexOf(0);
+    return new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end));
+  }
+}
