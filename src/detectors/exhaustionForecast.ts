@@ -25,10 +25,19 @@ export const exhaustionForecast: Detector = {
     const findings: Finding[] = [];
     const paths = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, count(*) AS n, count(DISTINCT client_port) AS ports
       FROM connections WHERE syn_count > 0 GROUP BY capture_id, client_addr, server_addr, server_port HAVING n > 1`).all() as Record<string, any>[];
-    const syns = db.prepare(`SELECT syn_ts_usec AS t, client_port AS key FROM connections
-      WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND syn_count > 0 ORDER BY syn_ts_usec`);
+    // One ordered pass over all SYNs, cut into paths here: a query per path would scan the
+    // whole table each time when every connection goes to the same server.
+    const byPath = new Map<string, { t: number; key: number }[]>();
+    for (const r of db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, syn_ts_usec AS t, client_port AS key FROM connections
+        WHERE syn_count > 0 ORDER BY capture_id, client_addr, server_addr, server_port, syn_ts_usec`).raw().iterate() as Iterable<unknown[]>) {
+      const k = `${r[0]}|${r[1]}|${r[2]}|${r[3]}`;
+      const l = byPath.get(k);
+      const ev = { t: r[4] as number, key: r[5] as number };
+      if (l) l.push(ev); else byPath.set(k, [ev]);
+    }
     for (const p of paths) {
-      const events = syns.all(p.capture_id, p.client_addr, p.server_addr, p.server_port) as { t: number; key: number }[];
+      const events = byPath.get(`${p.capture_id}|${p.client_addr}|${p.server_addr}|${p.server_port}`) ?? [];
+      if (events.length < 2) continue;
       const { peak, atUsec } = peakDistinctInWindow(events, timeWaitUsec);
       // New connections in the busiest window, as a rate.
       let most = 0;

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { dropEvents } from './batch.js';
 import { exhaustionForecast } from './exhaustionForecast.js';
 import { listenOverflow } from './listenOverflow.js';
 import { pawsDrop } from './pawsDrop.js';
@@ -32,6 +33,7 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
   for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
   const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
   const findings = DETECTORS.flatMap((d) => d.run(ctx));
+  dropEvents(db);
   const ins = db.prepare('INSERT OR REPLACE INTO findings VALUES (?,?,?,?,?,?,?,?)');
   db.transaction(() => {
     db.prepare('DELETE FROM findings').run();

@@ -1,5 +1,5 @@
 import { seqAdd, seqAfter } from '../flows/seq.js';
-import { eventsByConn, rowsById } from './batch.js';
+import { allEvents, rowsById } from './batch.js';
 import { ep } from './format.js';
 import { fmtMs, fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -40,7 +40,7 @@ export const staleAck: Detector = {
       FROM events e WHERE e.kind = 'answer-ack' ORDER BY e.capture_id, e.frame`).all() as AnswerRow[];
     const conns = rowsById<Record<string, any> & { id: number }>(db, CONN_COLUMNS, WITH_ANSWER);
     const prevs = rowsById<Record<string, any> & { id: number }>(db, PREV_COLUMNS, `SELECT prev_id FROM connections WHERE id IN (${WITH_ANSWER})`);
-    const eventsOf = eventsByConn(db, WITH_ANSWER);
+    const eventsOf = allEvents(db);
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec, syn_ts_usec FROM connections
       WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
         AND syn_ts_usec > ? AND syn_ts_usec <= ? ORDER BY syn_ts_usec LIMIT 1`);

@@ -1,4 +1,4 @@
-import { eventsByConn } from './batch.js';
+import { allEvents } from './batch.js';
 import { ep } from './format.js';
 import { distributionMs, fmtMs } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -45,8 +45,7 @@ export const synRetransmit: Detector = {
     const { db } = ctx;
     const findings: Finding[] = [];
     const captures = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
-    const RETRIED = 'SELECT id FROM connections WHERE syn_count > 1 OR synack_count > 1';
-    const eventsOf = eventsByConn(db, RETRIED);
+    const eventsOf = allEvents(db);
     const attemptsBy = new Map<number, number>();
     for (const r of db.prepare('SELECT capture_id, count(*) AS n FROM connections WHERE syn_count > 0 GROUP BY capture_id').all() as { capture_id: number; n: number }[]) attemptsBy.set(r.capture_id, r.n);
     const allRows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, syn_count, synack_count, syn_frame,
