@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { dropEvents } from './batch.js';
 import { exhaustionForecast } from './exhaustionForecast.js';
 import { listenOverflow } from './listenOverflow.js';
+import { natClients } from './natClients.js';
 import { pawsDrop } from './pawsDrop.js';
 import { portReuse } from './portReuse.js';
 import { refused } from './refused.js';
@@ -16,7 +17,7 @@ export type { Detector, DetectorContext, Finding, Severity } from './types.js';
 export { SEVERITY_RANK } from './types.js';
 
 /** Every detector, in the order reports list them. */
-export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint, listenOverflow, pawsDrop];
+export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint, listenOverflow, pawsDrop, natClients];
 
 export interface DetectorSettings {
   timeWaitUsec: number;

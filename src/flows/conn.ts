@@ -12,6 +12,8 @@ export interface SynOptions {
   tsEcr: number;
   nopRun: number; // longest run of NOP bytes
   kinds: string; // option kinds in order, e.g. "2,4,8,1,3"
+  ttl: number; // IP TTL or IPv6 hop limit of the packet
+  ipId: number; // IPv4 identification; -1 for IPv6
 }
 
 export function snapshotOptions(p: TcpPacket): SynOptions {
@@ -20,6 +22,7 @@ export function snapshotOptions(p: TcpPacket): SynOptions {
   return {
     mss: p.mss, wscale: p.wscale, sackPerm: p.sackPerm, ts: p.hasTimestamp,
     tsVal: p.tsVal, tsEcr: p.tsEcr, nopRun: p.nopRunMax, kinds,
+    ttl: p.ipTtl, ipId: p.ipVersion === 4 ? p.ipId : -1,
   };
 }
 

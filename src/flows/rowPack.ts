@@ -13,7 +13,7 @@ import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
  */
 
 /** Numeric and TEXT columns of the connections table (schema.ts). */
-export const CONN_NUMS = 71;
+export const CONN_NUMS = 74;
 export const CONN_STRS = 11;
 
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
@@ -75,6 +75,7 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   strs[s++] = c.firstRstBy === NONE ? null : c.firstRstState;
   nums[n++] = c.rstCount[0]; nums[n++] = c.rstCount[1];
   nums[n++] = neg(c.closedTsUsec); nums[n++] = c.eventsDropped;
+  nums[n++] = syn ? syn.ttl : NaN; nums[n++] = syn ? neg(syn.ipId) : NaN; nums[n++] = sa ? sa.ttl : NaN;
 }
 
 /** The eight syn_* or synack_* columns (seven numbers, then the kinds string); returns the next n. */

@@ -6,7 +6,7 @@
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 -- One row per capture file read into this store.
@@ -94,7 +94,10 @@ CREATE TABLE IF NOT EXISTS connections (
   first_rst_state     TEXT,               -- syn-sent | syn-received | established | closing | midstream
   client_rsts INTEGER NOT NULL, server_rsts INTEGER NOT NULL,
   closed_ts_usec      INTEGER,            -- second FIN or the RST that ended it; NULL if still open
-  events_dropped      INTEGER NOT NULL    -- key packets beyond the per-connection event limit
+  events_dropped      INTEGER NOT NULL,   -- key packets beyond the per-connection event limit
+  syn_ttl             INTEGER,            -- IP TTL (IPv6 hop limit) of the first SYN, as captured
+  syn_ip_id           INTEGER,            -- IPv4 identification of the first SYN (IPv6: NULL)
+  synack_ttl          INTEGER             -- IP TTL (hop limit) of the first SYN-ACK
 );
 
 -- Key packets of connections whose handshake or close was not plain (more than one SYN or
