@@ -10,5 +10,10 @@ export const GOLDEN_CASES = [
   { dir: 'samples/refused', files: ['client.pcap'], name: 'report' },
   { dir: 'samples/syn-drop-gateway', files: ['client.pcapng'], name: 'report' },
   { dir: 'samples/mid-connection-start', files: ['server.pcap'], name: 'report' },
+  { dir: 'samples/listen-overflow', files: ['server.pcap'], name: 'report' },
+  { dir: 'samples/snat-port-pool', files: ['server.pcap'], name: 'report' },
+  { dir: 'samples/nat-clients-ts2', files: ['server.pcap'], name: 'report' },
+  { dir: 'samples/paws-drop-crafted', files: ['paws-drop-crafted.pcap'], name: 'report' },
+  { dir: 'samples/two-point-mss-clamp', files: ['client.pcap', 'server.pcap'], name: 'report-two-point' },
 ];
 export const GOLDEN_FORMATS = [['text', 'txt'], ['md', 'md'], ['json', 'json']];

@@ -54,9 +54,11 @@ def load(cap):
         t, s4, s6, sp, dp, fl, sq, ak, ln, opt, tsv = line.split("\t")
         src = s4 or s6
         fl = int(fl, 16)
-        frm_client = src == CLI
+        frm_client = src != SRV   # (== CLI before the NAT scenarios: the server sees the NAT address)
         cport = int(sp) if frm_client else int(dp)
-        pk.append(dict(t=float(t), c=frm_client, cport=cport, sport=int(dp) if frm_client else int(sp),
+        sec, _, frac = t.partition(".")
+        tus = int(sec) * 1000000 + int((frac + "000000")[:6])   # exact microseconds (pcap resolution)
+        pk.append(dict(t=float(t), tus=tus, c=frm_client, cport=cport, sport=int(dp) if frm_client else int(sp),
                        syn=bool(fl & 2), ack=bool(fl & 16), rst=bool(fl & 4), fin=bool(fl & 1),
                        flags=fl, seq=int(sq), ackn=int(ak), len=int(ln), opt=opt.replace(":", ""),
                        tsval=int(tsv) if tsv else None))
@@ -117,14 +119,17 @@ def analyze(cap):
             c = cur.get(key)
             if c is not None and c["isn"] == p["seq"]:
                 f["syn_retransmits"] += 1
-                g = (p["t"] - c["syn_times"][-1]) * 1000
-                gaps.append(round(g, 1))
+                # gap in ms to 0.1 ms, from exact microseconds, halves rounded up
+                # (float seconds would misround an exact x.x5 ms gap)
+                g = (p["tus"] - c["syn_us"][-1] + 50) // 100 / 10
+                gaps.append(g)
                 if c["rst_after_bare_ack"]:
-                    gaps_after_rst.append(round(g, 1))
+                    gaps_after_rst.append(g)
                 c["syn_times"].append(p["t"])
+                c["syn_us"].append(p["tus"])
                 c["pk"].append(p)
                 continue
-            c = dict(key=key, isn=p["seq"], syn_times=[p["t"]], pk=[p], synack=None, bare_acks=[],
+            c = dict(key=key, isn=p["seq"], syn_times=[p["t"]], syn_us=[p["tus"]], pk=[p], synack=None, bare_acks=[],
                      rst_after_bare_ack=False, first_fin=None, cfin=None, sfin=None, prev=None,
                      server_reply=False, rstack=False)
             prevs = hist.setdefault(key, [])
@@ -239,7 +244,9 @@ def pct(vals, p):  # nearest-rank percentile
 
 
 # ---- client log --------------------------------------------------------------
-rows = list(csv.DictReader(open(os.path.join(D, "client-log.csv"))))
+rows = []
+for fn in sorted(glob.glob(os.path.join(D, "client*-log.csv"))):  # client2/3-log.csv: NAT scenarios
+    rows += list(csv.DictReader(open(fn)))
 facts = {"connects_attempted": len(rows),
          "connects_ok": sum(r["result"] == "ok" for r in rows),
          "connects_failed": sum(r["result"] != "ok" for r in rows)}
@@ -349,9 +356,11 @@ SEL = ["TcpActiveOpens", "TcpPassiveOpens", "TcpAttemptFails", "TcpEstabResets",
        "TcpExtTCPACKSkippedTimeWait", "TcpExtTCPTimeWaitOverflow", "TcpExtListenOverflows",
        "TcpExtListenDrops", "TcpExtTCPSynRetrans", "TcpExtPAWSActive", "TcpExtPAWSEstab",
        "TcpExtTCPTimeouts", "TcpExtTCPACKSkippedSynRecv", "TcpExtTCPChallengeACK",
-       "IpForwDatagrams", "Ip6OutForwDatagrams", "IpExtInNoRoutes"]
+       "IpForwDatagrams", "Ip6OutForwDatagrams", "IpExtInNoRoutes",
+       "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed",
+       "TcpExtTCPReqQFullDoCookies", "TcpExtTCPReqQFullDrop", "TcpExtTCPAbortOnTimeout"]
 nstat = {}
-for who in ("client", "gateway", "server"):
+for who in ("client", "client2", "client3", "gateway", "server"):
     b, a = os.path.join(D, "nstat-%s-before.txt" % who), os.path.join(D, "nstat-%s-after.txt" % who)
     if os.path.exists(a):
         nb, na = nst(b), nst(a)
@@ -371,6 +380,11 @@ addresses = {"client": CLI, "server": SRV, "server_port": SPORT}
 for k in ("closed_port", "blackhole_port"):
     if k in meta:
         addresses[k] = int(meta[k])
+how_extra = {}
+if meta.get("kind"):
+    import analyze_new  # scenario-specific facts of the NAT / listen-overflow / MSS scenarios
+    analyze_new.extra(D, meta, facts, nstat, per, how_extra, addresses, sh, count, load, caps)
+
 exp = {
     "scenario": meta["scenario"],
     "made_by": "samples/lab/run.sh " + meta["scenario"],
@@ -405,6 +419,7 @@ exp = {
         "server_accepted": "rows of server-log-*.csv (one per accept())",
         "nstat": "after minus before of `ip netns exec NS nstat -asz` (files nstat-*-before/after.txt)",
         "timewait_sockets_after_run": "ss -tanH state time-wait in each namespace right after the last connect (ss-timewait-after.txt)",
+        **how_extra,
         "nop_run_in_syn_at_server": "10 if every SYN at the server-side capture has >= 10 consecutive NOP option bytes "
                                     "(TCPOPTSTRIP writes 10 NOPs over the 10-byte timestamp option; Linux puts one more "
                                     "NOP before window scale, hence a longest run of 11)",

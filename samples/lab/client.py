@@ -15,6 +15,7 @@ Modes:
   quit     send filler + "QUIT\n", read until EOF (server closes first), close
   client   send filler + "QUIT\n", read "BYE\n", close (client closes first)
   connect  connect only, then close (used for refused / unanswered SYNs)
+  (--concurrent N: N such connections at once instead of one after another)
   long     connect, create --ready-file, wait for --go-file, then --pings
            PING/PONG round trips --ping-gap-ms apart, then QUIT (server closes)
 """
@@ -25,6 +26,7 @@ import os
 import select
 import socket
 import sys
+import threading
 import time
 
 
@@ -94,6 +96,11 @@ def main():
     ap.add_argument("--go-file", default="")
     ap.add_argument("--pings", type=int, default=0)
     ap.add_argument("--ping-gap-ms", type=float, default=100.0)
+    ap.add_argument("--concurrent", type=int, default=0,
+                    help="N > 1: N connections started at the same moment (threads), e.g. listen-overflow")
+    ap.add_argument("--send-delay-ms", type=float, default=0.0,
+                    help="pause between connect() success and the first send (quit/client modes)")
+    ap.add_argument("--read-timeout", type=float, default=10.0, help="per recv() timeout, s")
     args = ap.parse_args()
 
     fam = socket.AF_INET6 if ":" in args.dst else socket.AF_INET
@@ -107,10 +114,9 @@ def main():
                     "connect_ms", "result", "total_ms", "bytes_sent"])
     end = time.monotonic() + args.max_seconds
     ok = fail = 0
-    for i in range(args.count):
-        if time.monotonic() > end:
-            print("max-seconds reached, stopping", file=sys.stderr)
-            break
+
+    def one(i):
+        """One connection; returns its CSV row."""
         bport = ports[i % len(ports)] if ports else 0
         m0 = time.monotonic()
         try:
@@ -122,12 +128,14 @@ def main():
         if res == "ok":
             try:
                 if args.mode in ("quit", "client"):
+                    if args.send_delay_ms:  # e.g. a client waiting for a server greeting
+                        time.sleep(args.send_delay_ms / 1000)
                     s.sendall(filler + b"QUIT\n")
                     sent = len(filler) + 5
                     if args.mode == "quit":
-                        read_until(s, lambda b: False)           # until server's FIN
+                        read_until(s, lambda b: False, args.read_timeout)   # until server's FIN
                     else:
-                        read_until(s, lambda b: b.endswith(b"BYE\n"))
+                        read_until(s, lambda b: b.endswith(b"BYE\n"), args.read_timeout)
                 elif args.mode == "long":
                     if args.ready_file:
                         open(args.ready_file, "w").close()
@@ -146,15 +154,41 @@ def main():
         if s is not None:
             s.close()
         total = (time.monotonic() - m0) * 1000
-        if res == "ok":
-            ok += 1
-        else:
-            fail += 1
-        w.writerow([i, args.tag, args.dst, args.port, lport, "%.6f" % t0, "%.3f" % cms, res,
-                    "%.3f" % total, sent])
-        logf.flush()
-        if args.gap_ms:
-            time.sleep(args.gap_ms / 1000)
+        return [i, args.tag, args.dst, args.port, lport, "%.6f" % t0, "%.3f" % cms, res,
+                "%.3f" % total, sent]
+
+    if args.concurrent > 1:
+        # --concurrent N: N threads released together by a barrier, one
+        # connection each (count is ignored); rows are logged in start order.
+        barrier = threading.Barrier(args.concurrent)
+        rows = [None] * args.concurrent
+
+        def worker(i):
+            barrier.wait()
+            rows[i] = one(i)
+        ths = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(args.concurrent)]
+        for t in ths:
+            t.start()
+        for t in ths:  # bounded: each thread is bounded by --timeout and --read-timeout
+            t.join(max(0.1, end - time.monotonic()))
+        for r in sorted((r for r in rows if r), key=lambda r: float(r[5])):
+            w.writerow(r)
+            ok += r[7] == "ok"
+            fail += r[7] != "ok"
+    else:
+        for i in range(args.count):
+            if time.monotonic() > end:
+                print("max-seconds reached, stopping", file=sys.stderr)
+                break
+            row = one(i)
+            if row[7] == "ok":
+                ok += 1
+            else:
+                fail += 1
+            w.writerow(row)
+            logf.flush()
+            if args.gap_ms:
+                time.sleep(args.gap_ms / 1000)
     logf.close()
     print("tag=%s ok=%d failed=%d" % (args.tag, ok, fail))
 

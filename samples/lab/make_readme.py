@@ -69,6 +69,101 @@ apart. Normal SF connections make up the rest.""",
 handshake (so neither capture has its SYN), then it exchanges 20 PING/PONG
 round trips 100 ms apart and closes (server closes first on QUIT). Two
 ordinary short connections follow, fully inside the captures.""",
+    "listen-overflow": """CONCURRENCY, not TIME_WAIT: a server with `listen(1)` and a slow accept loop
+(sleeps 100 ms after each accept) and 40 clients connecting at the same moment
+(client.py --concurrent 40, connect timeout 20 s, recv timeout 30 s; each sends
+100 filler bytes + QUIT as soon as connect() succeeds). Server sysctls are the
+namespace defaults: tcp_abort_on_overflow=0, **tcp_syncookies=1**,
+tcp_synack_retries=5 (lab-env.txt). What the kernel did: with the accept queue
+full (backlog+1 = 2 sockets) SYNs are dropped (ListenOverflows/ListenDrops) and
+the client retransmits them after ~1 s; SYNs that arrive while only the
+request queue is "full" (qlen >= backlog) are answered with a SYN COOKIE
+(TcpExtTCPReqQFullDoCookies / SyncookiesSent), so no request socket exists and
+there are NO SYN-ACK retransmits. The client then believes it is connected,
+sends its data, and the server drops the ACK and the data every time the
+accept queue is full (SyncookiesRecv counts the valid cookies, each of them
+also a ListenOverflow). All clients' data retransmits run on the same RTO
+schedule (0.2, 0.4, 0.8, 1.6, 3.3, 6.6, 13.3 s after the first send), so they
+arrive in waves and only ~2 per wave fit in the queue: several clients never
+got their data acknowledged within their 30 s recv timeout (connect_results
+`io-timed out` = recv timeout AFTER a successful connect, not a connect
+failure). Those connections end in the capture without any FIN.""",
+    "listen-overflow-no-syncookies": """Like listen-overflow but with `tcp_syncookies=0` in the server namespace,
+`listen(2)`, and the client sends only 1.5 s after connect() succeeded (as if
+waiting for a server greeting), so a handshake whose final ACK was dropped is
+completed by the server's SYN-ACK retransmit rather than by client data.
+Observed: without cookies the SYN is also dropped whenever the request queue
+holds `backlog` entries (TcpExtTCPReqQFullDrop), not only when the accept queue
+is full (TcpExtListenOverflows); TcpExtListenDrops counts both. Most of the
+delay is therefore SYN retransmits on the 1 s linear schedule (connect
+latencies in whole seconds); connects whose SYNs were dropped every time hit the
+20 s connect timeout (`timeout`) and show at the server as SYN-only
+connections. Final ACKs dropped on a full accept queue: the server keeps the
+request (tcp_abort_on_overflow=0) and retransmits its SYN-ACK after 1 s
+(synack_retransmits), the client ACKs again and the handshake completes.""",
+    "snat-port-pool": """Two client hosts (td-cli 198.18.1.2 and td-cli2 198.18.3.2, each on its own
+veth to the gateway) behind a Linux SNAT with a 4-port pool:
+`iptables -t nat -A POSTROUTING -o td-g1 -p tcp -j SNAT --to-source 198.19.2.1:40000-40003`.
+Both hosts make 40 short connections each (25 ms apart, at the same time, 2000
+filler bytes + QUIT, server closes first), so the server holds TIME_WAIT for
+every public 4-tuple 198.19.2.1:4000x -> 198.19.2.2:3306. Timestamps KEPT.
+Captured at each client's veth (client.pcap, client2.pcap: private address and
+ephemeral port) and at the server (server.pcap: 198.19.2.1:40000-40003); the
+NAT rewrites address and port but never sequence numbers, so connections are
+matched across captures by ISN (nat_hosts).
+Observed (kernel 6.18): the NAT reuses public tuples within 2*MSL heavily and
+only when the new SYN's sequence has advanced past the old connection
+(reused_syn_isn_before_old_rcv_nxt at the server ~0, nf_nat_used_tuple_harder /
+nf_seq_has_advanced) - **and yet stale ACKs appear**: each private 4-tuple has
+its own TSval offset (hash of the 4-tuple), so a reusing SYN from a different
+private tuple (another host OR the same host on another ephemeral port) carries
+an unrelated TSval; when it is behind the TIME_WAIT socket's ts_recent the
+server's PAWS check rejects it (TcpExtPAWSTimewait) and answers with the old
+connection's ACK; the client RSTs and retransmits ~10 ms later - often leaving
+on ANOTHER public port (the RST removed the NAT mapping), so the same ISN shows
+up on several public ports at the server. reused_syns_paws_rejected_by_timewait_rule
+(computed from the server capture) equals the bare ACKs. When no public tuple
+is usable the NAT drops the SYN (nat_syns_not_forwarded: seen at the client,
+never at the server), the client retransmits after ~1 s, and a few connects
+hit the 10 s connect timeout.
+Counting note: at the server one ISN can come back on a tuple after another
+connection used it in between; analyze.py counts that as a new connection
+attempt (it is a new incarnation of the tuple), the `sort -u` cross-check
+command counts distinct (port, ISN) pairs - hence the one-off difference listed
+under cross_check_issues.""",
+    "snat-port-pool-ts-stripped": """Same as snat-port-pool, but the gateway also strips timestamps
+(`iptables -t mangle -A FORWARD -p tcp -j TCPOPTSTRIP --strip-options timestamp`,
+applied after SNAT in the path, so both directions run without timestamps).
+Observed: **no stale ACKs at all** - every reuse of a public 4-tuple within
+2*MSL was accepted from TIME_WAIT by the sequence rule (SYN-ACK ISN = old
+snd_nxt + 65537), because Linux's NAT hands out a tuple in TIME_WAIT only to a
+SYN whose sequence has advanced, and without timestamps there is no PAWS check
+to fail. The inversion of the single-host incident: here stripping timestamps
+REMOVES the stale ACKs. SYNs the NAT could not map are dropped as in
+snat-port-pool (nat_syns_not_forwarded).""",
+    "nat-clients-ts2": """Three client hosts behind one SNAT address
+(`iptables -t nat -A POSTROUTING -o td-g1 -p tcp -j SNAT --to-source 198.19.2.1`,
+ports kept where free), each with different settings so that the true number
+of hosts (3) and what distinguishes them are known:
+td-cli 198.18.1.2 tcp_timestamps=1, TTL 64 (per-4-tuple TSval offset);
+td-cli2 198.18.3.2 tcp_timestamps=2 (timestamps without random offset: one
+clock for all its connections), TTL 64; td-cli3 198.18.4.2 tcp_timestamps=0,
+ip_default_ttl=128 (like Windows). 15 short connections each, 70 ms apart, at
+the same time; server closes first. At the server every connection comes from
+198.19.2.1; nat_hosts attributes them by ISN (from the client-side captures)
+and lists per host the TTL seen at the server, the TSval range and whether
+TSval - time is constant (one clock). Hosts with tcp_timestamps=1 cannot be
+linked by TSval at all (each connection its own clock): the host count here
+works only because the three hosts differ in TTL / timestamp mode.""",
+    "two-point-mss-clamp": """Options rewritten on the path: the gateway clamps the MSS of SYNs and
+SYN-ACKs to 1200 (`iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN
+-j TCPMSS --set-mss 1200`) and removes SACK-permitted
+(`-j TCPOPTSTRIP --strip-options sack-permitted`, which writes 2 NOPs in its
+place). 20 connections, 20 000 filler bytes each, server closes first.
+The client-side capture shows MSS 1460 + SACK-permitted in SYNs, the
+server-side capture MSS 1200 and no SACK-permitted; SYN-ACKs the other way
+round. Timestamps are kept. Veth GSO means data segments at the capture
+points may be larger than the MSS.""",
 }
 
 KEYS = ["connects_attempted", "connects_ok", "connects_failed", "connect_results", "connects_by_tag",
@@ -83,7 +178,20 @@ KEYS = ["connects_attempted", "connects_ok", "connects_failed", "connect_results
         "synack_isn_tw_plus_65537", "syn_retransmit_gap_after_client_rst_ms",
         "syns_with_timestamp", "syns_with_10_nop_run", "longest_nop_run_in_syn",
         "timestamps_stripped", "nop_run_in_syn_at_server", "active_closer",
-        "timewait_sockets_after_run"]
+        "timewait_sockets_after_run",
+        # facts of the scenarios added for the next detectors (analyze_new.py)
+        "synack_retransmits", "listen_backlog", "server_tcp_syncookies", "accept_delay_ms", "concurrent_connects",
+        "listen_overflows", "listen_drops", "syncookies_sent", "syncookies_recv", "reqq_full_do_cookies",
+        "reqq_full_drop", "client_data_unacked_threshold_ms", "client_data_unacked_connections",
+        "client_data_never_acked_connections", "client_data_retransmits", "client_data_ack_wait_ms",
+        "connects_by_latency_rounded_s", "connect_ms_all", "session_total_s_all",
+        "hosts_behind_nat", "hosts_distinguishable_from_server_capture", "hosts_distinguishable_by",
+        "host_signatures_at_server", "nat_public_ports_used", "nat_syns_not_forwarded",
+        "nat_connections_never_forwarded", "nat_first_syn_delay_ms", "server_syns_from_unknown_isn",
+        "port_reuses_within_60s_same_host", "port_reuses_within_60s_other_host", "port_reuse_first_server_answer",
+        "reused_syns_paws_rejected_by_timewait_rule", "nat_hosts",
+        "syn_mss_values", "synack_mss_values", "syns_with_sack_perm", "synacks_with_sack_perm",
+        "packets_with_sack_blocks", "clamp_mss"]
 
 out = ["# %s" % sc, "", "Made by `%s` (as root, by hand) on kernel %s. Real Linux kernel traffic "
        "between three network namespaces (client td-cli %s, gateway td-gw, server td-srv %s, port %s); "
@@ -128,6 +236,10 @@ out += ["", "## How each number was obtained", "",
         "- timewait_sockets_after_run: %s." % e["how"]["timewait_sockets_after_run"],
         "- nop_run_in_syn_at_server: %s." % e["how"]["nop_run_in_syn_at_server"],
         "- per-connection facts: %s" % e["how"]["per_connection_logic"],
+        *["- %s: %s" % (k, v) for k, v in e["how"].items() if k not in (
+            "per_capture_commands", "per_connection_logic", "connect_latency_ms", "connects_attempted/ok/failed",
+            "server_accepted", "nstat", "timewait_sockets_after_run", "nop_run_in_syn_at_server",
+            "per_capture_commands_new")],
         "", "Commands run verbatim by analyze.py in this folder (their output must equal the fact of the same "
         "name, which analyze.py also computes its own way; any mismatch would be listed under "
         "cross_check_issues in expected.json):", ""]
@@ -137,6 +249,10 @@ for fn, cmds in e["how"]["per_capture_commands"].items():
     for k, cmd in cmds.items():
         out.append("- %s: `%s`" % (k, cmd))
     out.append("")
+if e["how"].get("per_capture_commands_new"):
+    out += ["Further commands (scenario-specific facts):", ""]
+    for fn, cmds in e["how"]["per_capture_commands_new"].items():
+        out += ["%s:" % fn, ""] + ["- %s: `%s`" % (k, c) for k, c in cmds.items()] + [""]
 if e.get("cross_check_issues"):
     out += ["Cross-check issues:", ""] + ["- " + x for x in e["cross_check_issues"]]
 out += ["## Notes", "",

@@ -27,6 +27,12 @@ SC=${1:-}
 OUT=${2:-$SAMPLES/$SC}
 
 NS_C=td-cli; NS_G=td-gw; NS_S=td-srv
+# Extra client hosts, only in the NAT scenarios (each on its own veth and /24
+# to the gateway): td-cli2 [td-c2 198.18.3.2] -- [td-g2 198.18.3.1] td-gw,
+#                  td-cli3 [td-c3 198.18.4.2] -- [td-g3 198.18.4.1] td-gw
+NS_C2=td-cli2; NS_C3=td-cli3
+C2_4=198.18.3.2; C3_4=198.18.4.2
+NAT4=198.19.2.1       # the gateway's server-side address = the SNAT address
 C4=198.18.1.2; G4C=198.18.1.1; G4S=198.19.2.1; S4=198.19.2.2
 C6=fd18:1::2;  G6C=fd18:1::1;  G6S=fd19:2::1;  S6=fd19:2::2
 SNAP=128              # snaplen: headers only, keeps captures small
@@ -39,7 +45,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     sleep 0.5
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in $NS_C $NS_G $NS_S; do ip netns del "$ns" 2>/dev/null; done
+    for ns in $NS_C $NS_G $NS_S $NS_C2 $NS_C3; do ip netns del "$ns" 2>/dev/null; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -49,6 +55,7 @@ ing() { ip netns exec $NS_G "$@"; }
 ins() { ip netns exec $NS_S "$@"; }
 
 build_net() {
+    for ns in $NS_C2 $NS_C3; do ip netns del "$ns" 2>/dev/null || true; done
     for ns in $NS_C $NS_G $NS_S; do
         ip netns del "$ns" 2>/dev/null || true
         ip netns add "$ns"
@@ -87,18 +94,47 @@ for a, f in (('$C4', socket.AF_INET), ('$C6', socket.AF_INET6)):
     sleep 1.5
 }
 
+extra_clients() {  # the extra client namespaces that exist (NAT scenarios only)
+    local ns
+    for ns in $NS_C2 $NS_C3; do [ -e "/run/netns/$ns" ] && echo "$ns"; done; return 0
+}
+
+# add_client NS IFNAME_C IFNAME_G ADDR_C ADDR_G : one more client host on its
+# own veth and /24 to the gateway (route to the server subnet only).
+add_client() {
+    local ns=$1 ic=$2 ig=$3 ac=$4 ag=$5
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip link add "$ic" netns "$ns" type veth peer name "$ig" netns $NS_G
+    ip -n "$ns" addr add "$ac/24" dev "$ic"
+    ip -n $NS_G addr add "$ag/24" dev "$ig"
+    ip -n "$ns" link set "$ic" up
+    ip -n $NS_G link set "$ig" up
+    ip -n "$ns" route add 198.19.2.0/24 via "$ag"
+    ip netns exec "$ns" python3 -c "import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'warmup', ('$S4', 9))"
+}
+
 # Record the environment the capture was made in (kernel, sysctls, rules).
 save_env() {
     {
         echo "# uname -r"; uname -r
         echo "# date -u"; date -u +%FT%TZ
-        for ns in $NS_C $NS_G $NS_S; do
+        for ns in $NS_C $NS_G $NS_S $(extra_clients); do
             echo "# $ns sysctls"
             ip netns exec "$ns" sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_timestamps \
                 net.ipv4.tcp_tw_reuse net.ipv4.tcp_rfc1337 net.ipv4.tcp_invalid_ratelimit \
                 net.ipv4.tcp_syn_retries net.ipv4.tcp_syn_linear_timeouts net.ipv4.tcp_max_tw_buckets \
                 net.ipv4.tcp_sack net.ipv4.tcp_window_scaling 2>&1
+            [ "$ns" = "$NS_C" ] || [ "$ns" = "$NS_G" ] || [ "$ns" = "$NS_S" ] || \
+                ip netns exec "$ns" sysctl net.ipv4.ip_default_ttl 2>&1
+            [ "$ns" = "$NS_S" ] && [ -n "${LAB_SRV_SYSCTLS:-}" ] && ip netns exec "$ns" sysctl $LAB_SRV_SYSCTLS 2>&1
         done
+        if [ -n "$(ing iptables-save -t nat | grep -v '^#' | grep -- '-A')" ]; then
+            echo "# $NS_G iptables-save -t nat"; ing iptables-save -t nat | grep -v '^#'
+            echo "# $NS_G sysctl net.netfilter.nf_conntrack_tcp_timeout_time_wait"
+            ing sysctl net.netfilter.nf_conntrack_tcp_timeout_time_wait 2>&1
+        fi
         echo "# $NS_G iptables-save -t mangle / -t filter"
         ing iptables-save -t mangle | grep -v '^#'; ing iptables-save -t filter | grep -v '^#'
         echo "# $NS_G ip6tables-save -t mangle / -t filter"
@@ -109,7 +145,9 @@ save_env() {
 }
 
 nstat_all() {  # $1 = before|after ; -a absolute, -s do not touch history, -z zeros
-    for pair in "client $NS_C" "gateway $NS_G" "server $NS_S"; do
+    local pairs=("client $NS_C" "gateway $NS_G" "server $NS_S") ns
+    for ns in $(extra_clients); do pairs+=("client${ns#td-cli} $ns"); done   # client2, client3
+    for pair in "${pairs[@]}"; do
         set -- $pair
         ip netns exec "$2" nstat -asz > "$OUT/nstat-$1-$SUF.txt"
     done
@@ -149,10 +187,10 @@ stop_caps() {
     done > "$OUT/capture-stats.txt"
 }
 
-start_server() {  # start_server ADDR PORT CLOSE_MODE
+start_server() {  # start_server ADDR PORT CLOSE_MODE [extra server.py options]
     # ip netns exec directly (not the ins function) so $! is the server itself
     ip netns exec $NS_S python3 "$LAB/server.py" --bind "$1" --port "$2" --close "$3" \
-        --log "$OUT/server-log-$2.csv" --max-seconds 300 >"$WORK/server-$2.out" 2>&1 &
+        --log "$OUT/server-log-$2.csv" --max-seconds 300 "${@:4}" >"$WORK/server-$2.out" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 50); do grep -q listening "$WORK/server-$2.out" && return 0; sleep 0.1; done
     echo "server did not start" >&2; exit 1
@@ -167,7 +205,7 @@ ss_all() {  # TIME-WAIT holders, independent of the captures
 
 begin() {
     mkdir -p "$OUT"
-    rm -f "$OUT"/client-log.csv "$OUT"/server-log-*.csv "$OUT"/nstat-*.txt "$OUT"/*.pcap "$OUT"/*.pcapng
+    rm -f "$OUT"/client-log.csv "$OUT"/client[0-9]-log.csv "$OUT"/server-log-*.csv "$OUT"/nstat-*.txt "$OUT"/*.pcap "$OUT"/*.pcapng
     build_net
 }
 
@@ -308,6 +346,114 @@ mid_connection_start() {
     finish
 }
 
+# ---------------------------------------------------------------------------
+# Scenarios for the next detectors (NAT, listen-queue overflow, two-point
+# captures with rewriting on the path). paws-drop-crafted is not made here:
+# see craft_paws.py (no current kernel drops SYNs per host by PAWS).
+# ---------------------------------------------------------------------------
+
+# A server with a tiny listen backlog and a slow accept loop (100 ms sleep
+# after each accept), 40 clients connecting at the same moment.
+# $1 = cookies|nocookies (server tcp_syncookies 1 = default, or 0)  $2 = backlog
+# $3 = ms the client waits after connect() before sending
+# Everything else default: tcp_abort_on_overflow=0, tcp_synack_retries=5.
+listen_overflow() {
+    local ck=$1 bl=$2 sd=$3
+    begin
+    [ "$ck" = nocookies ] && ins sysctl -qw net.ipv4.tcp_syncookies=0
+    LAB_SRV_SYSCTLS="net.ipv4.tcp_abort_on_overflow net.ipv4.tcp_syncookies net.ipv4.tcp_synack_retries net.ipv4.tcp_max_syn_backlog net.core.somaxconn"
+    write_meta scenario="$SC" kind=listen-overflow client="$C4" server="$S4" server_port=3306 family=4 \
+        timestamps_stripped=false active_closer=server payload=100 backlog="$bl" accept_delay_ms=100 \
+        concurrent=40 unacked_threshold_ms=200 send_delay_ms="$sd" syncookies=$([ "$ck" = cookies ] && echo 1 || echo 0)
+    start_server "$S4" 3306 server --backlog "$bl" --accept-delay-ms 100
+    caps_both pcap tcpdump
+    SUF=before nstat_all
+    # 40 connects at once; each sends 100 filler bytes + QUIT as soon as
+    # connect() reports success and waits (recv timeout 30 s) for the close.
+    # nocookies: the client sends only 1.5 s after connect() succeeded (as if
+    # waiting for a server greeting), so a handshake whose final ACK was
+    # dropped is completed by the server's SYN-ACK retransmit, not by data.
+    client --dst "$S4" --port 3306 --concurrent 40 --payload 100 --mode quit --timeout 20 \
+        --read-timeout 30 --send-delay-ms "$sd" --tag burst
+    finish
+}
+
+# Two client hosts behind a Linux SNAT with a 4-port pool; the server closes
+# first, so it holds TIME_WAIT for every public 4-tuple.
+# $1 = keep|strip (strip: the gateway also NOPs out timestamps)
+snat_pool() {
+    local mode=$1
+    begin
+    add_client $NS_C2 td-c2 td-g2 $C2_4 198.18.3.1
+    ing iptables -t nat -A POSTROUTING -o td-g1 -p tcp -j SNAT --to-source $NAT4:40000-40003
+    [ "$mode" = strip ] && strip_ts 4
+    write_meta scenario="$SC" kind=nat client="$C4" clients="$C4,$C2_4" nat_public="$NAT4" \
+        nat_ports="40000-40003" server="$S4" server_port=3306 family=4 \
+        timestamps_stripped=$([ "$mode" = strip ] && echo true || echo false) \
+        payload=2000 active_closer=server
+    start_server "$S4" 3306 server
+    start_cap $NS_C td-c0 "$OUT/client.pcap" tcpdump
+    start_cap $NS_C2 td-c2 "$OUT/client2.pcap" tcpdump
+    start_cap $NS_S td-s0 "$OUT/server.pcap" tcpdump
+    SUF=before nstat_all
+    # Both hosts at the same time, 40 connects each, 25 ms apart.
+    ip netns exec $NS_C2 python3 "$LAB/client.py" --log "$OUT/client2-log.csv" --max-seconds 120 \
+        --dst "$S4" --port 3306 --count 40 --payload 2000 --mode quit --timeout 10 --gap-ms 25 --tag host2 &
+    local c2=$!; PIDS+=($c2)
+    client --dst "$S4" --port 3306 --count 40 --payload 2000 --mode quit --timeout 10 --gap-ms 25 --tag host1
+    wait $c2 || true
+    finish
+}
+
+# Three client hosts behind one SNAT address, made distinguishable by their
+# settings: td-cli tcp_timestamps=1 (per-4-tuple TSval offset), TTL 64;
+# td-cli2 tcp_timestamps=2 (no offset: one clock), TTL 64; td-cli3
+# tcp_timestamps=0, TTL 128 (ip_default_ttl, like Windows).
+nat_clients_ts() {
+    begin
+    add_client $NS_C2 td-c2 td-g2 $C2_4 198.18.3.1
+    add_client $NS_C3 td-c3 td-g3 $C3_4 198.18.4.1
+    inc sysctl -qw net.ipv4.tcp_timestamps=1
+    ip netns exec $NS_C2 sysctl -qw net.ipv4.tcp_timestamps=2
+    ip netns exec $NS_C3 sysctl -qw net.ipv4.tcp_timestamps=0
+    ip netns exec $NS_C3 sysctl -qw net.ipv4.ip_default_ttl=128
+    ing iptables -t nat -A POSTROUTING -o td-g1 -p tcp -j SNAT --to-source $NAT4
+    write_meta scenario="$SC" kind=nat client="$C4" clients="$C4,$C2_4,$C3_4" nat_public="$NAT4" \
+        server="$S4" server_port=3306 family=4 timestamps_stripped=false payload=1000 active_closer=server \
+        host_settings="$C4:tcp_timestamps=1:ttl=64,$C2_4:tcp_timestamps=2:ttl=64,$C3_4:tcp_timestamps=0:ttl=128"
+    start_server "$S4" 3306 server
+    start_cap $NS_C td-c0 "$OUT/client.pcap" tcpdump
+    start_cap $NS_C2 td-c2 "$OUT/client2.pcap" tcpdump
+    start_cap $NS_C3 td-c3 "$OUT/client3.pcap" tcpdump
+    start_cap $NS_S td-s0 "$OUT/server.pcap" tcpdump
+    SUF=before nstat_all
+    local p2 p3
+    ip netns exec $NS_C2 python3 "$LAB/client.py" --log "$OUT/client2-log.csv" --max-seconds 60 \
+        --dst "$S4" --port 3306 --count 15 --payload 1000 --mode quit --timeout 10 --gap-ms 70 --tag host2 &
+    p2=$!; PIDS+=($p2)
+    ip netns exec $NS_C3 python3 "$LAB/client.py" --log "$OUT/client3-log.csv" --max-seconds 60 \
+        --dst "$S4" --port 3306 --count 15 --payload 1000 --mode quit --timeout 10 --gap-ms 70 --tag host3 &
+    p3=$!; PIDS+=($p3)
+    client --dst "$S4" --port 3306 --count 15 --payload 1000 --mode quit --timeout 10 --gap-ms 70 --tag host1
+    wait $p2 || true; wait $p3 || true
+    finish
+}
+
+# The gateway clamps the MSS of SYNs to 1200 and strips SACK-permitted
+# (TCPOPTSTRIP writes 2 NOPs over it): options rewritten between the points.
+mss_clamp() {
+    begin
+    ing iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1200
+    ing iptables -t mangle -A FORWARD -p tcp -j TCPOPTSTRIP --strip-options sack-permitted
+    write_meta scenario="$SC" kind=mss-clamp client="$C4" server="$S4" server_port=3306 family=4 \
+        timestamps_stripped=false payload=20000 active_closer=server clamp_mss=1200
+    start_server "$S4" 3306 server
+    caps_both pcap tcpdump
+    SUF=before nstat_all
+    client --dst "$S4" --port 3306 --count 20 --payload 20000 --mode quit --timeout 10 --gap-ms 20 --tag main
+    finish
+}
+
 case "$SC" in
     tw-stale-ack-ts-stripped)      tw_incident 4 strip 2 ;;
     tw-stale-ack-ts-stripped-ipv6) tw_incident 6 strip 2 ;;
@@ -317,6 +463,13 @@ case "$SC" in
     refused)                       refused ;;
     syn-drop-gateway)              syn_drop ;;
     mid-connection-start)          mid_connection_start ;;
-    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start} [OUTDIR]" >&2
+    listen-overflow)               listen_overflow cookies 1 0 ;;
+    listen-overflow-no-syncookies) listen_overflow nocookies 2 1500 ;;
+    snat-port-pool)                snat_pool keep ;;
+    snat-port-pool-ts-stripped)    snat_pool strip ;;
+    nat-clients-ts2)               nat_clients_ts ;;
+    two-point-mss-clamp)           mss_clamp ;;
+    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start|listen-overflow|listen-overflow-no-syncookies|snat-port-pool|snat-port-pool-ts-stripped|nat-clients-ts2|two-point-mss-clamp} [OUTDIR]" >&2
+       echo "(paws-drop-crafted is made by samples/lab/craft_paws.py, not by this script)" >&2
        exit 2 ;;
 esac

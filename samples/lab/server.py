@@ -15,6 +15,8 @@ On QUIT the server answers "BYE\n" and then, depending on --close:
 Every accepted connection is logged (peer port, accept time, bytes read,
 who closed) as CSV so expected.json can be cross-checked against it.
 Runs until SIGTERM or --max-seconds, whichever comes first (bounded).
+--backlog and --accept-delay-ms (defaults 512 and 0, as before) make a server
+with a tiny accept queue and a slow accept loop (scenario listen-overflow).
 """
 import argparse
 import csv
@@ -77,13 +79,16 @@ def main():
     ap.add_argument("--close", choices=["server", "client"], default="server")
     ap.add_argument("--log", required=True)
     ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument("--backlog", type=int, default=512, help="listen() backlog (listen-overflow: 1 or 2)")
+    ap.add_argument("--accept-delay-ms", type=float, default=0.0,
+                    help="sleep after each accept() (a slow accept loop; listen-overflow)")
     args = ap.parse_args()
 
     fam = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
     ls = socket.socket(fam, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((args.bind, args.port))
-    ls.listen(512)
+    ls.listen(args.backlog)
     ls.settimeout(0.5)
 
     logf = open(args.log, "w", newline="")
@@ -104,6 +109,8 @@ def main():
         except OSError:
             break
         threading.Thread(target=serve_one, args=(conn, peer, args.close, writer, logf), daemon=True).start()
+        if args.accept_delay_ms:
+            stop.wait(args.accept_delay_ms / 1000)
     ls.close()
     time.sleep(0.3)  # let in-flight sessions log
     logf.close()

@@ -55,7 +55,8 @@ export const pawsDrop: Detector = {
         connId: dropped[0].id,
         tsUsec: dropped[0].syn_ts_usec,
         summary: `${dropped.length} of ${regressed.length} SYNs from ${addr} whose TSval was older than one the server had just seen from that address got no answer and were retransmitted, while ${fine.length - fineDropped.length} of ${fine.length} others were answered: the server drops SYNs per host by timestamp (net.ipv4.tcp_tw_recycle=1 on a kernel before 4.12), and ${addr} is several hosts behind NAT with their own clocks`,
-        evidence: { frames: firstN(dropped.map((c) => c.syn_frame)), address: addr, regressed: regressed.length, dropped: dropped.length, answered: fine.length - fineDropped.length, others: fine.length },
+        evidence: { frames: firstN(dropped.map((c) => c.syn_frame)), address: addr, regressed: regressed.length, dropped: dropped.length,
+          droppedSyns: dropped.reduce((n, c) => n + c.syn_count, 0), answered: fine.length - fineDropped.length, others: fine.length },
       });
     }
     return findings;

@@ -99,13 +99,19 @@ export const staleAck: Detector = {
       if (relation === 'time-wait' || relation === 'old-connection') {
         const seqOk = seqAfter(c.client_isn, prev!.client_next);
         const tsBoth = prev!.syn_ts === 1 && prev!.synack_ts === 1;
-        if (!seqOk && !tsBoth) whyRejected = `the SYN's sequence ${c.client_isn} is not after the old connection's ${prev!.client_next} and timestamps were not in use on it`;
-        else if (!seqOk && c.syn_ts === 1 && prev!.client_last_tsval !== null) {
-          const d = ((c.syn_tsval - prev!.client_last_tsval) | 0);
-          whyRejected = d <= 0
-            ? `the SYN's sequence is not after the old connection's, and its TSval ${c.syn_tsval} is not newer than the old connection's last ${prev!.client_last_tsval} (${d === 0 ? 'same clock tick: reused within a millisecond' : 'went backwards'})`
+        const d = tsBoth && c.syn_ts === 1 && prev!.client_last_tsval !== null ? ((c.syn_tsval - prev!.client_last_tsval) | 0) : null;
+        if (d !== null && d < 0) {
+          // PAWS (RFC 7323 §5) rejects an older TSval in TIME_WAIT whatever the sequence.
+          whyRejected = `its TSval ${c.syn_tsval} went backwards from the old connection's last ${prev!.client_last_tsval}${seqOk ? ' (its sequence was past the old one, but PAWS rejects an older timestamp first)' : ''}: another connection or host took the tuple over with its own timestamp clock`;
+        } else if (!seqOk && !tsBoth) {
+          whyRejected = `the SYN's sequence ${c.client_isn} is not after the old connection's ${prev!.client_next} and timestamps were not in use on it`;
+        } else if (!seqOk && d !== null) {
+          whyRejected = d === 0
+            ? `the SYN's sequence is not after the old connection's, and its TSval ${c.syn_tsval} is not newer than the old connection's last ${prev!.client_last_tsval} (same clock tick: reused within a millisecond)`
             : `the SYN's sequence is not after the old connection's; its TSval ${c.syn_tsval} is newer than the old ${prev!.client_last_tsval} as seen here, so the timestamp did not reach the server intact`;
-        } else if (!seqOk && c.syn_ts !== 1) whyRejected = `the SYN carries no timestamp here${c.syn_nop_run >= 10 ? ` (a ${c.syn_nop_run}-byte NOP run where it was)` : ''}, and its sequence ${c.client_isn} is not after the old connection's ${prev!.client_next}`;
+        } else if (!seqOk && c.syn_ts !== 1) {
+          whyRejected = `the SYN carries no timestamp here${c.syn_nop_run >= 10 ? ` (a ${c.syn_nop_run}-byte NOP run where it was)` : ''}, and its sequence ${c.client_isn} is not after the old connection's ${prev!.client_next}`;
+        }
         if (whyRejected) parts.push(`rejected because ${whyRejected}`);
       }
       if (rst) parts.push(`client reset it (frame ${rst.frame}${rst.seq === first.ack ? ', seq = that ack' : ''})`);

@@ -32,7 +32,8 @@ export function scheduleName(gapsFromFirstMs: number[]): string | null {
   if (gapsFromFirstMs.length === 0) return null;
   const near = (x: number, y: number): boolean => Math.abs(x - y) <= Math.max(150, y * 0.1);
   const match = (expected: number[]): boolean => gapsFromFirstMs.every((g, i) => i < expected.length && near(g, expected[i]));
-  if (match([1000, 2000, 3000, 4000, 5000, 7000, 11000])) return 'Linux >= 6.5 (1 s linear, then doubling)';
+  // tcp_syn_linear_timeouts=4: four more retries 1 s apart, then the gap doubles (2, 4, 8, 16 s).
+  if (match([1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000, 67000])) return 'Linux >= 6.5 (1 s linear, then doubling)';
   if (match([1000, 3000, 7000, 15000, 31000, 63000])) return 'Linux before 6.5 / BSD (1 s, doubling)';
   if (match([3000, 9000, 21000])) return 'Windows (3 s, doubling)';
   return null;

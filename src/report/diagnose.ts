@@ -59,8 +59,14 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     } else if (f.synWithTsShare !== null && f.synWithTsShare < 0.5) {
       sentences.push('the clients send no TCP timestamps, so the server cannot accept a reused SYN by timestamp');
     } else {
-      const sameTick = f.staleAcks.filter((s) => /same clock tick/.test(String(s.evidence.whyRejected ?? ''))).length;
-      sentences.push(`timestamps are in use end to end, but ${sameTick ? `${sameTick} reused SYNs came within the same millisecond clock tick as the old connection's last segment, so their TSval was not newer (RFC 6191 needs strictly newer) and their sequence was not past the old one either` : 'the reused SYNs had neither a newer timestamp nor a sequence past the old connection\'s'}`);
+      const why = (re: RegExp): number => f.staleAcks.filter((s) => re.test(String(s.evidence.whyRejected ?? ''))).length;
+      const sameTick = why(/same clock tick/);
+      const backwards = why(/went backwards/);
+      const reasons: string[] = [];
+      if (sameTick) reasons.push(`${sameTick} reused SYNs came within the same millisecond clock tick as the old connection's last segment, so their TSval was not newer (RFC 6191 needs strictly newer)`);
+      if (backwards) reasons.push(`${backwards} reused SYNs carried a TSval older than the last one the server saw on that tuple: another connection or host (behind a NAT) took the tuple over with its own timestamp clock, and PAWS in TIME_WAIT rejects it (TcpExtPAWSTimewait)`);
+      if (!reasons.length) reasons.push('the reused SYNs had neither a newer timestamp nor a sequence past the old connection\'s');
+      sentences.push(`timestamps are in use end to end, but ${reasons.join('; and ')}`);
     }
     const frames = f.staleAcks.map((s) => s.evidence.ackFrame as number).sort((a, b) => a - b);
     sentences.push(`it answers ${f.staleAcks.length} of ${f.attempts} SYNs (${pct(f.staleAcks.length / Math.max(1, f.attempts))}) with an ACK for the old connection (frames ${list(frames)})${tw ? `; ${tw} of them carry exactly the previous connection's FIN sequence numbers` : ''}`);

@@ -55,12 +55,18 @@ export function gatherFacts(db: Database.Database, findings: Finding[], timeWait
   const winLike = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 0 AND syn_nop_run < 10 AND client_port >= 49152');
   const by = (d: string) => findings.filter((f) => f.detector === d);
   const seen = new Set<string>();
-  const stale = by('stale-ack').filter((f) => {
-    const key = `${f.evidence.synSeq}|${(f.evidence.tuple as { serverPort: number }).serverPort}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  // One per connection attempt; where several captures hold it, keep the one that saw most
+  // (linked to the previous connection's FIN numbers: the server side).
+  const relRank: Record<string, number> = { 'time-wait': 0, 'old-connection': 1, 'not-captured': 2 };
+  const stale = [...by('stale-ack')]
+    .sort((a, b) => (relRank[String(a.evidence.relation)] ?? 3) - (relRank[String(b.evidence.relation)] ?? 3))
+    .filter((f) => {
+      const key = `${f.evidence.synSeq}|${(f.evidence.tuple as { serverPort: number }).serverPort}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => (a.captureId ?? 0) - (b.captureId ?? 0) || (a.tsUsec ?? 0) - (b.tsUsec ?? 0));
   const reuse = by('port-reuse').filter((f) => f.connId === null);
   const sumEv = (fs: Finding[], k: string): number => fs.reduce((s, f) => s + (Number(f.evidence[k]) || 0), 0);
   const rtxSummary = by('syn-retransmit').filter((f) => f.connId === null);
