@@ -24,36 +24,26 @@ export class TupleMap<T> {
   }
 
   set(p: TcpPacket, value: T): void {
-    if (p.ipVersion === 4) {
-      const a = p.src3 * 65536 + p.srcPort;
-      const b = p.dst3 * 65536 + p.dstPort;
-      const lo = a < b ? a : b;
-      const hi = a < b ? b : a;
-      let inner = this.v4.get(lo);
-      if (inner === undefined) { inner = new Map(); this.v4.set(lo, inner); }
-      if (!inner.has(hi)) this.n++;
-      inner.set(hi, value);
-      return;
-    }
-    const k = key6(p);
-    if (!this.v6.has(k)) this.n++;
-    this.v6.set(k, value);
+    if (p.ipVersion === 4) this.set4(p.src3 * 65536 + p.srcPort, p.dst3 * 65536 + p.dstPort, value);
+    else this.set6(key6(p), value);
   }
 
   /** Set by the tuple stored on a connection (a = one end, b = the other). */
   setTuple(t: TupleWords, value: T): void {
-    if (t.ipVersion === 4) {
-      const a = t.a3 * 65536 + t.aPort;
-      const b = t.b3 * 65536 + t.bPort;
-      const lo = a < b ? a : b;
-      const hi = a < b ? b : a;
-      let inner = this.v4.get(lo);
-      if (inner === undefined) { inner = new Map(); this.v4.set(lo, inner); }
-      if (!inner.has(hi)) this.n++;
-      inner.set(hi, value);
-      return;
-    }
-    const k = keyWords6(t);
+    if (t.ipVersion === 4) this.set4(t.a3 * 65536 + t.aPort, t.b3 * 65536 + t.bPort, value);
+    else this.set6(keyWords6(t), value);
+  }
+
+  private set4(a: number, b: number, value: T): void {
+    const lo = a < b ? a : b;
+    const hi = a < b ? b : a;
+    let inner = this.v4.get(lo);
+    if (inner === undefined) { inner = new Map(); this.v4.set(lo, inner); }
+    if (!inner.has(hi)) this.n++;
+    inner.set(hi, value);
+  }
+
+  private set6(k: string, value: T): void {
     if (!this.v6.has(k)) this.n++;
     this.v6.set(k, value);
   }
