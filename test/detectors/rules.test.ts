@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { clockClusters } from '../../src/detectors/natClients.js';
+import { reuseOutcome } from '../../src/detectors/portReuse.js';
+import { classifyRetransmit, scheduleName } from '../../src/detectors/synRetransmit.js';
+import { peakDistinctInWindow, peakInWindow } from '../../src/detectors/window.js';
+
+describe('SYN retransmit rules', () => {
+  it('names what came before a retransmit', () => {
+    expect(classifyRetransmit([{ kind: 'answer-ack', dir: 's2c' }, { kind: 'rst', dir: 'c2s' }])).toBe('after-stale-ack');
+    expect(classifyRetransmit([{ kind: 'synack', dir: 's2c' }])).toBe('after-synack');
+    expect(classifyRetransmit([])).toBe('no-answer');
+  });
+
+  it('recognises retry schedules from the gaps since the first SYN (TCP-FACTS.md)', () => {
+    // Linux >= 6.5, tcp_syn_linear_timeouts=4, as measured in samples/syn-drop-gateway and listen-overflow-no-syncookies.
+    expect(scheduleName([1015, 2039, 3063, 4087])).toBe('Linux >= 6.5 (1 s linear, then doubling)');
+    expect(scheduleName([1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000])).toBe('Linux >= 6.5 (1 s linear, then doubling)');
+    expect(scheduleName([1000, 3000, 7000])).toBe('Linux before 6.5 / BSD (1 s, doubling)');
+    expect(scheduleName([3000, 9000])).toBe('Windows (3 s, doubling)');
+    expect(scheduleName([250, 500])).toBeNull();
+  });
+});
+
+describe('port reuse outcome', () => {
+  it('tells a SYN accepted from TIME_WAIT by its ISN = old snd_nxt + 65537 (tcp_timewait_state_process)', () => {
+    expect(reuseOutcome({ answer: 'synack', server_isn: (4294967295 + 65537) >>> 0, prev_server_next: 4294967295, prev_active_closer: 'server' })).toBe('accepted-from-time-wait');
+    expect(reuseOutcome({ answer: 'synack', server_isn: 12345, prev_server_next: 4294967295, prev_active_closer: 'server' })).toBe('accepted');
+    expect(reuseOutcome({ answer: 'ack', server_isn: null, prev_server_next: 1, prev_active_closer: 'server' })).toBe('stale-ack');
+    expect(reuseOutcome({ answer: 'rst', server_isn: null, prev_server_next: 1, prev_active_closer: 'server' })).toBe('refused');
+    expect(reuseOutcome({ answer: 'none', server_isn: null, prev_server_next: 1, prev_active_closer: null })).toBe('no-answer');
+  });
+});
+
+describe('timestamp clocks', () => {
+  it('puts SYNs of one clock together and counts the ports each clock was seen on', () => {
+    const t0 = 1_700_000_000_000_000;
+    const host = (off: number, i: number, port: number) => ({ tUsec: t0 + i * 1e6, tsval: (off + Math.floor((t0 + i * 1e6) / 1000)) >>> 0, port });
+    const rows = [host(5000, 0, 1), host(5000, 1, 2), host(5000, 2, 3), host(900_000_000, 3, 4), host(900_000_000, 4, 4)];
+    expect(clockClusters(rows)).toEqual([{ syns: 3, ports: 3 }, { syns: 2, ports: 1 }]);
+  });
+});
+
+describe('windows over time', () => {
+  it('finds the busiest window', () => {
+    expect(peakInWindow([0, 10, 20, 100, 101, 102, 103], 10)).toEqual({ peak: 4, atUsec: 100 });
+    expect(peakDistinctInWindow([{ t: 0, key: 1 }, { t: 1, key: 1 }, { t: 2, key: 2 }, { t: 50, key: 3 }], 10)).toEqual({ peak: 2, atUsec: 0 });
+  });
+});
