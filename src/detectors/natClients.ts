@@ -21,7 +21,7 @@ const MIN_SYNS = 4;
 /** A clock seen on this many source ports is a host's, not a reused tuple's. */
 const STEADY_CLOCK_SYNS = 3;
 
-type Row = { capture_id: number; client_addr: string; client_port: number; syn_ts_usec: number; syn_ttl: number | null; syn_ts: number; syn_tsval: number | null; syn_nop_run: number; syn_frame: number };
+type Row = { capture_id: number; client_addr: string; client_port: number; syn_ts_usec: number; syn_ttl: number | null; syn_ip_id: number | null; syn_ts: number; syn_tsval: number | null; syn_nop_run: number; syn_frame: number };
 
 /**
  * Group TSval clocks: offsets sorted, a gap wider than SAME_CLOCK_MS starts a new clock.
@@ -40,11 +40,37 @@ export function clockClusters(rows: { tUsec: number; tsval: number; port: number
   return out.map((c) => ({ syns: c.syns, ports: c.ports.size }));
 }
 
+/** A counter's next SYN is at most this far ahead of its last (other packets use IDs between). */
+const ID_STEP_MAX = 2048;
+
+/**
+ * How many global IP ID counters the SYNs (in time order) follow: each SYN extends the
+ * counter it is a little ahead of, or starts one. Counts only when counters of 3 or more
+ * SYNs explain nearly every SYN: random per-connection IDs (current Linux) make many
+ * one-SYN "counters" and count as none.
+ */
+export function ipIdCounters(ids: number[]): number {
+  if (ids.length < 6) return 0;
+  const lasts: number[] = [];
+  const sizes: number[] = [];
+  for (const id of ids) {
+    let best = -1;
+    for (let k = 0; k < lasts.length; k++) {
+      const step = (id - lasts[k] + 65536) % 65536;
+      if (step > 0 && step <= ID_STEP_MAX && (best < 0 || step < (id - lasts[best] + 65536) % 65536)) best = k;
+    }
+    if (best < 0) { lasts.push(id); sizes.push(1); } else { lasts[best] = id; sizes[best]++; }
+  }
+  const real = sizes.filter((n) => n >= 3);
+  const covered = real.reduce((s, n) => s + n, 0);
+  return covered >= 0.9 * ids.length ? real.length : 0;
+}
+
 export const natClients: Detector = {
   id: 'nat-clients',
   title: 'Several hosts behind one address',
   run(ctx: DetectorContext): Finding[] {
-    const rows = ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ts, syn_tsval, syn_nop_run, syn_frame
+    const rows = ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
       FROM connections WHERE syn_count > 0 AND roles_inferred = 0 ORDER BY capture_id, client_addr, syn_ts_usec`).all() as Row[];
     const findings: Finding[] = [];
     for (let i = 0; i < rows.length;) {
@@ -87,6 +113,11 @@ export const natClients: Detector = {
       }
       const tsEstimate = tsHosts + (withoutTs.length >= 2 ? 1 : 0);
       if (tsEstimate > hosts) hosts = tsEstimate;
+      const counters = ipIdCounters(g.filter((r) => r.syn_ip_id !== null).map((r) => r.syn_ip_id!));
+      if (counters >= 2) {
+        hosts = Math.max(hosts, counters);
+        signals.push(`the SYNs' IP IDs climb along ${counters} separate counters (one per host, as stacks with a global IP ID counter do)`);
+      }
       if (hosts < 2) continue;
       const addr = g[0].client_addr;
       findings.push({
@@ -100,7 +131,7 @@ export const natClients: Detector = {
         evidence: {
           frames: firstN(g.map((r) => r.syn_frame)), address: addr, estimatedHosts: hosts, syns: g.length,
           ttls: Object.fromEntries(ttls), withTimestamps: withTs.length, withoutTimestamps: withoutTs.length,
-          tsClocks: perConnection ? null : clocks, perConnectionTsOffsets: perConnection,
+          tsClocks: perConnection ? null : clocks, perConnectionTsOffsets: perConnection, ipIdCounters: counters,
         },
       });
     }

@@ -46,3 +46,14 @@ describe('windows over time', () => {
     expect(peakDistinctInWindow([{ t: 0, key: 1 }, { t: 1, key: 1 }, { t: 2, key: 2 }, { t: 50, key: 3 }], 10)).toEqual({ peak: 2, atUsec: 0 });
   });
 });
+
+describe('IP ID counters', () => {
+  it('counts hosts whose stacks number IP packets with one global counter', async () => {
+    const { ipIdCounters } = await import('../../src/detectors/natClients.js');
+    // Two hosts interleaved: one counting from 1000, one from 30000, other traffic between SYNs.
+    const ids = [1000, 30000, 1010, 30050, 1100, 30070, 1130, 30300];
+    expect(ipIdCounters(ids)).toBe(2);
+    // Random IDs (current Linux sets a per-connection random ID): no counters.
+    expect(ipIdCounters([46217, 60475, 64979, 146, 33011, 9, 51234, 20001])).toBe(0);
+  });
+});
