@@ -33,12 +33,19 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
   const names = new Map<number, string>();
   for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
   const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
-  const findings = DETECTORS.flatMap((d) => d.run(ctx));
-  dropEvents(db);
+  const findings: Finding[] = [];
   const ins = db.prepare('INSERT OR REPLACE INTO findings VALUES (?,?,?,?,?,?,?,?)');
-  db.transaction(() => {
-    db.prepare('DELETE FROM findings').run();
-    for (const f of findings) ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
-  })();
+  // Each detector's findings are written as it returns them, one transaction per detector:
+  // the rollback journal (kept in memory) then never holds more than one detector's pages.
+  db.prepare('DELETE FROM findings').run();
+  const write = db.transaction((fs: Finding[]) => {
+    for (const f of fs) ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
+  });
+  for (const d of DETECTORS) {
+    const fs = d.run(ctx);
+    write(fs);
+    for (const f of fs) findings.push(f);
+  }
+  dropEvents(db);
   return findings;
 }

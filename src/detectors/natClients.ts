@@ -1,3 +1,4 @@
+import { fastAll } from './batch.js';
 import { firstN } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
@@ -70,8 +71,8 @@ export const natClients: Detector = {
   id: 'nat-clients',
   title: 'Several hosts behind one address',
   run(ctx: DetectorContext): Finding[] {
-    const rows = ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
-      FROM connections WHERE syn_count > 0 AND roles_inferred = 0 ORDER BY capture_id, client_addr, syn_ts_usec`).all() as Row[];
+    const rows = fastAll<Row>(ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
+      FROM connections WHERE syn_count > 0 AND roles_inferred = 0 ORDER BY capture_id, client_addr, syn_ts_usec`));
     const findings: Finding[] = [];
     for (let i = 0; i < rows.length;) {
       let j = i;

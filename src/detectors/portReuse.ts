@@ -1,4 +1,5 @@
 import { seqAdd, seqAfter } from '../flows/seq.js';
+import { fastRows } from './batch.js';
 import { ep, firstN } from './format.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -20,6 +21,9 @@ import type { Detector, DetectorContext, Finding } from './types.js';
  */
 
 type Row = Record<string, any>;
+
+/** What a client -> server path's summary needs of its reuses. */
+interface PathReuse { reuses: number; failed: number; failedFrames: number[]; fromTw: number; outcomes: Record<string, number>; minGap: number; maxGap: number }
 
 export type ReuseOutcome = 'accepted-from-time-wait' | 'accepted' | 'stale-ack' | 'refused' | 'no-answer' | 'other';
 
@@ -45,11 +49,12 @@ export const portReuse: Detector = {
         c.server_isn, c.client_isn, c.syn_ts, c.syn_frame, c.syn_ts_usec, c.prev_id, c.prev_gap_usec, c.prev_active_closer,
         c.prev_client_next, c.prev_server_next, p.syn_ts AS prev_syn_ts, p.synack_ts AS prev_synack_ts
       FROM connections c LEFT JOIN connections p ON p.id = c.prev_id
-      WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? ORDER BY c.capture_id, c.first_ts_usec`).all(timeWaitUsec) as Row[];
-    const byPath = new Map<string, Row[]>();
-    for (const r of rows) {
+      WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? ORDER BY c.capture_id, c.first_ts_usec`);
+    // Rows are streamed: per path only the figures its summary needs are kept.
+    const byPath = new Map<string, PathReuse>();
+    for (const r of fastRows<Row>(rows, timeWaitUsec)) {
       const outcome = reuseOutcome(r as Parameters<typeof reuseOutcome>[0]);
-      r.outcome = outcome;
+
       const name = ctx.captureName(r.capture_id);
       const holder = r.prev_active_closer ?? 'nobody seen';
       // Why an accepted reuse went through: a newer timestamp needs both sides to have used them.
@@ -59,8 +64,15 @@ export const portReuse: Detector = {
         : null;
       const failed = outcome === 'stale-ack' || outcome === 'no-answer' || outcome === 'refused';
       const key = `${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}`;
-      const l = byPath.get(key);
-      if (l) l.push(r); else byPath.set(key, [r]);
+      let l = byPath.get(key);
+      if (!l) { l = { reuses: 0, failed: 0, failedFrames: [], fromTw: 0, outcomes: {}, minGap: Infinity, maxGap: -Infinity }; byPath.set(key, l); }
+      l.reuses++;
+      if (failed) { l.failed++; if (l.failedFrames.length < 10) l.failedFrames.push(r.syn_frame); }
+      if (outcome === 'accepted-from-time-wait') l.fromTw++;
+      l.outcomes[outcome] = (l.outcomes[outcome] ?? 0) + 1;
+      const gap = r.prev_gap_usec as number;
+      if (gap < l.minGap) l.minGap = gap;
+      if (gap > l.maxGap) l.maxGap = gap;
       // A reuse that went through is counted in its path's summary, and one that drew a stale ACK
       // is the stale-ack finding; one finding each here would only repeat them.
       if (!failed || outcome === 'stale-ack') continue;
@@ -89,32 +101,33 @@ export const portReuse: Detector = {
     const sustainable = rangePorts / (timeWaitUsec / 1e6);
     for (const p of paths) {
       const key = `${p.capture_id}|${p.client_addr}|${p.server_addr}|${p.server_port}`;
-      const reuses = byPath.get(key) ?? [];
+      const agg = byPath.get(key);
+      const nReuses = agg?.reuses ?? 0;
       const spanS = (p.t1 - p.t0) / 1e6;
       const rate = spanS > 0 ? (p.n - 1) / spanS : 0;
-      if (reuses.length === 0 && rate < sustainable * 0.5) continue;
-      const failed = reuses.filter((r) => r.outcome === 'stale-ack' || r.outcome === 'no-answer' || r.outcome === 'refused');
-      const fromTw = reuses.filter((r) => r.outcome === 'accepted-from-time-wait').length;
-      const outcomes: Record<string, number> = {};
-      for (const r of reuses) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-      const gaps = reuses.map((r) => r.prev_gap_usec as number);
+      if (nReuses === 0 && rate < sustainable * 0.5) continue;
+      const nFailed = agg?.failed ?? 0;
+      const fromTw = agg?.fromTw ?? 0;
+      const outcomes: Record<string, number> = agg?.outcomes ?? {};
+      const minGap = nReuses ? agg!.minGap : null;
+      const maxGap = nReuses ? agg!.maxGap : null;
       const name = ctx.captureName(p.capture_id);
       const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
       const holder = p.closed > 0 && p.server_closed / p.closed > 0.5 ? 'server' : 'client';
       findings.push({
         id: `port-reuse/${name}/summary/${path}`,
         detector: 'port-reuse',
-        severity: failed.length > 0 || rate > sustainable ? 'warning' : 'info',
+        severity: nFailed > 0 || rate > sustainable ? 'warning' : 'info',
         captureId: p.capture_id,
         connId: null,
         tsUsec: p.t0,
-        summary: `${path}: ${p.n} new connections from ${p.ports} source ports in ${spanS.toFixed(1)} s (${rate.toFixed(1)}/s against ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${timeWaitUsec / 1e6} s TIME_WAIT${p.ports < rangePorts / 2 ? `; the ${p.ports} ports seen in use sustain ${(p.ports / (timeWaitUsec / 1e6)).toFixed(2)}/s` : ''}); ${reuses.length} reused a tuple within TIME_WAIT (gaps ${gaps.length ? `${fmtS(Math.min(...gaps))}-${fmtS(Math.max(...gaps))}` : 'none'}), ${failed.length} of them failed${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; the ${holder} closes first and holds TIME_WAIT`,
+        summary: `${path}: ${p.n} new connections from ${p.ports} source ports in ${spanS.toFixed(1)} s (${rate.toFixed(1)}/s against ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${timeWaitUsec / 1e6} s TIME_WAIT${p.ports < rangePorts / 2 ? `; the ${p.ports} ports seen in use sustain ${(p.ports / (timeWaitUsec / 1e6)).toFixed(2)}/s` : ''}); ${nReuses} reused a tuple within TIME_WAIT (gaps ${nReuses ? `${fmtS(minGap!)}-${fmtS(maxGap!)}` : 'none'}), ${nFailed} of them failed${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; the ${holder} closes first and holds TIME_WAIT`,
         evidence: {
-          frames: firstN(failed.map((r) => r.syn_frame)),
+          frames: agg ? firstN(agg.failedFrames) : [],
           path, connections: p.n, distinctPorts: p.ports, spanS, ratePerS: rate, sustainablePerS: sustainable,
           portsInUseSustainPerS: p.ports / (timeWaitUsec / 1e6), portRange: [ctx.portLo, ctx.portHi],
-          timeWaitS: timeWaitUsec / 1e6, reuses: reuses.length, failed: failed.length, acceptedFromTimeWait: fromTw, outcomes,
-          minGapUsec: gaps.length ? Math.min(...gaps) : null, maxGapUsec: gaps.length ? Math.max(...gaps) : null,
+          timeWaitS: timeWaitUsec / 1e6, reuses: nReuses, failed: nFailed, acceptedFromTimeWait: fromTw, outcomes,
+          minGapUsec: minGap, maxGapUsec: maxGap,
           serverClosedShare: p.closed > 0 ? p.server_closed / p.closed : null, timeWaitHolder: holder,
         },
       });

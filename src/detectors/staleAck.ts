@@ -1,5 +1,5 @@
 import { seqAdd, seqAfter } from '../flows/seq.js';
-import { allEvents, rowsById } from './batch.js';
+import { allEvents, fastRows } from './batch.js';
 import { ep } from './format.js';
 import { fmtMs, fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -26,7 +26,6 @@ interface AnswerRow {
   conn_id: number; capture_id: number; frame: number; ts_usec: number; seq: number; ack: number; ts: number;
 }
 
-const WITH_ANSWER = "SELECT conn_id FROM events WHERE kind = 'answer-ack'";
 const CONN_COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, syn_frame, synack_ts_usec,
   synack_frame, connect_usec, prev_id, prev_gap_usec, syn_ts, syn_tsval, syn_nop_run`;
 const PREV_COLUMNS = 'id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts';
@@ -36,24 +35,27 @@ export const staleAck: Detector = {
   title: 'SYN answered by an ACK of an older connection',
   run(ctx: DetectorContext): Finding[] {
     const { db } = ctx;
-    const answers = db.prepare(`SELECT e.conn_id, e.capture_id, e.frame, e.ts_usec, e.seq, e.ack, e.ts
-      FROM events e WHERE e.kind = 'answer-ack' ORDER BY e.capture_id, e.frame`).all() as AnswerRow[];
-    const conns = rowsById<Record<string, any> & { id: number }>(db, CONN_COLUMNS, WITH_ANSWER);
-    const prevs = rowsById<Record<string, any> & { id: number }>(db, PREV_COLUMNS, `SELECT prev_id FROM connections WHERE id IN (${WITH_ANSWER})`);
+    // One pass: each stale-ACK candidate with its connection and the previous incarnation's columns.
+    const byConn = new Map<number, { c: Record<string, any>; prev: Record<string, any> | null; acks: AnswerRow[] }>();
+    const stmt = db.prepare(`SELECT e.conn_id, e.capture_id AS e_capture_id, e.frame, e.ts_usec, e.seq, e.ack, e.ts,
+        ${CONN_COLUMNS.split(',').map((x) => `c.${x.trim()}`).join(', ')}, ${PREV_COLUMNS.split(',').map((x) => `p.${x.trim()} AS p_${x.trim()}`).join(', ')}
+      FROM events e JOIN connections c ON c.id = e.conn_id LEFT JOIN connections p ON p.id = c.prev_id
+      WHERE e.kind = 'answer-ack' ORDER BY e.capture_id, e.frame`);
+    for (const r of fastRows(stmt)) {
+      const a: AnswerRow = { conn_id: r.conn_id, capture_id: r.e_capture_id, frame: r.frame, ts_usec: r.ts_usec, seq: r.seq, ack: r.ack, ts: r.ts };
+      const entry = byConn.get(r.conn_id);
+      if (entry) { entry.acks.push(a); continue; }
+      const prev = r.p_id === null ? null : { id: r.p_id, closed_ts_usec: r.p_closed_ts_usec, first_fin_by: r.p_first_fin_by, client_next: r.p_client_next,
+        server_next: r.p_server_next, last_ts_usec: r.p_last_ts_usec, client_last_tsval: r.p_client_last_tsval, syn_ts: r.p_syn_ts, synack_ts: r.p_synack_ts };
+      byConn.set(r.conn_id, { c: r, prev, acks: [a] });
+    }
     const eventsOf = allEvents(db);
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec, syn_ts_usec FROM connections
       WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
         AND syn_ts_usec > ? AND syn_ts_usec <= ? ORDER BY syn_ts_usec LIMIT 1`);
 
-    const byConn = new Map<number, AnswerRow[]>();
-    for (const a of answers) {
-      const list = byConn.get(a.conn_id);
-      if (list) list.push(a); else byConn.set(a.conn_id, [a]);
-    }
-
     const findings: Finding[] = [];
-    for (const [connId, acks] of byConn) {
-      const c = conns.get(connId)!;
+    for (const [connId, { c, prev, acks }] of byConn) {
       if (c.client_isn === null) continue;
       const expectedAck = seqAdd(c.client_isn, 1);
       const stale = acks.filter((a) => a.ack !== expectedAck);
@@ -63,7 +65,6 @@ export const staleAck: Detector = {
       const synBefore = [...events].reverse().find((e) => (e.kind === 'syn' || e.kind === 'syn-rtx') && e.frame < first.frame);
       const rst = events.find((e) => e.kind === 'rst' && e.dir === 'c2s' && e.frame > first.frame);
       const retransmit = events.find((e) => e.kind === 'syn-rtx' && e.frame > first.frame);
-      const prev = c.prev_id !== null ? prevs.get(c.prev_id) ?? null : null;
 
       let relation: 'time-wait' | 'old-connection' | 'half-open' | 'not-captured';
       if (prev === null) relation = 'not-captured';

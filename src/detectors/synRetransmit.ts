@@ -1,4 +1,4 @@
-import { allEvents } from './batch.js';
+import { allEvents, fastAll } from './batch.js';
 import { ep } from './format.js';
 import { distributionMs, fmtMs } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -49,9 +49,9 @@ export const synRetransmit: Detector = {
     const eventsOf = allEvents(db);
     const attemptsBy = new Map<number, number>();
     for (const r of db.prepare('SELECT capture_id, count(*) AS n FROM connections WHERE syn_count > 0 GROUP BY capture_id').all() as { capture_id: number; n: number }[]) attemptsBy.set(r.capture_id, r.n);
-    const allRows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, syn_count, synack_count, syn_frame,
+    const allRows = fastAll(db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, syn_count, synack_count, syn_frame,
         synack_frame, syn_ts_usec, synack_ts_usec, connect_usec, handshake_acked
-      FROM connections WHERE syn_count > 1 OR synack_count > 1 ORDER BY capture_id, first_ts_usec`).all() as Record<string, any>[];
+      FROM connections WHERE syn_count > 1 OR synack_count > 1 ORDER BY capture_id, first_ts_usec`));
     for (const capId of captures) {
       const name = ctx.captureName(capId);
       const attempts = attemptsBy.get(capId) ?? 0;

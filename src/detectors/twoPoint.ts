@@ -1,3 +1,4 @@
+import { fastRows } from './batch.js';
 import { ep, firstN } from './format.js';
 import { percentile } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -33,7 +34,7 @@ export const twoPoint: Detector = {
     if (caps.length < 2) return [];
     const findings: Finding[] = [];
     const byCap = new Map<number, Row[]>();
-    for (const r of db.prepare(`SELECT ${COLUMNS} FROM connections WHERE syn_count > 0 ORDER BY capture_id, syn_ts_usec`).all() as Row[]) {
+    for (const r of fastRows<Row>(db.prepare(`SELECT ${COLUMNS} FROM connections WHERE syn_count > 0 ORDER BY capture_id, syn_ts_usec`))) {
       const l = byCap.get(r.capture_id);
       if (l) l.push(r); else byCap.set(r.capture_id, [r]);
     }
