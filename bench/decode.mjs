@@ -7,7 +7,8 @@
  *   (a) node dist/cli.js decode --count-only FILE   (full decode through TCP options)
  *   (b) a plain chunked loop that only walks pcap record headers (the ceiling)
  *   (c) pcap-parser (event per packet)
- * Usage: npm run build && node bench/decode.mjs [packets=2000000]
+ * Usage: npm run build && node bench/decode.mjs [packets=2000000] [runs=5]
+ * Wrap it in `flock /tmp/tcpdiag-bench.lock` on a shared machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench/out');
 const N = Number(process.argv[2] ?? 2_000_000);
+const RUNS = Number(process.argv[3] ?? 5);
 const FILE = join(OUT, `bench-${N}.pcap`);
 const SOURCES = ['tcpdump-ssh-synack-ts-nop-run.pcap', 'zeek-tcp-options.pcap', 'suricata-tcp-fastopen-01.pcap', 'zeek-vlan-qinqinq.pcap', 'suricata-bug-4376.pcap']
   .map((f) => join(ROOT, 'samples/corpus', f));
@@ -101,12 +103,21 @@ function timed(label, args) {
 build();
 const size = statSync(FILE).size;
 console.log(`file: ${FILE} (${N} packets, ${(size / 1e6).toFixed(0)} MB); node ${process.version}; ${cpus()[0].model}`);
-const runs = [
-  timed('tcpdiag decode --count-only', [process.execPath, join(ROOT, 'dist/cli.js'), 'decode', '--count-only', FILE]),
-  timed('plain record loop (ceiling)', [process.execPath, '-e', PLAIN_LOOP, FILE]),
-  timed('pcap-parser', [process.execPath, '-e', PCAP_PARSER, FILE]),
+// The machine may be shared: each reader runs RUNS times, interleaved, and the
+// median wall time is reported (with the spread) and the largest peak RSS.
+const readers = [
+  ['tcpdiag decode --count-only', [process.execPath, join(ROOT, 'dist/cli.js'), 'decode', '--count-only', FILE]],
+  ['plain record loop (ceiling)', [process.execPath, '-e', PLAIN_LOOP, FILE]],
+  ['pcap-parser', [process.execPath, '-e', PCAP_PARSER, FILE]],
 ];
-for (const r of runs) {
-  console.log(`${r.label.padEnd(30)} ${(N / r.secs / 1e6).toFixed(2).padStart(6)} M packets/s  ${r.secs.toFixed(2).padStart(6)} s  peak RSS ${r.rssMb.toFixed(0).padStart(4)} MB  (${r.out})`);
+const results = readers.map(() => []);
+for (let i = 0; i < RUNS; i++) readers.forEach(([label, args], j) => results[j].push(timed(label, args)));
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return (s[(s.length - 1) >> 1] + s[s.length >> 1]) / 2; };
+console.log(`${RUNS} runs each, interleaved; median wall time [min-max]`);
+for (const rs of results) {
+  const secs = median(rs.map((r) => r.secs));
+  const lo = Math.min(...rs.map((r) => r.secs)), hi = Math.max(...rs.map((r) => r.secs));
+  const rss = Math.max(...rs.map((r) => r.rssMb));
+  console.log(`${rs[0].label.padEnd(30)} ${(N / secs / 1e6).toFixed(2).padStart(6)} M packets/s  ${secs.toFixed(2).padStart(6)} s [${lo.toFixed(2)}-${hi.toFixed(2)}]  peak RSS ${rss.toFixed(0).padStart(4)} MB  (${rs[0].out})`);
 }
 void execFileSync;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CaptureError } from '../errors.js';
-import { ChunkFeeder, CHUNK_BYTES, pumpAsync, pumpSync } from './chunk.js';
+import { ChunkFeeder, CHUNK_BYTES, PrefetchPump, pumpAsync } from './chunk.js';
 import type { TcpPacket } from './packet.js';
 import { F_PCAP, F_PCAPNG, RecordParser, type InterfaceInfo, type OnRecord } from './parser.js';
 
@@ -126,7 +126,9 @@ export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, o
     p.fail('unreadable', 0, errnoDetail(e));
     return info(p, path, false, 0, 0, false);
   }
-  const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
+  // gzip goes through a ChunkFeeder, anything else through the PrefetchPump.
+  let f: ChunkFeeder | null = null;
+  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES);
   let gzip = false;
   let bytesRead = 0;
   try {
@@ -147,17 +149,23 @@ export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, o
         bytesRead += c.length;
         opts.onProgress?.(bytesRead, size);
       });
+      f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
       await readGzip(p, f, rs, opts.signal);
     } else {
-      bytesRead = pumpSync(f, (into, at, len) => fs.readSync(fd, into, at, len, null), opts.onProgress, size, opts.signal);
+      const file = fd;
+      const read = (into: Buffer, at: number, len: number): Promise<number> => new Promise((resolve, reject) => {
+        fs.read(file, into, at, len, null, (e, n) => { if (e) reject(e); else resolve(n); });
+      });
+      await pump.run(read, opts.onProgress, size, opts.signal);
     }
   } catch (e) {
     if (!(e instanceof Error) || !('code' in e) || typeof (e as NodeJS.ErrnoException).syscall !== 'string') throw e;
-    p.fail('unreadable', f.base + f.len, errnoDetail(e));
+    p.fail('unreadable', f !== null ? f.base + f.len : pump.bytesRead, errnoDetail(e));
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
-  return info(p, path, gzip, bytesRead, f.base + f.len, opts.signal?.aborted ?? false);
+  if (f === null) bytesRead = pump.bytesRead;
+  return info(p, path, gzip, bytesRead, f !== null ? f.base + f.len : pump.bytesRead, opts.signal?.aborted ?? false);
 }
 
 /**
@@ -169,19 +177,20 @@ export async function readCaptureBytes(
 ): Promise<CaptureInfo> {
   const path = opts.name ?? '<bytes>';
   const p = new RecordParser(path, onTcp, opts.onRecord ?? null);
-  const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
   const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (isGzip(src, src.length)) {
+    const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
     await readGzip(p, f, Readable.from([src]), opts.signal);
     return info(p, path, true, src.length, f.base + f.len, opts.signal?.aborted ?? false);
   }
   let pos = 0;
-  const read = (into: Buffer, at: number, len: number): number => {
+  const read = (into: Buffer, at: number, len: number): Promise<number> => {
     const n = Math.min(len, src.length - pos);
     src.copy(into, at, pos, pos + n);
     pos += n;
-    return n;
+    return Promise.resolve(n);
   };
-  const bytesRead = pumpSync(f, read, opts.onProgress, src.length, opts.signal);
-  return info(p, path, false, bytesRead, f.base + f.len, opts.signal?.aborted ?? false);
+  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES);
+  await pump.run(read, opts.onProgress, src.length, opts.signal);
+  return info(p, path, false, pump.bytesRead, pump.bytesRead, opts.signal?.aborted ?? false);
 }

@@ -5,7 +5,7 @@
  */
 import { ipv4, type L4Out } from './ipv4.js';
 import { ipv6 } from './ipv6.js';
-import { LINK_NON_IP, LINK_UNSUPPORTED, linkToIp, type L3Out } from './link.js';
+import { LINK_NON_IP, LINK_UNSUPPORTED, LT_ETHERNET, linkToIp, type L3Out } from './link.js';
 import { TcpPacket } from './packet.js';
 import { R_IPV4_FRAGMENT, R_IPV6_FRAGMENT, R_NON_IP, R_NON_PACKET, R_TRUNCATED_LINK, REASON_NAMES } from './reasons.js';
 import { tcp } from './tcp.js';
@@ -28,15 +28,23 @@ export class FrameDecoder implements L3Out, L4Out {
    */
   decode(b: Uint8Array, at: number, capLen: number, origLen: number, linkType: number): void {
     const capEnd = at + capLen;
-    const ip = linkToIp(this, linkType, b, at, capEnd);
-    if (ip < 0) {
-      if (ip === LINK_UNSUPPORTED) this.linkSkipped.set(linkType, (this.linkSkipped.get(linkType) ?? 0) + 1);
-      else if (ip === LINK_NON_IP) this.reasons[R_NON_IP]++;
-      else this.reasons[R_TRUNCATED_LINK]++;
-      return;
+    let ip: number;
+    // Untagged Ethernet + IPv4, most frames of most captures: what ethernet() returns, without the calls.
+    if (linkType === LT_ETHERNET && capLen >= 14 && b[at + 12] === 0x08 && b[at + 13] === 0x00) {
+      this.l3 = 4;
+      ip = at + 14;
+    } else {
+      ip = linkToIp(this, linkType, b, at, capEnd);
+      if (ip < 0) {
+        if (ip === LINK_UNSUPPORTED) this.linkSkipped.set(linkType, (this.linkSkipped.get(linkType) ?? 0) + 1);
+        else if (ip === LINK_NON_IP) this.reasons[R_NON_IP]++;
+        else this.reasons[R_TRUNCATED_LINK]++;
+        return;
+      }
     }
     const pkt = this.pkt;
-    pkt.reset();
+    // No pkt.reset(): ipv4()/ipv6() and tcp() set every per-packet field on the
+    // way to onTcp (a frame that fails on the way is not delivered).
     pkt.truncated = capLen < origLen;
     const wireEnd = origLen > capLen ? at + origLen : capEnd;
     const t = this.l3 === 4 ? ipv4(this, pkt, b, ip, capEnd, wireEnd) : ipv6(this, pkt, b, ip, capEnd, wireEnd);

@@ -30,7 +30,9 @@ export function ipv4(out: L4Out, pkt: TcpPacket, b: Uint8Array, at: number, capE
   if (total === 0) total = wireEnd - at;
   else if (total < ihl) return -1 - R_MALFORMED_IP;
   pkt.ipVersion = 4;
+  pkt.src0 = 0; pkt.src1 = 0; pkt.src2 = 0;
   pkt.src3 = u32be(b, at + 12);
+  pkt.dst0 = 0; pkt.dst1 = 0; pkt.dst2 = 0;
   pkt.dst3 = u32be(b, at + 16);
 
   pkt.ipTtl = b[at + 8];

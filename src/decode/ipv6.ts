@@ -40,6 +40,8 @@ export function ipv6(out: L4Out, pkt: TcpPacket, b: Uint8Array, at: number, capE
   pkt.dst0 = u32be(b, at + 24); pkt.dst1 = u32be(b, at + 28);
   pkt.dst2 = u32be(b, at + 32); pkt.dst3 = u32be(b, at + 36);
   pkt.ipTtl = b[at + 7];
+  pkt.ipId = 0;
+  pkt.ipDontFragment = false;
   const plen = u16be(b, at + 4);
   let jumbo = -1;
   let nh = b[at + 6];

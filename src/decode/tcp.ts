@@ -6,7 +6,7 @@
 import { u16be, u32be } from './bytes.js';
 import type { TcpPacket } from './packet.js';
 import { R_MALFORMED_TCP, R_TRUNCATED_TCP } from './reasons.js';
-import { walkTcpOptions } from './tcpOptions.js';
+import { noTcpOptions, walkTcpOptions } from './tcpOptions.js';
 
 /**
  * @param capEnd end of the captured bytes of this frame
@@ -35,7 +35,9 @@ export function tcp(pkt: TcpPacket, b: Uint8Array, at: number, capEnd: number, l
   const capL4End = capEnd < l4End ? capEnd : l4End;
   pkt.payloadBytes = l4End - hdrEnd;
   pkt.payloadCapturedBytes = capL4End > hdrEnd ? capL4End - hdrEnd : 0;
+  // Either call sets every option field, so the decoder does not reset them per packet.
   if (hdr > 20) walkTcpOptions(pkt, b, at + 20, hdrEnd < capL4End ? hdrEnd : capL4End, hdrEnd);
+  else noTcpOptions(pkt);
   if (hdrEnd > capL4End) pkt.truncated = true;
   return 0;
 }

@@ -14,9 +14,10 @@ const STATE_BYTES = 8 + 1024;
 
 /**
  * Writes connection rows on a worker thread, so SQLite's inserts (most of the load time)
- * run on the second core while this one decodes and tracks. The reader never yields to
- * the event loop (pumpSync), so hand-offs and waits use Atomics on shared memory, and
- * every call here is synchronous like the in-thread store it replaces.
+ * run on the second core while this one decodes and tracks. The tracker calls flush() from
+ * inside the per-packet callback, where awaiting is not possible, so hand-offs and waits use
+ * Atomics on shared memory, and every call here is synchronous like the in-thread store it
+ * replaces.
  */
 export class RowWriter {
   private readonly worker: Worker;
