@@ -37,9 +37,12 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   let text: string;
   let worst = -1;
   try {
-    const findings = runDetectors(store.db, { timeWaitUsec: opts.timeWait * 1e6, portLo: portRange[0], portHi: portRange[1] });
-    for (const f of findings) worst = Math.max(worst, SEVERITY_RANK[f.severity]);
-    const report = buildReport(store.db, findings, { version: VERSION, timeWaitS: opts.timeWait, portRange });
+    runDetectors(store.db, { timeWaitUsec: opts.timeWait * 1e6, portLo: portRange[0], portHi: portRange[1] });
+    const report = buildReport(store.db, { version: VERSION, timeWaitS: opts.timeWait, portRange });
+    // findingCounts counts every finding in the store (the findings list may be cut short).
+    for (const counts of Object.values(report.findingCounts)) {
+      for (const [s, n] of Object.entries(counts)) if (n > 0) worst = Math.max(worst, SEVERITY_RANK[s as Severity]);
+    }
     // A root cause can rest on facts that are not findings (refused connections): count it too.
     for (const c of report.causes) worst = Math.max(worst, SEVERITY_RANK[c.severity]);
     if (opts.format === 'json') text = renderJson(report);

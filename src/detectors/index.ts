@@ -27,25 +27,41 @@ export interface DetectorSettings {
 
 /**
  * Run every detector over the store and rewrite the findings table, so that
- * `analyze --db kept.sqlite` re-runs them without decoding again.
+ * `analyze --db kept.sqlite` re-runs them without decoding again. Findings are
+ * not returned: the report reads them back from the table (src/report), so memory
+ * holds at most one detector's findings at a time. Returns how many were written.
  */
-export function runDetectors(db: Database.Database, settings: DetectorSettings): Finding[] {
+export function runDetectors(db: Database.Database, settings: DetectorSettings): number {
   const names = new Map<number, string>();
   for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
   const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
-  const findings: Finding[] = [];
   const ins = db.prepare('INSERT OR REPLACE INTO findings VALUES (?,?,?,?,?,?,?,?)');
-  // Each detector's findings are written as it returns them, one transaction per detector:
-  // the rollback journal (kept in memory) then never holds more than one detector's pages.
+  // Each detector's findings are written as it yields (or returns) them, one transaction per
+  // detector: the rollback journal (kept in memory) then never holds more than one detector's
+  // pages, and a finding is garbage once written. Insertion order (rowid) is the order
+  // detectors and reports list findings in.
   db.prepare('DELETE FROM findings').run();
-  const write = db.transaction((fs: Finding[]) => {
-    for (const f of fs) ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
+  const write = db.transaction((fs: Iterable<Finding>): number => {
+    let n = 0;
+    for (const f of fs) {
+      ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
+      n++;
+    }
+    return n;
   });
-  for (const d of DETECTORS) {
-    const fs = d.run(ctx);
-    write(fs);
-    for (const f of fs) findings.push(f);
-  }
+  let written = 0;
+  for (const d of DETECTORS) written += write(d.run(ctx));
   dropEvents(db);
-  return findings;
+  return written;
 }
+
+/** A finding read back from the findings table. */
+export function findingFromRow(r: { id: string; detector: string; severity: string; capture_id: number | null; conn_id: number | null; ts_usec: number | null; summary: string; evidence: string }): Finding {
+  return {
+    id: r.id, detector: r.detector as Finding['detector'], severity: r.severity as Finding['severity'],
+    captureId: r.capture_id, connId: r.conn_id, tsUsec: r.ts_usec, summary: r.summary, evidence: JSON.parse(r.evidence) as Finding['evidence'],
+  };
+}
+
+/** Columns of the findings table in the shape findingFromRow() takes. */
+export const FINDING_COLUMNS = 'id, detector, severity, capture_id, conn_id, ts_usec, summary, evidence';

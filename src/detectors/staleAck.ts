@@ -33,7 +33,7 @@ const PREV_COLUMNS = 'id, closed_ts_usec, first_fin_by, client_next, server_next
 export const staleAck: Detector = {
   id: 'stale-ack',
   title: 'SYN answered by an ACK of an older connection',
-  run(ctx: DetectorContext): Finding[] {
+  *run(ctx: DetectorContext): Generator<Finding> {
     const { db } = ctx;
     // One pass: each stale-ACK candidate with its connection and the previous incarnation's columns.
     const byConn = new Map<number, { c: Record<string, any>; prev: Record<string, any> | null; acks: AnswerRow[] }>();
@@ -54,7 +54,6 @@ export const staleAck: Detector = {
       WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
         AND syn_ts_usec > ? AND syn_ts_usec <= ? ORDER BY syn_ts_usec LIMIT 1`);
 
-    const findings: Finding[] = [];
     for (const [connId, { c, prev, acks }] of byConn) {
       if (c.client_isn === null) continue;
       const expectedAck = seqAdd(c.client_isn, 1);
@@ -123,7 +122,7 @@ export const staleAck: Detector = {
 
       const frames = [synBefore?.frame, first.frame, rst?.frame, retransmit?.frame, c.synack_frame ?? undefined]
         .filter((x): x is number => typeof x === 'number');
-      findings.push({
+      yield {
         id: `${detector}/${name}/${c.syn_frame}`,
         detector,
         severity: 'error',
@@ -150,9 +149,8 @@ export const staleAck: Detector = {
           synHadTimestamp: c.syn_ts === 1,
           synNopRun: c.syn_nop_run,
         },
-      });
+      };
     }
-    return findings;
   },
 };
 

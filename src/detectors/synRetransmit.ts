@@ -42,9 +42,8 @@ export function scheduleName(gapsFromFirstMs: number[]): string | null {
 export const synRetransmit: Detector = {
   id: 'syn-retransmit',
   title: 'SYN and SYN-ACK retransmissions',
-  run(ctx: DetectorContext): Finding[] {
+  *run(ctx: DetectorContext): Generator<Finding> {
     const { db } = ctx;
-    const findings: Finding[] = [];
     const captures = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
     const eventsOf = allEvents(db);
     const attemptsBy = new Map<number, number>();
@@ -99,7 +98,7 @@ export const synRetransmit: Detector = {
         if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${c.synack_count} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
         const worst = perRtx.some((r) => r.cause !== 'after-synack') || c.synack_ts_usec === null;
         if (!ownFinding) continue;
-        findings.push({
+        yield {
           id: `syn-retransmit/${name}/${c.syn_frame ?? c.synack_frame}`,
           detector: 'syn-retransmit',
           severity: worst && perRtx.length > 0 ? 'error' : 'warning',
@@ -115,12 +114,12 @@ export const synRetransmit: Detector = {
             established: c.synack_ts_usec !== null,
             connectUsec: c.connect_usec,
           },
-        });
+        };
       }
       if (synRtx + synAckRtx === 0) continue;
       const lat = distributionMs(added);
       const share = attempts > 0 ? affected / attempts : 0;
-      findings.push({
+      yield {
         id: `syn-retransmit/${name}/summary`,
         detector: 'syn-retransmit',
         severity: share >= 0.01 ? 'error' : 'warning',
@@ -133,9 +132,8 @@ export const synRetransmit: Detector = {
           attempts, affected, share, synRetransmits: synRtx, synAckRetransmits: synAckRtx, causes,
           addedConnectMs: lat, unansweredRetransmitOffsetsMs: distributionMs(gapsFirst), schedules: Object.fromEntries(schedules),
         },
-      });
+      };
     }
-    return findings;
   },
 };
 

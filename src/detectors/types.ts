@@ -37,5 +37,12 @@ export interface DetectorContext {
 export interface Detector {
   id: DetectorId | string;
   title: string;
-  run(ctx: DetectorContext): Finding[];
+  /**
+   * The detector's findings, in the order reports list them. Detectors with one finding per
+   * connection are generators: runDetectors writes each finding to the store as it is
+   * yielded, so they never all sit in memory. A generator must not yield while one of its
+   * statements is being iterated (.iterate(), fastRows): runDetectors' INSERT would find the
+   * connection busy. Read into memory first, or use .get()/.all(), then yield.
+   */
+  run(ctx: DetectorContext): Iterable<Finding>;
 }

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import { SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
+import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
 import { rootCauses } from './diagnose.js';
 import { gatherFacts } from './facts.js';
-import { REPORT_SCHEMA_VERSION, type CaptureSummary, type LadderPacket, type Report, type TimelineBucket } from './model.js';
+import { MAX_REPORT_FINDINGS, REPORT_SCHEMA_VERSION, type CaptureSummary, type LadderPacket, type Report, type TimelineBucket } from './model.js';
 import { chooseRemedies } from './remedies.js';
 
 export interface BuildOptions {
@@ -20,8 +20,12 @@ function pctile(sorted: number[], p: number): number | null {
 }
 const ms = (x: number | null): number | null => (x === null ? null : Math.round(x) / 1000);
 
-/** Everything a renderer needs, from a store whose detectors have run. */
-export function buildReport(db: Database.Database, findings: Finding[], opts: BuildOptions): Report {
+/**
+ * Everything a renderer needs, from a store whose detectors have run: figures come from
+ * SQL over the connections and findings tables, and only the first MAX_REPORT_FINDINGS
+ * findings are read into memory.
+ */
+export function buildReport(db: Database.Database, opts: BuildOptions): Report {
   const captures = (db.prepare(`SELECT c.*, (SELECT count(*) FROM connections x WHERE x.capture_id = c.id) AS conns FROM captures c ORDER BY id`).all() as Record<string, any>[])
     .map((c): CaptureSummary => ({
       id: c.id, name: c.name, path: c.path, format: c.format, compression: c.compression, frames: c.frames, tcpPackets: c.tcp_packets,
@@ -32,7 +36,7 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
   const names = new Map(captures.map((c) => [c.id, c.name]));
   const captureName = (id: number | null): string | null => (id === null ? null : names.get(id) ?? null);
 
-  const facts = gatherFacts(db, findings, opts.timeWaitS);
+  const facts = gatherFacts(db, opts.timeWaitS);
   const causes = rootCauses(facts, captureName)
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score);
   const { offered, withheld } = chooseRemedies(facts);
@@ -58,7 +62,7 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
     refused: facts.refused,
     unanswered: one<number>("SELECT count(*) FROM connections WHERE conn_state = 'S0'"),
     synRetransmits: one<number>('SELECT coalesce(sum(syn_count - 1), 0) FROM connections WHERE syn_count > 1'),
-    staleAcks: facts.staleAcks.length,
+    staleAcks: facts.staleAcks,
     handshakeRttMs: { p50: ms(pctile(rtts, 50)), p99: ms(pctile(rtts, 99)) },
     connectMs: { p50: ms(pctile(connects, 50)), p99: ms(pctile(connects, 99)), max: ms(connects.length ? connects[connects.length - 1] : null) },
     serverClosesFirstShare: facts.serverClosesFirst,
@@ -75,11 +79,13 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
     }
     : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}. ${causes[0].explanation}` };
 
-  const sorted = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.tsUsec ?? 0) - (b.tsUsec ?? 0) || a.id.localeCompare(b.id));
+  const { findings, findingsOmitted } = topFindings(db);
+  // Per detector, in the order detectors wrote them (first finding's rowid), as the report lists them.
   const findingCounts: Report['findingCounts'] = {};
-  for (const f of findings) {
-    findingCounts[f.detector] ??= { info: 0, warning: 0, error: 0 };
-    findingCounts[f.detector][f.severity]++;
+  for (const r of db.prepare(`SELECT detector, severity, count(*) AS n, min(min(rowid)) OVER (PARTITION BY detector) AS first
+      FROM findings GROUP BY detector, severity ORDER BY first, severity`).all() as { detector: string; severity: Severity; n: number }[]) {
+    findingCounts[r.detector] ??= { info: 0, warning: 0, error: 0 };
+    findingCounts[r.detector][r.severity] += r.n;
   }
 
   return {
@@ -92,12 +98,40 @@ export function buildReport(db: Database.Database, findings: Finding[], opts: Bu
     causes,
     remedies: offered,
     withheld,
-    findings: sorted,
+    findings,
+    findingsOmitted,
     findingCounts,
     worstConnections: worstConnections(db, captureName),
-    timeline: timeline(db, findings, facts.sustainablePerS),
-    ladder: ladder(db, findings),
+    timeline: timeline(db, facts.sustainablePerS),
+    ladder: ladder(db),
   };
+}
+
+/** Report order: most severe first, then by time (none: 0), then by id. */
+const reportOrder = (a: Finding, b: Finding): number => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.tsUsec ?? 0) - (b.tsUsec ?? 0) || a.id.localeCompare(b.id);
+
+/**
+ * The first MAX_REPORT_FINDINGS findings in report order, and how many more the store holds.
+ * SQLite orders by severity and time; rows tied with the last one kept on both are read too,
+ * and the ids (localeCompare, as the report has always ordered them) break ties here.
+ */
+function topFindings(db: Database.Database): { findings: Finding[]; findingsOmitted: number } {
+  const total = db.prepare('SELECT count(*) FROM findings').pluck().get() as number;
+  const rank = `CASE severity ${Object.entries(SEVERITY_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} END`;
+  // Sort keys only (the sorter then holds ~30 bytes a finding, not its evidence).
+  const keys = db.prepare(`SELECT rowid, ${rank} AS sev, coalesce(ts_usec, 0) AS ts FROM findings ORDER BY sev DESC, ts`).raw();
+  const rowids: number[] = [];
+  let last: number[] | null = null;
+  for (const k of keys.iterate() as Iterable<number[]>) {
+    if (rowids.length >= MAX_REPORT_FINDINGS && (k[1] !== last![1] || k[2] !== last![2])) break;
+    rowids.push(k[0]);
+    last = k;
+  }
+  const byRowid = db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings WHERE rowid = ?`);
+  const out = rowids.map((r) => findingFromRow(byRowid.get(r) as Parameters<typeof findingFromRow>[0]));
+  out.sort(reportOrder);
+  if (out.length > MAX_REPORT_FINDINGS) out.length = MAX_REPORT_FINDINGS;
+  return { findings: out, findingsOmitted: total - out.length };
 }
 
 function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null): Report['worstConnections'] {
@@ -114,7 +148,7 @@ function worstConnections(db: Database.Database, captureName: (id: number | null
   }));
 }
 
-function timeline(db: Database.Database, findings: Finding[], sustainablePerS: number): Report['timeline'] {
+function timeline(db: Database.Database, sustainablePerS: number): Report['timeline'] {
   const span = db.prepare('SELECT min(first_ts_usec) AS t0, max(first_ts_usec) AS t1 FROM connections WHERE syn_count > 0').get() as { t0: number | null; t1: number | null };
   if (span.t0 === null || span.t1 === null) return { bucketUsec: 0, buckets: [], sustainablePerS };
   const steps = [1e3, 1e4, 1e5, 1e6, 1e7, 6e7, 6e8, 3.6e9];
@@ -126,7 +160,7 @@ function timeline(db: Database.Database, findings: Finding[], sustainablePerS: n
   const at = (t: number): TimelineBucket | undefined => buckets[Math.floor((t - base) / bucketUsec)];
   for (const t of db.prepare('SELECT syn_ts_usec FROM connections WHERE syn_count > 0').pluck().all() as number[]) { const b = at(t); if (b) b.newConnections++; }
   for (const t of db.prepare("SELECT ts_usec FROM events WHERE kind = 'syn-rtx'").pluck().all() as number[]) { const b = at(t); if (b) b.synRetransmits++; }
-  for (const f of findings) if (f.detector === 'stale-ack' && f.tsUsec !== null) { const b = at(f.tsUsec); if (b) b.staleAcks++; }
+  for (const t of db.prepare("SELECT ts_usec FROM findings WHERE detector = 'stale-ack' AND ts_usec IS NOT NULL").pluck().iterate() as Iterable<number>) { const b = at(t); if (b) b.staleAcks++; }
   return { bucketUsec, buckets, sustainablePerS };
 }
 
@@ -144,12 +178,15 @@ function keyPacketsFromColumns(db: Database.Database, id: number): Record<string
   return out;
 }
 
-function ladder(db: Database.Database, findings: Finding[]): Report['ladder'] {
-  const pick = findings.find((f) => f.detector === 'stale-ack' && f.connId !== null && (f.evidence.previous as unknown) !== null)
-    ?? findings.find((f) => f.detector === 'stale-ack' && f.connId !== null)
-    ?? findings.find((f) => f.detector === 'syn-retransmit' && f.connId !== null);
-  if (!pick || pick.connId === null) return null;
-  const conn = db.prepare('SELECT id, prev_id, client_addr, client_port, server_addr, server_port FROM connections WHERE id = ?').get(pick.connId) as Record<string, any>;
+function ladder(db: Database.Database): Report['ladder'] {
+  // The first stale ACK (in the order detectors wrote them) whose previous connection is known,
+  // else the first stale ACK, else the first retransmitted SYN of a connection.
+  const first = (where: string): number | undefined => db.prepare(`SELECT conn_id FROM findings WHERE ${where} AND conn_id IS NOT NULL ORDER BY rowid LIMIT 1`).pluck().get() as number | undefined;
+  const pick = first("detector = 'stale-ack' AND json_type(evidence, '$.previous') IS NOT 'null'")
+    ?? first("detector = 'stale-ack'")
+    ?? first("detector = 'syn-retransmit'");
+  if (pick === undefined) return null;
+  const conn = db.prepare('SELECT id, prev_id, client_addr, client_port, server_addr, server_port FROM connections WHERE id = ?').get(pick) as Record<string, any>;
   const ids = conn.prev_id !== null ? [conn.prev_id, conn.id] : [conn.id];
   const rows = db.prepare(`SELECT conn_id, frame, ts_usec, dir, kind, seq, ack, flags FROM events WHERE conn_id IN (${ids.map(() => '?').join(',')}) ORDER BY frame`).all(...ids) as Record<string, any>[];
   // A plain connection keeps its key packets in its columns only (store.ts, isPlain).

@@ -27,54 +27,46 @@ function evidenceOf(f: Finding, captureName: (id: number | null) => string | nul
   return { text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), capture: captureName(f.captureId) };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
-}
-
 export function rootCauses(f: Facts, captureName: (id: number | null) => string | null): RootCause[] {
   const causes: RootCause[] = [];
 
   // 1. TIME_WAIT on the server rejects reused ports (the incident tcpdiag is built around).
-  if (f.staleAcks.length > 0) {
+  if (f.staleAcks > 0) {
     const tw = f.staleAckTimeWait;
-    const linked = tw / f.staleAcks.length;
+    const linked = tw / f.staleAcks;
     const sentences: string[] = [];
     if (f.serverClosesFirst !== null && f.closedConnections >= MIN_CLOSED_TO_TELL) {
       sentences.push(f.serverClosesFirst > 0.5
         ? `The server closes first (${pct(f.serverClosesFirst)} of ${f.closedConnections} closed connections: it sends the first FIN), so it holds TIME_WAIT for each 4-tuple for ${f.timeWaitS} s`
         : `The client closes first on ${pct(1 - f.serverClosesFirst)} of connections, yet the server still had state for the reused tuples`);
     }
-    const reuse = f.reuseSummaries.filter((s) => Number(s.evidence.reuses) > 0);
-    if (reuse.length) {
-      const r = reuse[0].evidence;
-      const clients = [...new Set(reuse.map((s) => String(s.evidence.path).split(' -> ')[0]))];
-      const named = clients.length > 5 ? `${clients.slice(0, 5).join(', ')} and ${clients.length - 5} more` : clients.join(', ');
-      sentences.push(`client${clients.length > 1 ? 's' : ''} ${named} reuse${clients.length > 1 ? '' : 's'} source ports ${dur(r.minGapUsec as number)} to ${dur(r.maxGapUsec as number)} after the previous connection on them closed (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} source ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the configured port range would sustain${Number(r.portsInUseSustainPerS) < Number(r.sustainablePerS) / 2 ? ` and ${Number(r.portsInUseSustainPerS).toFixed(2)}/s that the ${r.distinctPorts} ports in use sustain` : ''})`);
+    if (f.firstReuse) {
+      const r = f.firstReuse;
+      const nClients = f.reuseClientCount;
+      const named = nClients > 5 ? `${f.reuseClients.slice(0, 5).join(', ')} and ${nClients - 5} more` : f.reuseClients.join(', ');
+      sentences.push(`client${nClients > 1 ? 's' : ''} ${named} reuse${nClients > 1 ? '' : 's'} source ports ${dur(r.minGapUsec as number)} to ${dur(r.maxGapUsec as number)} after the previous connection on them closed (${Number(r.ratePerS).toFixed(0)} new connections/s to ${String(r.path).split(' -> ')[1]} from ${r.distinctPorts} source ports, against ${Number(r.sustainablePerS).toFixed(0)}/s that the configured port range would sustain${Number(r.portsInUseSustainPerS) < Number(r.sustainablePerS) / 2 ? ` and ${Number(r.portsInUseSustainPerS).toFixed(2)}/s that the ${r.distinctPorts} ports in use sustain` : ''})`);
     }
-    if (f.tsStripped.length) {
-      const nop = f.tsStripped.some((s) => s.evidence.kind === 'nop-run');
-      const two = f.tsStripped.some((s) => s.evidence.kind === 'two-point');
+    if (f.tsStripped) {
+      const nop = f.tsStrippedNopRun;
+      const two = f.tsStrippedTwoPoint;
       sentences.push(`the path strips TCP timestamps (${[two ? 'present at one capture point and gone at the other' : '', nop ? 'a NOP run where the option was' : ''].filter(Boolean).join('; ') || 'SYN and SYN-ACK disagree'}), so the server cannot accept a reused SYN by its newer timestamp`);
     } else if (f.synWithTsShare !== null && f.synWithTsShare < 0.5) {
       sentences.push('the clients send no TCP timestamps, so the server cannot accept a reused SYN by timestamp');
     } else {
-      const why = (re: RegExp): number => f.staleAcks.filter((s) => re.test(String(s.evidence.whyRejected ?? ''))).length;
-      const sameTick = why(/same clock tick/);
-      const backwards = why(/went backwards/);
+      const sameTick = f.staleAckSameTick;
+      const backwards = f.staleAckBackwards;
       const reasons: string[] = [];
       if (sameTick) reasons.push(`${sameTick} reused SYNs came within the same millisecond clock tick as the old connection's last segment, so their TSval was not newer (RFC 6191 needs strictly newer)`);
       if (backwards) reasons.push(`${backwards} reused SYNs carried a TSval older than the last one the server saw on that tuple: another connection or host (behind a NAT) took the tuple over with its own timestamp clock, and PAWS in TIME_WAIT rejects it (TcpExtPAWSTimewait)`);
       if (!reasons.length) reasons.push('the reused SYNs had neither a newer timestamp nor a sequence past the old connection\'s');
       sentences.push(`timestamps are in use end to end, but ${reasons.join('; and ')}`);
     }
-    const frames = f.staleAcks.map((s) => s.evidence.ackFrame as number).sort((a, b) => a - b);
-    sentences.push(`it answers ${f.staleAcks.length} of ${f.attempts} SYNs (${pct(f.staleAcks.length / Math.max(1, f.attempts))}) with an ACK for the old connection (frames ${list(frames)})${tw ? `; ${tw} of them carry exactly the previous connection's FIN sequence numbers` : ''}`);
-    const established = f.staleAcks.filter((s) => s.evidence.established);
-    const delays = established.map((s) => Number(s.evidence.connectUsec)).filter((x) => Number.isFinite(x));
-    const rst = f.staleAcks.filter((s) => s.evidence.clientRst).length;
-    if (delays.length) {
-      sentences.push(`the client resets${rst < f.staleAcks.length ? ` (${rst} RSTs seen)` : ''} and retries, adding a median ${(median(delays) / 1000).toFixed(1)} ms and up to ${(Math.max(...delays) / 1000).toFixed(1)} ms to connect time${established.length < f.staleAcks.length ? `; ${f.staleAcks.length - established.length} never connected here` : ''}`);
+    sentences.push(`it answers ${f.staleAcks} of ${f.attempts} SYNs (${pct(f.staleAcks / Math.max(1, f.attempts))}) with an ACK for the old connection (frames ${list(f.staleAckFrames)})${tw ? `; ${tw} of them carry exactly the previous connection's FIN sequence numbers` : ''}`);
+    const established = f.staleAckEstablished;
+    const delays = f.staleAckConnectUsec;
+    const rst = f.staleAckClientRsts;
+    if (delays) {
+      sentences.push(`the client resets${rst < f.staleAcks ? ` (${rst} RSTs seen)` : ''} and retries, adding a median ${(delays.median / 1000).toFixed(1)} ms and up to ${(delays.max / 1000).toFixed(1)} ms to connect time${established < f.staleAcks ? `; ${f.staleAcks - established} never connected here` : ''}`);
     } else {
       sentences.push(`${rst} client RSTs follow; no connection got a SYN-ACK after it in this capture`);
     }
@@ -92,35 +84,35 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
       confidence: linked >= 0.5 ? 'high' : linked > 0 ? 'medium' : 'low',
       score: Math.min(1, 0.4 + 0.6 * linked),
       explanation: `${sentences.join('; ')}.`,
-      evidence: f.staleAcks.slice(0, 10).map((s) => evidenceOf(s, captureName)),
+      evidence: f.staleAckSample.slice(0, 10).map((s) => evidenceOf(s, captureName)),
       remedies: [],
     });
   }
 
   // 2. Half-open connections answered with challenge ACKs.
-  if (f.challengeAcks.length > 0) {
+  if (f.challengeAcks > 0) {
     causes.push({
       id: 'half-open-challenge-ack',
       title: 'SYNs hit connections the server still considers open (RFC 5961 challenge ACK)',
       severity: 'error',
       confidence: 'medium',
       score: 0.6,
-      explanation: `${f.challengeAcks.length} SYNs arrived on a 4-tuple whose previous connection never closed in the capture and were answered with an ACK of that connection: the client restarted without closing, or a NAT handed the mapping to another host. The server keeps the old connection until it times out or the client's RST reaches it.`,
-      evidence: f.challengeAcks.slice(0, 10).map((s) => evidenceOf(s, captureName)),
+      explanation: `${f.challengeAcks} SYNs arrived on a 4-tuple whose previous connection never closed in the capture and were answered with an ACK of that connection: the client restarted without closing, or a NAT handed the mapping to another host. The server keeps the old connection until it times out or the client's RST reaches it.`,
+      evidence: f.challengeAckSample.slice(0, 10).map((s) => evidenceOf(s, captureName)),
       remedies: [],
     });
   }
 
   // 3. Timestamps stripped, with no failure yet: a latent risk.
-  if (f.tsStripped.length > 0 && f.staleAcks.length === 0) {
+  if (f.tsStripped > 0 && f.staleAcks === 0) {
     causes.push({
       id: 'timestamps-stripped',
       title: 'TCP timestamps are removed on the path (latent TIME_WAIT risk)',
       severity: 'warning',
-      confidence: f.tsStripped.some((s) => s.evidence.kind === 'two-point' || s.evidence.kind === 'nop-run') ? 'high' : 'medium',
+      confidence: f.tsStrippedTwoPoint || f.tsStrippedNopRun ? 'high' : 'medium',
       score: 0.7,
       explanation: 'Timestamps are removed between client and server. Nothing failed in this capture, but a server that closes first will reject reused ports\' SYNs with stale ACKs once clients reuse ports within TIME_WAIT, tcp_tw_reuse cannot help, and PAWS is off.',
-      evidence: f.tsStripped.slice(0, 5).map((s) => evidenceOf(s, captureName)),
+      evidence: f.tsStrippedSample.slice(0, 5).map((s) => evidenceOf(s, captureName)),
       remedies: [],
     });
   }
@@ -182,16 +174,15 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
   }
 
   // 7. Port pressure without failures yet.
-  if (f.staleAcks.length === 0 && f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS) {
-    const hot = f.reuseSummaries.filter((s) => Number(s.evidence.ratePerS) > 0.5 * f.sustainablePerS);
+  if (f.staleAcks === 0 && f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS) {
     causes.push({
       id: 'port-pressure',
       title: 'New-connection rate close to what the port range sustains',
       severity: 'warning',
       confidence: 'medium',
       score: 0.5,
-      explanation: hot.map((h) => h.summary).join(' '),
-      evidence: hot.slice(0, 5).map((s) => evidenceOf(s, captureName)),
+      explanation: f.hotReuseSummaries.join(' '),
+      evidence: f.hotReuseSample.slice(0, 5).map((s) => evidenceOf(s, captureName)),
       remedies: [],
     });
   }

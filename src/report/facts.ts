@@ -1,9 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { Finding } from '../detectors/index.js';
+import { FINDING_COLUMNS, findingFromRow, type Finding } from '../detectors/index.js';
 
 /**
- * The figures the diagnosis reasons over, gathered once from the store and the
- * findings. Remedy rules and root-cause rules read only this.
+ * The figures the diagnosis reasons over, gathered once from the store: SQL over the
+ * `connections` and `findings` tables (evidence is JSON, read with json_extract), so that
+ * memory holds figures and short samples, never every finding. Remedy rules and
+ * root-cause rules read only this.
  */
 export interface Facts {
   attempts: number;
@@ -11,19 +13,49 @@ export interface Facts {
   /** Share of closed connections whose first FIN came from the server (null: none closed). */
   serverClosesFirst: number | null;
   closedConnections: number;
-  staleAcks: Finding[];
+  /** Stale-ack findings, one per connection attempt (deduplicated across captures). */
+  staleAcks: number;
   staleAckTimeWait: number; // linked to the previous incarnation's FIN numbers
-  challengeAcks: Finding[];
-  tsStripped: Finding[]; // warning-level stripping evidence
-  tsStrippedWeak: Finding[]; // info-level (could be a server with timestamps off)
+  /** The first stale ACKs, by capture and time (at most STALE_SAMPLE). */
+  staleAckSample: Finding[];
+  /** The lowest ack frames, ascending (at most 6: a list shows 5 and "..." when there are more). */
+  staleAckFrames: number[];
+  /** Stale ACKs whose whyRejected says "same clock tick" / "went backwards". */
+  staleAckSameTick: number;
+  staleAckBackwards: number;
+  /** Stale ACKs whose connection got a SYN-ACK later. */
+  staleAckEstablished: number;
+  /** Connect time of those (connectUsec), null when none had one. */
+  staleAckConnectUsec: { median: number; max: number } | null;
+  /** Stale ACKs the client answered with RST. */
+  staleAckClientRsts: number;
+  challengeAcks: number;
+  /** The first challenge ACKs, in detector order (at most 10). */
+  challengeAckSample: Finding[];
+  tsStripped: number; // warning-level stripping evidence
+  /** Whether any of those is two-point (present at one point, gone at the other) / a NOP run. */
+  tsStrippedTwoPoint: boolean;
+  tsStrippedNopRun: boolean;
+  /** The first of those, in detector order (at most 5). */
+  tsStrippedSample: Finding[];
+  tsStrippedWeak: number; // info-level (could be a server with timestamps off)
   /** Share of client SYNs carrying the timestamp option, at any capture point. */
   synWithTsShare: number | null;
-  /** Share of client SYNs with timestamps whose SYN-ACK also had them. */
-  reuseSummaries: Finding[];
+  /** Port-reuse path summaries (one per client -> server path). */
+  reusePaths: number;
+  /** Evidence of the first path summary that saw reuses, null when none did. */
+  firstReuse: Record<string, unknown> | null;
+  /** Clients (path's first half) of the summaries that saw reuses: the first 5 distinct, and how many. */
+  reuseClients: string[];
+  reuseClientCount: number;
+  /** Paths whose new-connection rate is above half the sustainable rate: all their summaries, and the first 5 findings. */
+  hotReuseSummaries: string[];
+  hotReuseSample: Finding[];
   reuses: number;
   failedReuses: number;
   maxRatePerS: number;
   sustainablePerS: number;
+  /** syn-retransmit summaries (one per capture). */
   synRetransmitSummary: Finding[];
   unansweredRetransmits: number;
   synAckRetransmits: number;
@@ -31,16 +63,50 @@ export interface Facts {
   clientLooksWindows: boolean;
   timeWaitS: number;
   refused: number;
-  /** What the path between two capture points did (two-point findings). */
+  /** What the path between two capture points did (two-point findings, one per capture pair). */
   twoPoint: Finding[];
+  /** One per server endpoint / client address. */
   listenOverflow: Finding[];
   pawsDrop: Finding[];
   /** Server endpoints that answered SYNs with RST, most first: "addr:port" and counts. */
   refusedBy: { endpoint: string; refused: number; attempts: number; frames: number[] }[];
 }
 
-export function gatherFacts(db: Database.Database, findings: Finding[], timeWaitS: number): Facts {
+const STALE_SAMPLE = 10;
+
+/** A JSON value at `path` of a finding's evidence as JavaScript would coerce it to boolean. */
+const truthy = (path: string): string => `(CASE json_type(evidence, '${path}')
+  WHEN 'true' THEN 1 WHEN 'object' THEN 1 WHEN 'array' THEN 1
+  WHEN 'integer' THEN json_extract(evidence, '${path}') != 0 WHEN 'real' THEN json_extract(evidence, '${path}') != 0
+  WHEN 'text' THEN json_extract(evidence, '${path}') != '' ELSE 0 END)`;
+/** Number(value) at `path` where it is finite (JSON null counts as 0, as Number(null) does); NULL otherwise. */
+const finite = (path: string): string => `(CASE json_type(evidence, '${path}')
+  WHEN 'integer' THEN json_extract(evidence, '${path}') WHEN 'real' THEN json_extract(evidence, '${path}')
+  WHEN 'null' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
+
+/**
+ * Stale-ack findings, one per connection attempt: where several captures hold the same
+ * attempt (client ISN and server port), keep the one that saw most (linked to the previous
+ * connection's FIN numbers: the server side), then the first written. Only the keys go
+ * through the window's sorter (not the evidence: that would hold every finding in memory).
+ * STALE_ORDER orders them by capture and time, ties in that preference.
+ */
+const STALE = `WITH keyed AS (
+    SELECT rowid AS rid, json_extract(evidence, '$.synSeq') AS syn_seq, json_extract(evidence, '$.tuple.serverPort') AS server_port,
+      CASE json_extract(evidence, '$.relation') WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 WHEN 'not-captured' THEN 2 ELSE 3 END AS rel_rank
+    FROM findings WHERE detector = 'stale-ack'),
+  kept AS (
+    SELECT rid, rel_rank FROM (SELECT rid, rel_rank, row_number() OVER (PARTITION BY syn_seq, server_port ORDER BY rel_rank, rid) AS k FROM keyed)
+    WHERE k = 1),
+  stale AS (SELECT kept.rid, kept.rel_rank, f.* FROM kept JOIN findings f ON f.rowid = kept.rid)`;
+const STALE_ORDER = 'coalesce(capture_id, 0), coalesce(ts_usec, 0), rel_rank, rid';
+
+export function gatherFacts(db: Database.Database, timeWaitS: number): Facts {
   const one = <T>(sql: string, ...args: unknown[]): T => db.prepare(sql).pluck().get(...args) as T;
+  const findings = (sql: string, ...args: unknown[]): Finding[] => (db.prepare(sql).all(...args) as Parameters<typeof findingFromRow>[0][]).map(findingFromRow);
+  /** A detector's findings matching `where`, in the order they were written, at most `limit`. */
+  const by = (detector: string, where = '1', limit = -1): Finding[] =>
+    findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = ? AND (${where}) ORDER BY rowid LIMIT ?`, detector, limit);
   // With captures from several points the same connection is in each: count it once, by the
   // client's ISN and the server port (what the two-point match uses).
   const multi = one<number>('SELECT count(*) FROM captures') > 1;
@@ -53,44 +119,91 @@ export function gatherFacts(db: Database.Database, findings: Finding[], timeWait
   const refused = one<number>("SELECT count(*) FROM connections WHERE conn_state = 'REJ'");
   // Windows clients: no timestamps by default and ports from 49152 (TCP-FACTS.md, Ports and rates).
   const winLike = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 0 AND syn_nop_run < 10 AND client_port >= 49152');
-  const by = (d: string) => findings.filter((f) => f.detector === d);
-  const seen = new Set<string>();
-  // One per connection attempt; where several captures hold it, keep the one that saw most
-  // (linked to the previous connection's FIN numbers: the server side).
-  const relRank: Record<string, number> = { 'time-wait': 0, 'old-connection': 1, 'not-captured': 2 };
-  const stale = [...by('stale-ack')]
-    .sort((a, b) => (relRank[String(a.evidence.relation)] ?? 3) - (relRank[String(b.evidence.relation)] ?? 3))
-    .filter((f) => {
-      const key = `${f.evidence.synSeq}|${(f.evidence.tuple as { serverPort: number }).serverPort}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .sort((a, b) => (a.captureId ?? 0) - (b.captureId ?? 0) || (a.tsUsec ?? 0) - (b.tsUsec ?? 0));
-  const reuse = by('port-reuse').filter((f) => f.connId === null);
-  const sumEv = (fs: Finding[], k: string): number => fs.reduce((s, f) => s + (Number(f.evidence[k]) || 0), 0);
-  const rtxSummary = by('syn-retransmit').filter((f) => f.connId === null);
+
+  const stale = db.prepare(`${STALE} SELECT count(*) AS n,
+      coalesce(sum(json_extract(evidence, '$.relation') = 'time-wait'), 0) AS timeWait,
+      coalesce(sum(instr(coalesce(json_extract(evidence, '$.whyRejected'), ''), 'same clock tick') > 0), 0) AS sameTick,
+      coalesce(sum(instr(coalesce(json_extract(evidence, '$.whyRejected'), ''), 'went backwards') > 0), 0) AS backwards,
+      coalesce(sum(${truthy('$.established')}), 0) AS established,
+      coalesce(sum(${truthy('$.clientRst')}), 0) AS clientRsts,
+      coalesce(sum(${truthy('$.retryOtherPort')}), 0) AS otherPort
+    FROM stale`).get() as Record<string, number>;
+  const delays = `${STALE} SELECT ${finite('$.connectUsec')} AS d FROM stale WHERE ${truthy('$.established')} AND d IS NOT NULL`;
+  const delayCount = one<number>(`SELECT count(*) FROM (${delays})`);
+  const staleAckConnectUsec = delayCount === 0 ? null : {
+    median: one<number>(`${delays} ORDER BY d LIMIT 1 OFFSET ?`, Math.floor((delayCount - 1) / 2)),
+    max: one<number>(`SELECT max(d) FROM (${delays})`),
+  };
+
+  // Port-reuse path summaries, read one at a time: sums, the first with reuses, distinct clients.
+  let reusePaths = 0, reuses = 0, failedReuses = 0, maxRatePerS = 0, sustainablePerS = 0;
+  let firstReuse: Record<string, unknown> | null = null;
+  const clients = new Set<string>();
+  const summaries = db.prepare("SELECT evidence FROM findings WHERE detector = 'port-reuse' AND conn_id IS NULL ORDER BY rowid").pluck();
+  for (const json of summaries.iterate() as Iterable<string>) {
+    const ev = JSON.parse(json) as Record<string, unknown>;
+    if (reusePaths === 0) sustainablePerS = Number(ev.sustainablePerS);
+    reusePaths++;
+    reuses += Number(ev.reuses) || 0;
+    failedReuses += Number(ev.failed) || 0;
+    maxRatePerS = Math.max(maxRatePerS, Number(ev.ratePerS) || 0);
+    if (Number(ev.reuses) > 0) {
+      firstReuse ??= ev;
+      clients.add(String(ev.path).split(' -> ')[0]);
+    }
+  }
+  const hotReuseSummaries: string[] = [];
+  const hotReuseSample: Finding[] = [];
+  if (reusePaths > 0 && maxRatePerS > 0.5 * sustainablePerS) {
+    const rows = db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = 'port-reuse' AND conn_id IS NULL ORDER BY rowid`);
+    for (const r of rows.iterate() as Iterable<Parameters<typeof findingFromRow>[0]>) {
+      const f = findingFromRow(r);
+      if (!(Number(f.evidence.ratePerS) > 0.5 * sustainablePerS)) continue;
+      hotReuseSummaries.push(f.summary);
+      if (hotReuseSample.length < 5) hotReuseSample.push(f);
+    }
+  }
+
+  const rtxSummary = by('syn-retransmit', 'conn_id IS NULL');
   const causes = rtxSummary.map((f) => f.evidence.causes as Record<string, number>);
+  const strippedWhere = "severity != 'info'";
   return {
     attempts,
     established,
     serverClosesFirst: closed > 0 ? serverClosed / closed : null,
     closedConnections: closed,
-    staleAcks: stale,
-    staleAckTimeWait: stale.filter((f) => f.evidence.relation === 'time-wait').length,
-    challengeAcks: by('challenge-ack'),
-    tsStripped: by('ts-stripped').filter((f) => f.severity !== 'info'),
-    tsStrippedWeak: by('ts-stripped').filter((f) => f.severity === 'info'),
+    staleAcks: stale.n,
+    staleAckTimeWait: stale.timeWait,
+    staleAckSample: (db.prepare(`${STALE} SELECT rid FROM stale ORDER BY ${STALE_ORDER} LIMIT ${STALE_SAMPLE}`).pluck().all() as number[])
+      .flatMap((rid) => findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE rowid = ?`, rid)),
+    staleAckFrames: db.prepare(`${STALE} SELECT json_extract(evidence, '$.ackFrame') AS f FROM stale ORDER BY f LIMIT 6`).pluck().all() as number[],
+    staleAckSameTick: stale.sameTick,
+    staleAckBackwards: stale.backwards,
+    staleAckEstablished: stale.established,
+    staleAckConnectUsec,
+    staleAckClientRsts: stale.clientRsts,
+    challengeAcks: one<number>("SELECT count(*) FROM findings WHERE detector = 'challenge-ack'"),
+    challengeAckSample: by('challenge-ack', '1', 10),
+    tsStripped: one<number>(`SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND ${strippedWhere}`),
+    tsStrippedTwoPoint: one<number>(`SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND ${strippedWhere} AND json_extract(evidence, '$.kind') = 'two-point'`) > 0,
+    tsStrippedNopRun: one<number>(`SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND ${strippedWhere} AND json_extract(evidence, '$.kind') = 'nop-run'`) > 0,
+    tsStrippedSample: by('ts-stripped', strippedWhere, 5),
+    tsStrippedWeak: one<number>("SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND severity = 'info'"),
     synWithTsShare: attempts > 0 ? withTs / attempts : null,
-    reuseSummaries: reuse,
-    reuses: sumEv(reuse, 'reuses'),
-    failedReuses: sumEv(reuse, 'failed'),
-    maxRatePerS: Math.max(0, ...reuse.map((f) => Number(f.evidence.ratePerS) || 0)),
-    sustainablePerS: reuse.length ? Number(reuse[0].evidence.sustainablePerS) : 0,
+    reusePaths,
+    firstReuse,
+    reuseClients: [...clients].slice(0, 5),
+    reuseClientCount: clients.size,
+    hotReuseSummaries,
+    hotReuseSample,
+    reuses,
+    failedReuses,
+    maxRatePerS,
+    sustainablePerS,
     synRetransmitSummary: rtxSummary,
     unansweredRetransmits: causes.reduce((s, c) => s + (c['no-answer'] ?? 0), 0),
-    synAckRetransmits: sumEv(rtxSummary, 'synAckRetransmits'),
-    crossPortRetries: stale.filter((f) => f.evidence.retryOtherPort).length,
+    synAckRetransmits: rtxSummary.reduce((s, f) => s + (Number(f.evidence.synAckRetransmits) || 0), 0),
+    crossPortRetries: stale.otherPort,
     clientLooksWindows: attempts > 0 && winLike / attempts > 0.5,
     timeWaitS,
     refused,

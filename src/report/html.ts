@@ -1,4 +1,4 @@
-import type { Report } from './model.js';
+import { omittedNote, type Report } from './model.js';
 import { axes, bars, esc, legend, niceTicks, plot, stepLine, svgOpen, timeUnit } from './svg.js';
 
 const iso = (usec: number | null): string => (usec === null ? '-' : new Date(Math.floor(usec / 1000)).toISOString());
@@ -211,6 +211,7 @@ export function renderHtml(r: Report): string {
     if (r.findings.length) {
       o.push(table(['severity', 'id', 'summary', 'frames'], r.findings.map((f) => [badge(f.severity, f.severity), `<code>${idBreaks(f.id)}</code>`, esc(f.summary), esc((f.evidence.frames ?? []).join(', '))])));
     }
+    if (r.findingsOmitted > 0) o.push(`<p class="omitted">${esc(omittedNote(r.findingsOmitted))}</p>`);
     o.push('</section>');
   }
   o.push(`<footer>tcpdiag ${esc(r.tool.version)}, report schema ${esc(r.schemaVersion)}.</footer></body></html>\n`);

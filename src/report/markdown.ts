@@ -1,4 +1,4 @@
-import type { Report } from './model.js';
+import { omittedNote, type Report } from './model.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const iso = (usec: number | null): string => (usec === null ? '-' : new Date(Math.floor(usec / 1000)).toISOString());
@@ -49,6 +49,7 @@ export function renderMarkdown(r: Report): string {
   if (r.findings.length) {
     o.push('## Findings', '', '| severity | id | summary | frames |', '|---|---|---|---|');
     for (const f of r.findings) o.push(`| ${f.severity} | \`${f.id}\` | ${esc(f.summary)} | ${(f.evidence.frames ?? []).join(', ')} |`);
+    if (r.findingsOmitted > 0) o.push('', esc(omittedNote(r.findingsOmitted)));
     o.push('');
   }
   o.push(`_tcpdiag ${r.tool.version}, report schema ${r.schemaVersion}._`, '');

@@ -7,6 +7,15 @@ import type { Finding, Severity } from '../detectors/index.js';
  */
 export const REPORT_SCHEMA_VERSION = 1;
 
+/**
+ * The most findings a Report lists (`findings`); `findingsOmitted` says how many more
+ * the store's findings table holds, and `findingCounts` counts them all.
+ */
+export const MAX_REPORT_FINDINGS = 1000;
+
+/** What the renderers say when the report lists fewer findings than the store holds. */
+export const omittedNote = (n: number): string => `... and ${n} more in the store (--db FILE keeps it; query the findings table)`;
+
 export interface CaptureSummary {
   id: number;
   name: string;
@@ -120,7 +129,11 @@ export interface Report {
   causes: RootCause[];
   remedies: Remedy[];
   withheld: WithheldRemedy[];
+  /** At most MAX_REPORT_FINDINGS findings: most severe first, then by time, then by id. */
   findings: Finding[];
+  /** Findings in the store beyond those listed (0 when `findings` has them all). */
+  findingsOmitted: number;
+  /** Per detector, every finding in the store by severity. */
   findingCounts: Record<string, Record<Severity, number>>;
   /** Up to 10 connections that waited longest to connect or never did. */
   worstConnections: WorstConnection[];

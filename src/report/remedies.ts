@@ -23,8 +23,8 @@ interface Rule {
 const pct = (x: number | null): string => (x === null ? '?' : `${Math.round(x * 100)}%`);
 // Fewer closed connections than 5 say nothing about who usually closes first.
 const serverCloses = (f: Facts): boolean => (f.serverClosesFirst ?? 0) > 0.5 && f.closedConnections >= 5;
-const stripped = (f: Facts): boolean => f.tsStripped.length > 0;
-const timeWaitTrouble = (f: Facts): boolean => f.staleAcks.length > 0 || f.failedReuses > 0;
+const stripped = (f: Facts): boolean => f.tsStripped > 0;
+const timeWaitTrouble = (f: Facts): boolean => f.staleAcks > 0 || f.failedReuses > 0;
 const portPressure = (f: Facts): boolean => f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS;
 
 export const RULES: Rule[] = [
@@ -59,7 +59,7 @@ export const RULES: Rule[] = [
     cost: 'network change',
     risk: 'low',
     applies: (f) => (stripped(f)
-      ? `timestamps are removed on the path (${f.tsStripped.length} finding${f.tsStripped.length > 1 ? 's' : ''}); with them, Linux accepts a reused port's SYN into a TIME_WAIT tuple by its newer timestamp (RFC 6191) instead of answering with a stale ACK`
+      ? `timestamps are removed on the path (${f.tsStripped} finding${f.tsStripped > 1 ? 's' : ''}); with them, Linux accepts a reused port's SYN into a TIME_WAIT tuple by its newer timestamp (RFC 6191) instead of answering with a stale ACK`
       : null),
   },
   {
@@ -107,7 +107,7 @@ export const RULES: Rule[] = [
     setting: 'sysctl -w net.ipv4.tcp_max_tw_buckets=<N> (fewer than the TIME_WAIT sockets the server now holds; the kernel logs "time wait bucket table overflow" when it drops them)',
     cost: 'one sysctl',
     risk: 'high',
-    applies: (f) => (f.staleAcks.length > 0 && serverCloses(f)
+    applies: (f) => (f.staleAcks > 0 && serverCloses(f)
       ? 'fewer TIME_WAIT entries on the server leave fewer tuples to reject a reused port\'s SYN; TIME_WAIT protects against old duplicate segments, so on a lossy network this trades one failure for another'
       : null),
   },

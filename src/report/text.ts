@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Report } from './model.js';
+import { omittedNote, type Report } from './model.js';
 
 export interface TextOptions {
   color: boolean;
@@ -57,8 +57,9 @@ export function renderText(r: Report, o: TextOptions): string {
       for (const f of top) wt.push([paint(o.color, SEV_COLOR[f.severity], f.severity), `${f.id}\n${f.summary}`, (f.evidence.frames ?? []).slice(0, 6).join(' ')]);
       out.push(wt.toString());
       const rest = r.findings.filter((f) => f.severity !== 'info').length - top.length;
-      if (rest > 0) out.push(`... and ${rest} more (use --format md or json for all)`);
+      if (rest > 0) out.push(`... and ${rest} more (use --format md or json for ${r.findingsOmitted > 0 ? `the first ${r.findings.length}` : 'all'})`);
     }
+    if (r.findingsOmitted > 0) out.push(omittedNote(r.findingsOmitted));
   }
   if (r.worstConnections.length) {
     out.push('');

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDetectors, type Finding } from '../../src/detectors/index.js';
+import { FINDING_COLUMNS, findingFromRow, runDetectors, type Finding } from '../../src/detectors/index.js';
 import { ingestCapture } from '../../src/flows/ingest.js';
 import { Store } from '../../src/flows/store.js';
 
@@ -22,8 +22,13 @@ export async function pipeline(files: string[], timeWaitS = 60): Promise<{ store
   const store = Store.open();
   for (const f of files) await ingestCapture(store, f, { timeWaitUsec: timeWaitS * 1e6 });
   store.index();
-  const findings = runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: 32768, portHi: 60999 });
-  return { store, findings };
+  runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: 32768, portHi: 60999 });
+  return { store, findings: storedFindings(store) };
+}
+
+/** Every finding in the store's findings table, in the order the detectors wrote them. */
+export function storedFindings(store: Store): Finding[] {
+  return (store.db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings ORDER BY rowid`).all() as Parameters<typeof findingFromRow>[0][]).map(findingFromRow);
 }
 
 /** Lab scenario folders (those with an expected.json). */

@@ -53,6 +53,8 @@ export function staleAckReport(): Report {
       { id: 'stale-ack/client.pcap/4410', detector: 'stale-ack', severity: 'error', captureId: 1, connId: 77, tsUsec: T0 + 400_000, summary: 'SYN answered by a stale ACK <img src="https://evil.example/x.png">', evidence: { frames: [4409, 4410, 4411], ack: 12345 } },
       { id: 'syn-retransmit/client.pcap/summary', detector: 'syn-retransmit', severity: 'warning', captureId: 1, connId: null, tsUsec: null, summary: '21 SYN retransmits', evidence: {} },
     ],
+    // 13 findings in the store, 2 listed (as when a report is cut at MAX_REPORT_FINDINGS).
+    findingsOmitted: 11,
     findingCounts: { 'stale-ack': { info: 0, warning: 0, error: 12 }, 'syn-retransmit': { info: 0, warning: 1, error: 0 } },
     worstConnections: [
       { connId: 8, capture: 'server.pcap', client: '198.18.1.2:40000', server: '198.19.2.2:3306', state: 'SF', history: 'SaRhADdfF', syns: 2, answer: 'ack', connectMs: 10.8, synFrame: 160 },
@@ -95,6 +97,7 @@ export function okReport(): Report {
     remedies: [],
     withheld: [],
     findings: [],
+    findingsOmitted: 0,
     findingCounts: {},
     worstConnections: [],
     timeline: { bucketUsec: 0, buckets: [], sustainablePerS: 0 },

@@ -10,16 +10,18 @@ const finding = (detector: Finding['detector'], severity: Finding['severity'], e
 /** A healthy capture: nothing to remedy. */
 const healthy: Facts = {
   attempts: 100, established: 100, serverClosesFirst: 0.1, closedConnections: 100,
-  staleAcks: [], staleAckTimeWait: 0, challengeAcks: [], tsStripped: [], tsStrippedWeak: [], synWithTsShare: 1,
-  reuseSummaries: [], reuses: 0, failedReuses: 0, maxRatePerS: 10, sustainablePerS: 470,
+  staleAcks: 0, staleAckTimeWait: 0, staleAckSample: [], staleAckFrames: [], staleAckSameTick: 0, staleAckBackwards: 0,
+  staleAckEstablished: 0, staleAckConnectUsec: null, staleAckClientRsts: 0, challengeAcks: 0, challengeAckSample: [],
+  tsStripped: 0, tsStrippedTwoPoint: false, tsStrippedNopRun: false, tsStrippedSample: [], tsStrippedWeak: 0, synWithTsShare: 1,
+  reusePaths: 0, firstReuse: null, reuseClients: [], reuseClientCount: 0, hotReuseSummaries: [], hotReuseSample: [], reuses: 0, failedReuses: 0, maxRatePerS: 10, sustainablePerS: 470,
   synRetransmitSummary: [], unansweredRetransmits: 0, synAckRetransmits: 0, crossPortRetries: 0,
   clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [], twoPoint: [], listenOverflow: [], pawsDrop: [],
 };
 
 /** The incident of seeds/003: server closes first, gateway strips timestamps, stale ACKs. */
 const incident: Facts = {
-  ...healthy, serverClosesFirst: 0.97, staleAcks: [finding('stale-ack', 'error', { relation: 'time-wait' })], staleAckTimeWait: 1,
-  tsStripped: [finding('ts-stripped', 'warning', { kind: 'nop-run' })], failedReuses: 1, reuses: 50, maxRatePerS: 900,
+  ...healthy, serverClosesFirst: 0.97, staleAcks: 1, staleAckSample: [finding('stale-ack', 'error', { relation: 'time-wait' })], staleAckTimeWait: 1,
+  tsStripped: 1, tsStrippedNopRun: true, tsStrippedSample: [finding('ts-stripped', 'warning', { kind: 'nop-run' })], failedReuses: 1, reuses: 50, maxRatePerS: 900,
 };
 
 const offered = (f: Facts): string[] => chooseRemedies(f).offered.map((r) => r.id);
@@ -37,7 +39,7 @@ describe('remedy rules', () => {
 
   it('keep-timestamps: only when stripping is seen', () => {
     expect(offered(incident)).toContain('keep-timestamps');
-    expect(offered({ ...incident, tsStripped: [] })).not.toContain('keep-timestamps');
+    expect(offered({ ...incident, tsStripped: 0, tsStrippedNopRun: false, tsStrippedSample: [] })).not.toContain('keep-timestamps');
   });
 
   it('pooling and a wider port range: when TIME_WAIT reuse fails or ports run hot', () => {
@@ -56,9 +58,9 @@ describe('remedy rules', () => {
   it('tw-reuse: withheld while timestamps are stripped, or while the server holds TIME_WAIT', () => {
     const w = chooseRemedies(incident).withheld.find((r) => r.id === 'tw-reuse');
     expect(w?.reason).toMatch(/restore timestamps/);
-    const serverHolds = { ...incident, tsStripped: [] };
+    const serverHolds = { ...incident, tsStripped: 0, tsStrippedNopRun: false, tsStrippedSample: [] };
     expect(chooseRemedies(serverHolds).withheld.find((r) => r.id === 'tw-reuse')?.reason).toMatch(/server holds TIME_WAIT/);
-    const clientHolds = { ...incident, tsStripped: [], serverClosesFirst: 0.02 };
+    const clientHolds = { ...incident, tsStripped: 0, tsStrippedNopRun: false, tsStrippedSample: [], serverClosesFirst: 0.02 };
     expect(offered(clientHolds)).toContain('tw-reuse');
     expect(withheld({ ...clientHolds, synWithTsShare: 0 })).toContain('tw-reuse');
   });
