@@ -135,6 +135,8 @@ export class Store implements ConnSink {
     this.writer?.close();
     this.writer = null;
     this.db.exec(INDEX_SQL);
+    // Detectors read with their own bounded state; a large page cache here is only resident memory.
+    this.db.pragma('cache_size = -16384');
   }
 
   close(): void {

@@ -69,15 +69,28 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
   };
 
   const worst = causes.reduce<Severity | null>((w, c) => (w === null || SEVERITY_RANK[c.severity] > SEVERITY_RANK[w] ? c.severity : w), null);
-  const verdict = causes.length === 0
+  // A capture that could not be read (or only in part) must never read as "no problem".
+  const unread = captures.filter((c) => c.error !== null);
+  const nothingRead = captures.length > 0 && captures.every((c) => c.tcpPackets === 0) && unread.length > 0;
+  const partial = unread.length > 0
+    ? ` (Incomplete: ${unread.map((c) => `${c.name} was read only up to the damage: ${c.error}`).join('; ')}.)`
+    : '';
+  const verdict = nothingRead
+    ? { status: 'warning' as const, headline: `Nothing analysed: ${unread.map((c) => `${c.name}: ${c.error}`).join('; ')}.` }
+    : causes.length === 0 && totals.attempts === 0
     ? {
-      status: 'ok' as const,
+      status: unread.length > 0 ? 'warning' as const : 'ok' as const,
+      headline: `No TCP connection attempts (SYNs) in the capture: ${captures.reduce((n, c) => n + c.frames, 0)} frames, ${captures.reduce((n, c) => n + c.tcpPackets, 0)} TCP packets, ${totals.connections} connections seen mid-stream; nothing to diagnose about new connections.${partial}`,
+    }
+    : causes.length === 0
+    ? {
+      status: unread.length > 0 ? 'warning' as const : 'ok' as const,
       headline: `No problem found with new connections: ${totals.attempts} connection attempt${totals.attempts === 1 ? '' : 's'}, ${totals.established} established`
         + `${totals.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${totals.handshakeRttMs.p50} ms, p99 ${totals.handshakeRttMs.p99} ms` : ''}`
         + `, SYN retransmits: ${totals.synRetransmits || 'none'}, stale ACKs: none, timestamps stripped: no`
-        + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.`,
+        + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.${partial}`,
     }
-    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}. ${causes[0].explanation}` };
+    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}. ${causes[0].explanation}${partial}` };
 
   const { findings, findingsOmitted } = topFindings(db);
   // Per detector, in the order detectors wrote them (first finding's rowid), as the report lists them.
