@@ -91,17 +91,21 @@ const finite = (path: string): string => `(CASE json_type(evidence, '${path}')
  * through the window's sorter (not the evidence: that would hold every finding in memory).
  * STALE_ORDER orders them by capture and time, ties in that preference.
  */
-const STALE = `WITH keyed AS (
+const STALE_KEPT_SQL = `WITH keyed AS (
     SELECT rowid AS rid, json_extract(evidence, '$.synSeq') AS syn_seq, json_extract(evidence, '$.tuple.serverPort') AS server_port,
       CASE json_extract(evidence, '$.relation') WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 WHEN 'not-captured' THEN 2 ELSE 3 END AS rel_rank
     FROM findings WHERE detector = 'stale-ack'),
   kept AS (
     SELECT rid, rel_rank FROM (SELECT rid, rel_rank, row_number() OVER (PARTITION BY syn_seq, server_port ORDER BY rel_rank, rid) AS k FROM keyed)
     WHERE k = 1),
-  stale AS (SELECT kept.rid, kept.rel_rank, f.* FROM kept JOIN findings f ON f.rowid = kept.rid)`;
+  stale AS (SELECT kept.rid, kept.rel_rank, f.* FROM kept JOIN findings f ON f.rowid = kept.rid)
+  SELECT * FROM stale`;
+/** Every query below reads the kept set, computed once per report into a temporary table. */
+const STALE = 'WITH stale AS (SELECT * FROM temp.stale_kept)';
 const STALE_ORDER = 'coalesce(capture_id, 0), coalesce(ts_usec, 0), rel_rank, rid';
 
 export function gatherFacts(db: Database.Database, timeWaitS: number): Facts {
+  db.exec(`DROP TABLE IF EXISTS temp.stale_kept; CREATE TEMP TABLE stale_kept AS ${STALE_KEPT_SQL}`);
   const one = <T>(sql: string, ...args: unknown[]): T => db.prepare(sql).pluck().get(...args) as T;
   const findings = (sql: string, ...args: unknown[]): Finding[] => (db.prepare(sql).all(...args) as Parameters<typeof findingFromRow>[0][]).map(findingFromRow);
   /** A detector's findings matching `where`, in the order they were written, at most `limit`. */
