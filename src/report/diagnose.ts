@@ -70,6 +70,9 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     } else {
       sentences.push(`${rst} client RSTs follow; no connection got a SYN-ACK after it in this capture`);
     }
+    for (const n of f.natClients.slice(0, 3)) {
+      sentences.push(`${n.evidence.address} is at least ${n.evidence.estimatedHosts} hosts behind NAT sharing its ports and tuples (${String(n.summary).split(': ')[1]?.split('. Their')[0] ?? 'see nat-clients'})`);
+    }
     if (f.crossPortRetries) sentences.push(`${f.crossPortRetries} retries left from another source port with the same ISN: a NAT between client and server remapped the retry`);
     if (tw === 0) {
       // Not one stale ACK could be tied to a captured previous connection: say what is known.
@@ -173,16 +176,17 @@ export function rootCauses(f: Facts, captureName: (id: number | null) => string 
     });
   }
 
-  // 7. Port pressure without failures yet.
-  if (f.staleAcks === 0 && f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS) {
+  // 7. Port pressure without failures yet: from the reuse paths, or the exhaustion forecast.
+  const hot = f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS;
+  if (f.staleAcks === 0 && (hot || f.exhaustion.length > 0)) {
     causes.push({
       id: 'port-pressure',
       title: 'New-connection rate close to what the port range sustains',
       severity: 'warning',
       confidence: 'medium',
       score: 0.5,
-      explanation: f.hotReuseSummaries.join(' '),
-      evidence: f.hotReuseSample.slice(0, 5).map((s) => evidenceOf(s, captureName)),
+      explanation: [...(hot ? f.hotReuseSummaries : []), ...f.exhaustion.map((x) => `${x.summary}.`)].join(' '),
+      evidence: [...(hot ? f.hotReuseSample.slice(0, 5) : []), ...f.exhaustion.slice(0, 5)].map((s) => evidenceOf(s, captureName)),
       remedies: [],
     });
   }

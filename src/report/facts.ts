@@ -68,6 +68,10 @@ export interface Facts {
   /** One per server endpoint / client address. */
   listenOverflow: Finding[];
   pawsDrop: Finding[];
+  /** Addresses that are several hosts behind NAT (one finding each). */
+  natClients: Finding[];
+  /** Paths whose ports would run out at the rate seen (exhaustion-forecast warnings). */
+  exhaustion: Finding[];
   /** Server endpoints that answered SYNs with RST, most first: "addr:port" and counts. */
   refusedBy: { endpoint: string; refused: number; attempts: number; frames: number[] }[];
 }
@@ -214,6 +218,8 @@ export function gatherFacts(db: Database.Database, timeWaitS: number): Facts {
     twoPoint: by('two-point'),
     listenOverflow: by('listen-overflow'),
     pawsDrop: by('paws-drop'),
+    natClients: by('nat-clients', '1', 10),
+    exhaustion: by('exhaustion-forecast', "severity = 'warning'", 10),
     refusedBy: refused === 0 ? [] : (db.prepare(`SELECT server_addr, server_port, sum(conn_state = 'REJ') AS refused, count(*) AS attempts,
         group_concat(CASE WHEN conn_state = 'REJ' THEN answer_frame END) AS frames
       FROM connections WHERE syn_count > 0 GROUP BY server_addr, server_port HAVING refused > 0 ORDER BY refused DESC LIMIT 10`).all() as Record<string, any>[])

@@ -25,7 +25,7 @@ const pct = (x: number | null): string => (x === null ? '?' : `${Math.round(x * 
 const serverCloses = (f: Facts): boolean => (f.serverClosesFirst ?? 0) > 0.5 && f.closedConnections >= 5;
 const stripped = (f: Facts): boolean => f.tsStripped > 0;
 const timeWaitTrouble = (f: Facts): boolean => f.staleAcks > 0 || f.failedReuses > 0;
-const portPressure = (f: Facts): boolean => f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS;
+const portPressure = (f: Facts): boolean => (f.sustainablePerS > 0 && f.maxRatePerS > 0.5 * f.sustainablePerS) || f.exhaustion.length > 0;
 
 export const RULES: Rule[] = [
   {

@@ -15,7 +15,7 @@ const healthy: Facts = {
   tsStripped: 0, tsStrippedTwoPoint: false, tsStrippedNopRun: false, tsStrippedSample: [], tsStrippedWeak: 0, synWithTsShare: 1,
   reusePaths: 0, firstReuse: null, reuseClients: [], reuseClientCount: 0, hotReuseSummaries: [], hotReuseSample: [], reuses: 0, failedReuses: 0, maxRatePerS: 10, sustainablePerS: 470,
   synRetransmitSummary: [], unansweredRetransmits: 0, synAckRetransmits: 0, crossPortRetries: 0,
-  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [], twoPoint: [], listenOverflow: [], pawsDrop: [],
+  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [], twoPoint: [], listenOverflow: [], pawsDrop: [], natClients: [], exhaustion: [],
 };
 
 /** The incident of seeds/003: server closes first, gateway strips timestamps, stale ACKs. */
@@ -80,6 +80,11 @@ describe('remedy rules', () => {
     expect(offered(incident)).not.toContain('no-tw-recycle');
     expect(withheld(incident)).toContain('no-tw-recycle');
     expect(withheld(healthy)).not.toContain('no-tw-recycle');
+  });
+
+  it('an exhaustion forecast alone calls for pooling, a wider range and more addresses', () => {
+    const forecast = { ...healthy, exhaustion: [finding('exhaustion-forecast' as Finding['detector'], 'warning')] };
+    expect(offered(forecast)).toEqual(expect.arrayContaining(['pooling', 'wider-port-range', 'more-source-addresses']));
   });
 
   it('check-listener: when SYNs were refused', () => {
