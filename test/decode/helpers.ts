@@ -1,5 +1,4 @@
 /** Shared by the decode tests: where the captures are, and a TcpPacket flattened for comparison. */
-import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatAddress } from '../../src/decode/addr.js';
@@ -27,14 +26,7 @@ export function sampleCaptures(dir = SAMPLES): string[] {
   return out;
 }
 
-export function hasTshark(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { hasTshark } from '../helpers/pipeline.js';
 
 export const hex = (b: Uint8Array, from: number, to: number): string => Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('hex');
 
