@@ -123,6 +123,12 @@ export class TcpPacket {
     this.src0 = this.src1 = this.src2 = this.src3 = 0;
     this.dst0 = this.dst1 = this.dst2 = this.dst3 = 0;
     this.truncated = false;
+    this.clearOptions();
+    this.payloadBytes = 0; this.payloadCapturedBytes = 0;
+  }
+
+  /** The option fields of a header without options. */
+  clearOptions(): void {
     this.optBytes = 0; this.optKindCount = 0;
     this.mss = -1; this.wscale = -1; this.sackPerm = false;
     this.hasTimestamp = false; this.tsVal = 0; this.tsEcr = 0;
@@ -131,6 +137,5 @@ export class TcpPacket {
     this.hasMptcp = false; this.mptcpSubtype = -1;
     this.nopBytes = 0; this.nopRunMax = 0; this.nopRunAt = -1;
     this.eol = false; this.optMalformed = false;
-    this.payloadBytes = 0; this.payloadCapturedBytes = 0;
   }
 }

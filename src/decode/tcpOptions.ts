@@ -23,16 +23,9 @@ const TFO_EXID = 0xf989;
 /** NOP, NOP, kind 8, length 10: what Linux puts first on every segment once timestamps are on. */
 const NOP_NOP_TS = 0x0101080a;
 
-/** The option fields of a header without options (what TcpPacket.reset() sets). */
+/** The option fields of a header without options. */
 export function noTcpOptions(pkt: TcpPacket): void {
-  pkt.optBytes = 0; pkt.optKindCount = 0;
-  pkt.mss = -1; pkt.wscale = -1; pkt.sackPerm = false;
-  pkt.hasTimestamp = false; pkt.tsVal = 0; pkt.tsEcr = 0;
-  pkt.sackBlockCount = 0;
-  pkt.hasTfo = false; pkt.tfoCookieBytes = 0;
-  pkt.hasMptcp = false; pkt.mptcpSubtype = -1;
-  pkt.nopBytes = 0; pkt.nopRunMax = 0; pkt.nopRunAt = -1;
-  pkt.eol = false; pkt.optMalformed = false;
+  pkt.clearOptions();
 }
 
 /**

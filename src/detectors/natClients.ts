@@ -1,5 +1,5 @@
 import { fastAll } from './batch.js';
-import { firstN } from './format.js';
+import { firstN, runsBy } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 /**
@@ -74,11 +74,7 @@ export const natClients: Detector = {
     const rows = fastAll<Row>(ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
       FROM connections WHERE syn_count > 0 AND roles_inferred = 0 ORDER BY capture_id, client_addr, syn_ts_usec`));
     const findings: Finding[] = [];
-    for (let i = 0; i < rows.length;) {
-      let j = i;
-      while (j < rows.length && rows[j].capture_id === rows[i].capture_id && rows[j].client_addr === rows[i].client_addr) j++;
-      const g = rows.slice(i, j);
-      i = j;
+    for (const g of runsBy(rows, (r) => `${r.capture_id}|${r.client_addr}`)) {
       if (g.length < MIN_SYNS) continue;
       const signals: string[] = [];
       let hosts = 1;

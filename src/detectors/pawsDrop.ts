@@ -1,5 +1,5 @@
 import { fastAll } from './batch.js';
-import { firstN } from './format.js';
+import { firstN, runsBy } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 /**
@@ -27,11 +27,7 @@ export const pawsDrop: Detector = {
         client_last_tsval, last_ts_usec
       FROM connections WHERE syn_count > 0 AND syn_ts = 1 ORDER BY capture_id, client_addr, syn_ts_usec`));
     const findings: Finding[] = [];
-    for (let i = 0; i < rows.length;) {
-      let j = i;
-      while (j < rows.length && rows[j].capture_id === rows[i].capture_id && rows[j].client_addr === rows[i].client_addr) j++;
-      const group = rows.slice(i, j);
-      i = j;
+    for (const group of runsBy(rows, (r) => `${r.capture_id}|${r.client_addr}`)) {
       // The newest TSval the server had seen from this address, from connections it answered.
       let recent: { tsval: number; tUsec: number } | null = null;
       const regressed: Record<string, any>[] = [];

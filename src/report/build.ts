@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
+import { ep } from '../detectors/format.js';
 import { rootCauses } from './diagnose.js';
 import { gatherFacts } from './facts.js';
 import { MAX_REPORT_FINDINGS, REPORT_SCHEMA_VERSION, type CaptureSummary, type LadderPacket, type Report, type TimelineBucket } from './model.js';
@@ -153,7 +154,6 @@ function worstConnections(db: Database.Database, captureName: (id: number | null
       connect_usec, syn_frame FROM connections
     WHERE syn_count > 0 AND (synack_count = 0 OR syn_count > 1 OR answer != 'synack')
     ORDER BY synack_count > 0, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
-  const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
   return rows.map((r) => ({
     connId: r.id, capture: captureName(r.capture_id) ?? '', client: ep(r.client_addr, r.client_port), server: ep(r.server_addr, r.server_port),
     state: r.conn_state, history: r.history, syns: r.syn_count, answer: r.answer,
@@ -209,6 +209,5 @@ function ladder(db: Database.Database): Report['ladder'] {
     frame: r.frame, tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
     label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
   }));
-  const ep = (a: string, p: number): string => (a.includes(':') ? `[${a}]:${p}` : `${a}:${p}`);
   return { title: `${ep(conn.client_addr, conn.client_port)} -> ${ep(conn.server_addr, conn.server_port)}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, packets };
 }

@@ -1,8 +1,9 @@
 import Table from 'cli-table3';
+import { ep } from '../detectors/format.js';
 import type { ConnRow } from '../flows/query.js';
 
 const ms = (usec: unknown): string => (typeof usec === 'number' ? (usec / 1000).toFixed(usec < 10_000 ? 2 : 0) : '');
-const ep = (addr: unknown, port: unknown): string => (String(addr).includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+const endpoint = (addr: unknown, port: unknown): string => ep(String(addr), Number(port));
 
 /** Seconds since the epoch with microseconds, as tshark's frame.time_epoch prints them. */
 export const epoch = (usec: number): string => `${Math.floor(usec / 1e6)}.${String(usec % 1e6).padStart(6, '0')}`;
@@ -15,7 +16,7 @@ export function connectionsTable(rows: ConnRow[]): string {
   });
   for (const r of rows) {
     t.push([
-      r.id, epoch(r.first_ts_usec), ep(r.client_addr, r.client_port) + (r.roles_inferred ? ' ?' : ''), ep(r.server_addr, r.server_port),
+      r.id, epoch(r.first_ts_usec), endpoint(r.client_addr, r.client_port) + (r.roles_inferred ? ' ?' : ''), endpoint(r.server_addr, r.server_port),
       r.conn_state, r.history, r.syn_count, r.answer, ms(r.connect_usec),
       `${r.client_pkts}/${r.server_pkts}`, `${r.client_bytes}/${r.server_bytes}`, r.first_fin_by ?? '',
       typeof r.prev_gap_usec === 'number' ? (r.prev_gap_usec / 1e6).toFixed(3) : '',
