@@ -78,32 +78,41 @@ export interface Facts {
 
 const STALE_SAMPLE = 10;
 
-/** A JSON value at `path` of a finding's evidence as JavaScript would coerce it to boolean. */
-const truthy = (path: string): string => `(CASE json_type(evidence, '${path}')
-  WHEN 'true' THEN 1 WHEN 'object' THEN 1 WHEN 'array' THEN 1
-  WHEN 'integer' THEN json_extract(evidence, '${path}') != 0 WHEN 'real' THEN json_extract(evidence, '${path}') != 0
-  WHEN 'text' THEN json_extract(evidence, '${path}') != '' ELSE 0 END)`;
-/** Number(value) at `path` where it is finite (JSON null counts as 0, as Number(null) does); NULL otherwise. */
-const finite = (path: string): string => `(CASE json_type(evidence, '${path}')
-  WHEN 'integer' THEN json_extract(evidence, '${path}') WHEN 'real' THEN json_extract(evidence, '${path}')
+/**
+ * A JSON value of a finding's evidence as JavaScript would coerce it to boolean, given its
+ * json_type (`t`) and value (`v`) as extracted once into stale_kept.
+ */
+const truthy = (t: string, v: string): string => `(CASE ${t} WHEN 'true' THEN 1 WHEN 'object' THEN 1 WHEN 'array' THEN 1
+  WHEN 'integer' THEN ${v} != 0 WHEN 'real' THEN ${v} != 0 WHEN 'text' THEN ${v} != '' ELSE 0 END)`;
+/** Number(value) where it is finite (JSON null counts as 0, as Number(null) does); NULL otherwise. */
+const finite = (t: string, v: string): string => `(CASE ${t} WHEN 'integer' THEN ${v} WHEN 'real' THEN ${v}
   WHEN 'null' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
+
+/**
+ * Evidence fields the stale-ack facts read, with their JSON types where truthiness matters.
+ * SQLite keeps the last parsed JSON texts, so several json_extract calls on one finding's
+ * evidence in one row parse it once.
+ */
+const STALE_FIELDS: [string, string][] = [
+  ['syn_seq', '$.synSeq'], ['server_port', '$.tuple.serverPort'], ['relation', '$.relation'], ['why', '$.whyRejected'],
+  ['ack_frame', '$.ackFrame'], ['est', '$.established'], ['rst', '$.clientRst'], ['other_port', '$.retryOtherPort'], ['connect', '$.connectUsec'],
+];
+const TYPED = new Set(['why', 'est', 'rst', 'other_port', 'connect']);
 
 /**
  * Stale-ack findings, one per connection attempt: where several captures hold the same
  * attempt (client ISN and server port), keep the one that saw most (linked to the previous
- * connection's FIN numbers: the server side), then the first written. Only the keys go
- * through the window's sorter (not the evidence: that would hold every finding in memory).
- * STALE_ORDER orders them by capture and time, ties in that preference.
+ * connection's FIN numbers: the server side), then the first written. Only the keys and the
+ * few fields the facts need go through the window's sorter, not the evidence (that would hold
+ * every finding in memory); MATERIALIZED keeps SQLite from extracting them again for each
+ * reference. STALE_ORDER orders the kept set by capture and time, ties in that preference.
  */
-const STALE_KEPT_SQL = `WITH keyed AS (
-    SELECT rowid AS rid, json_extract(evidence, '$.synSeq') AS syn_seq, json_extract(evidence, '$.tuple.serverPort') AS server_port,
+const STALE_KEPT_SQL = `WITH keyed AS MATERIALIZED (
+    SELECT rowid AS rid, capture_id, ts_usec,
+      ${STALE_FIELDS.map(([c, p]) => `json_extract(evidence, '${p}') AS ${c}${TYPED.has(c) ? `, json_type(evidence, '${p}') AS ${c}_t` : ''}`).join(',\n      ')},
       CASE json_extract(evidence, '$.relation') WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 WHEN 'not-captured' THEN 2 ELSE 3 END AS rel_rank
-    FROM findings WHERE detector = 'stale-ack'),
-  kept AS (
-    SELECT rid, rel_rank FROM (SELECT rid, rel_rank, row_number() OVER (PARTITION BY syn_seq, server_port ORDER BY rel_rank, rid) AS k FROM keyed)
-    WHERE k = 1),
-  stale AS (SELECT kept.rid, kept.rel_rank, f.* FROM kept JOIN findings f ON f.rowid = kept.rid)
-  SELECT * FROM stale`;
+    FROM findings WHERE detector = 'stale-ack')
+  SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY syn_seq, server_port ORDER BY rel_rank, rid) AS k FROM keyed) WHERE k = 1`;
 /** Every query below reads the kept set, computed once per report into a temporary table. */
 const STALE = 'WITH stale AS (SELECT * FROM temp.stale_kept)';
 const STALE_ORDER = 'coalesce(capture_id, 0), coalesce(ts_usec, 0), rel_rank, rid';
@@ -129,14 +138,14 @@ export function gatherFacts(db: Database.Database, timeWaitS: number): Facts {
   const winLike = one<number>('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 0 AND syn_nop_run < 10 AND client_port >= 49152');
 
   const stale = db.prepare(`${STALE} SELECT count(*) AS n,
-      coalesce(sum(json_extract(evidence, '$.relation') = 'time-wait'), 0) AS timeWait,
-      coalesce(sum(instr(coalesce(json_extract(evidence, '$.whyRejected'), ''), 'same clock tick') > 0), 0) AS sameTick,
-      coalesce(sum(instr(coalesce(json_extract(evidence, '$.whyRejected'), ''), 'went backwards') > 0), 0) AS backwards,
-      coalesce(sum(${truthy('$.established')}), 0) AS established,
-      coalesce(sum(${truthy('$.clientRst')}), 0) AS clientRsts,
-      coalesce(sum(${truthy('$.retryOtherPort')}), 0) AS otherPort
+      coalesce(sum(relation = 'time-wait'), 0) AS timeWait,
+      coalesce(sum(why_t = 'text' AND instr(why, 'same clock tick') > 0), 0) AS sameTick,
+      coalesce(sum(why_t = 'text' AND instr(why, 'went backwards') > 0), 0) AS backwards,
+      coalesce(sum(${truthy('est_t', 'est')}), 0) AS established,
+      coalesce(sum(${truthy('rst_t', 'rst')}), 0) AS clientRsts,
+      coalesce(sum(${truthy('other_port_t', 'other_port')}), 0) AS otherPort
     FROM stale`).get() as Record<string, number>;
-  const delays = `${STALE} SELECT ${finite('$.connectUsec')} AS d FROM stale WHERE ${truthy('$.established')} AND d IS NOT NULL`;
+  const delays = `${STALE} SELECT ${finite('connect_t', 'connect')} AS d FROM stale WHERE ${truthy('est_t', 'est')} AND d IS NOT NULL`;
   const delayCount = one<number>(`SELECT count(*) FROM (${delays})`);
   const staleAckConnectUsec = delayCount === 0 ? null : {
     median: one<number>(`${delays} ORDER BY d LIMIT 1 OFFSET ?`, Math.floor((delayCount - 1) / 2)),
@@ -184,7 +193,7 @@ export function gatherFacts(db: Database.Database, timeWaitS: number): Facts {
     staleAckTimeWait: stale.timeWait,
     staleAckSample: (db.prepare(`${STALE} SELECT rid FROM stale ORDER BY ${STALE_ORDER} LIMIT ${STALE_SAMPLE}`).pluck().all() as number[])
       .flatMap((rid) => findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE rowid = ?`, rid)),
-    staleAckFrames: db.prepare(`${STALE} SELECT json_extract(evidence, '$.ackFrame') AS f FROM stale ORDER BY f LIMIT 6`).pluck().all() as number[],
+    staleAckFrames: db.prepare(`${STALE} SELECT ack_frame AS f FROM stale ORDER BY f LIMIT 6`).pluck().all() as number[],
     staleAckSameTick: stale.sameTick,
     staleAckBackwards: stale.backwards,
     staleAckEstablished: stale.established,
