@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { dropEvents } from './batch.js';
 import { exhaustionForecast } from './exhaustionForecast.js';
 import { listenOverflow } from './listenOverflow.js';
 import { natClients } from './natClients.js';
@@ -51,7 +50,6 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
   });
   let written = 0;
   for (const d of DETECTORS) written += write(d.run(ctx));
-  dropEvents(db);
   return written;
 }
 

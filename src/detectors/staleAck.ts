@@ -1,5 +1,5 @@
 import { seqAdd, seqAfter } from '../flows/seq.js';
-import { allEvents, fastRows } from './batch.js';
+import { pagedRows } from './batch.js';
 import { ep } from './format.js';
 import { fmtMs, fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -22,12 +22,10 @@ import type { Detector, DetectorContext, Finding } from './types.js';
 /** Look this long after a rejected SYN for its retry leaving from another port (NAT remap). */
 const CROSS_PORT_RETRY_USEC = 3e6;
 
-interface AnswerRow {
-  conn_id: number; capture_id: number; frame: number; ts_usec: number; seq: number; ack: number; ts: number;
-}
-
 const CONN_COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, syn_frame, synack_ts_usec,
-  synack_frame, connect_usec, prev_id, prev_gap_usec, syn_ts, syn_tsval, syn_nop_run`;
+  synack_frame, connect_usec, prev_id, prev_gap_usec, syn_ts, syn_tsval, syn_nop_run, foreign_ack_count, foreign_ack_frame,
+  foreign_ack_ts_usec, foreign_ack_seq, foreign_ack_ack, foreign_ack_ts, foreign_ack_syn_frame, foreign_rst_frame, foreign_rst_seq,
+  foreign_retry_frame, foreign_retry_ts_usec`;
 const PREV_COLUMNS = 'id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts';
 
 export const staleAck: Detector = {
@@ -35,35 +33,28 @@ export const staleAck: Detector = {
   title: 'SYN answered by an ACK of an older connection',
   *run(ctx: DetectorContext): Generator<Finding> {
     const { db } = ctx;
-    // One pass: each stale-ACK candidate with its connection and the previous incarnation's columns.
-    const byConn = new Map<number, { c: Record<string, any>; prev: Record<string, any> | null; acks: AnswerRow[] }>();
-    const stmt = db.prepare(`SELECT e.conn_id, e.capture_id AS e_capture_id, e.frame, e.ts_usec, e.seq, e.ack, e.ts,
-        ${CONN_COLUMNS.split(',').map((x) => `c.${x.trim()}`).join(', ')}, ${PREV_COLUMNS.split(',').map((x) => `p.${x.trim()} AS p_${x.trim()}`).join(', ')}
-      FROM events e JOIN connections c ON c.id = e.conn_id LEFT JOIN connections p ON p.id = c.prev_id
-      WHERE e.kind = 'answer-ack' ORDER BY e.capture_id, e.frame`);
-    for (const r of fastRows(stmt)) {
-      const a: AnswerRow = { conn_id: r.conn_id, capture_id: r.e_capture_id, frame: r.frame, ts_usec: r.ts_usec, seq: r.seq, ack: r.ack, ts: r.ts };
-      const entry = byConn.get(r.conn_id);
-      if (entry) { entry.acks.push(a); continue; }
-      const prev = r.p_id === null ? null : { id: r.p_id, closed_ts_usec: r.p_closed_ts_usec, first_fin_by: r.p_first_fin_by, client_next: r.p_client_next,
-        server_next: r.p_server_next, last_ts_usec: r.p_last_ts_usec, client_last_tsval: r.p_client_last_tsval, syn_ts: r.p_syn_ts, synack_ts: r.p_synack_ts };
-      byConn.set(r.conn_id, { c: r, prev, acks: [a] });
-    }
-    const eventsOf = allEvents(db);
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec, syn_ts_usec FROM connections
       WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
         AND syn_ts_usec > ? AND syn_ts_usec <= ? ORDER BY syn_ts_usec LIMIT 1`);
-
-    for (const [connId, { c, prev, acks }] of byConn) {
-      if (c.client_isn === null) continue;
+    // Every such ACK, for the few connections that drew more than one.
+    const acksStmt = db.prepare("SELECT frame, seq, ack FROM events WHERE conn_id = ? AND kind = 'answer-ack' ORDER BY frame");
+    // Each connection whose SYN drew an ACK for another sequence space (the flows columns
+    // foreign_*), in the order of those ACKs, with the previous incarnation's columns.
+    const candidates = pagedRows(db, 'SELECT id FROM connections WHERE foreign_ack_count > 0 ORDER BY capture_id, foreign_ack_frame', [],
+      (k) => `SELECT ${CONN_COLUMNS.split(',').map((x) => `c.${x.trim()}`).join(', ')},
+        ${PREV_COLUMNS.split(',').map((x) => `p.${x.trim()} AS p_${x.trim()}`).join(', ')}
+      FROM ${k} JOIN connections c ON c.id = k.id LEFT JOIN connections p ON p.id = c.prev_id`);
+    for (const c of candidates) {
+      const connId = c.id as number;
+      const prev = c.p_id === null ? null : { id: c.p_id, closed_ts_usec: c.p_closed_ts_usec, first_fin_by: c.p_first_fin_by, client_next: c.p_client_next,
+        server_next: c.p_server_next, last_ts_usec: c.p_last_ts_usec, client_last_tsval: c.p_client_last_tsval, syn_ts: c.p_syn_ts, synack_ts: c.p_synack_ts };
       const expectedAck = seqAdd(c.client_isn, 1);
-      const stale = acks.filter((a) => a.ack !== expectedAck);
-      if (stale.length === 0) continue;
-      const first = stale[0];
-      const events = eventsOf.get(connId) ?? [];
-      const synBefore = [...events].reverse().find((e) => (e.kind === 'syn' || e.kind === 'syn-rtx') && e.frame < first.frame);
-      const rst = events.find((e) => e.kind === 'rst' && e.dir === 'c2s' && e.frame > first.frame);
-      const retransmit = events.find((e) => e.kind === 'syn-rtx' && e.frame > first.frame);
+      const first = { frame: c.foreign_ack_frame as number, ts_usec: c.foreign_ack_ts_usec as number, seq: c.foreign_ack_seq as number, ack: c.foreign_ack_ack as number, ts: c.foreign_ack_ts as number };
+      const stale = c.foreign_ack_count === 1 ? [first]
+        : (acksStmt.all(connId) as { frame: number; seq: number; ack: number }[]).filter((a) => a.ack !== expectedAck);
+      const synBefore = c.foreign_ack_syn_frame === null ? undefined : { frame: c.foreign_ack_syn_frame as number };
+      const rst = c.foreign_rst_frame === null ? undefined : { frame: c.foreign_rst_frame as number, seq: c.foreign_rst_seq as number };
+      const retransmit = c.foreign_retry_frame === null ? undefined : { frame: c.foreign_retry_frame as number, ts_usec: c.foreign_retry_ts_usec as number };
 
       let relation: 'time-wait' | 'old-connection' | 'half-open' | 'not-captured';
       if (prev === null) relation = 'not-captured';

@@ -1,4 +1,4 @@
-import { allEvents, fastAll } from './batch.js';
+import { eventsJsonSql, pagedRows, parseEvents } from './batch.js';
 import { ep } from './format.js';
 import { distributionMs, fmtMs } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -45,50 +45,47 @@ export const synRetransmit: Detector = {
   *run(ctx: DetectorContext): Generator<Finding> {
     const { db } = ctx;
     const captures = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
-    const eventsOf = allEvents(db);
     const attemptsBy = new Map<number, number>();
     for (const r of db.prepare('SELECT capture_id, count(*) AS n FROM connections WHERE syn_count > 0 GROUP BY capture_id').all() as { capture_id: number; n: number }[]) attemptsBy.set(r.capture_id, r.n);
-    const allRows = fastAll(db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, syn_count, synack_count, syn_frame,
-        synack_frame, syn_ts_usec, synack_ts_usec, connect_usec, handshake_acked
-      FROM connections WHERE syn_count > 1 OR synack_count > 1 ORDER BY capture_id, first_ts_usec`));
     for (const capId of captures) {
       const name = ctx.captureName(capId);
       const attempts = attemptsBy.get(capId) ?? 0;
-      const rows = allRows.filter((r) => r.capture_id === capId);
-      const causes: Record<RetransmitCause, number> = { 'after-stale-ack': 0, 'after-synack': 0, 'no-answer': 0 };
-      const added: number[] = [];
+      // Counts for the summary come from the flows columns (retransmits by what preceded them).
+      const sums = db.prepare(`SELECT coalesce(sum(max(syn_count - 1, 0)), 0) AS syn_rtx, coalesce(sum(max(synack_count - 1, 0)), 0) AS synack_rtx,
+          coalesce(sum(syn_count > 1), 0) AS affected, coalesce(sum(syn_rtx_after_ack), 0) AS after_ack,
+          coalesce(sum(syn_rtx_after_synack), 0) AS after_synack, coalesce(sum(syn_rtx_unanswered), 0) AS unanswered
+        FROM connections WHERE capture_id = ? AND (syn_count > 1 OR synack_count > 1)`).get(capId) as Record<string, number>;
+      const causes: Record<RetransmitCause, number> = { 'after-stale-ack': sums.after_ack, 'after-synack': sums.after_synack, 'no-answer': sums.unanswered };
+      const synRtx = sums.syn_rtx;
+      const synAckRtx = sums.synack_rtx;
+      const affected = sums.affected;
+      // The connect time a retransmit added is the wait from the first SYN to the SYN that worked.
+      const added = db.prepare(`SELECT last_syn_ts_usec - syn_ts_usec FROM connections
+        WHERE capture_id = ? AND syn_count > 1 AND synack_ts_usec IS NOT NULL`).pluck().all(capId) as number[];
       const gapsFirst: number[] = [];
       const unansweredFrames: number[] = [];
-      let synRtx = 0;
-      let synAckRtx = 0;
-      let affected = 0;
       const schedules = new Map<string, number>();
+      // Retransmits that only follow a stale ACK are that finding's consequence: counted in the
+      // summary, not repeated as one finding per connection. The others get one each, from events.
+      const rows = pagedRows(db, `SELECT id FROM connections WHERE capture_id = ?
+          AND (synack_count > 1 OR syn_rtx_after_synack > 0 OR syn_rtx_unanswered > 0) ORDER BY first_ts_usec, id`, [capId],
+        (k) => `SELECT c.id, c.client_addr, c.client_port, c.server_addr, c.server_port, c.syn_count, c.synack_count, c.syn_frame,
+            c.synack_frame, c.syn_ts_usec, c.synack_ts_usec, c.connect_usec, c.handshake_acked, ${eventsJsonSql('c')} AS events
+          FROM ${k} JOIN connections c ON c.id = k.id`);
       for (const c of rows) {
-        const ev = eventsOf.get(c.id) ?? [];
+        const ev = parseEvents(c.id, c.events);
         const syns = ev.filter((e) => e.kind === 'syn' || e.kind === 'syn-rtx');
         const perRtx: { frame: number; gapUsec: number; sinceFirstUsec: number; cause: RetransmitCause }[] = [];
         for (let i = 1; i < syns.length; i++) {
           const between = ev.filter((e) => e.frame > syns[i - 1].frame && e.frame < syns[i].frame);
-          const cause = classifyRetransmit(between);
-          causes[cause]++;
-          perRtx.push({ frame: syns[i].frame, gapUsec: syns[i].ts_usec - syns[i - 1].ts_usec, sinceFirstUsec: syns[i].ts_usec - syns[0].ts_usec, cause });
+          perRtx.push({ frame: syns[i].frame, gapUsec: syns[i].ts_usec - syns[i - 1].ts_usec, sinceFirstUsec: syns[i].ts_usec - syns[0].ts_usec, cause: classifyRetransmit(between) });
         }
         const synAcks = ev.filter((e) => e.kind === 'synack' || e.kind === 'synack-rtx');
         const rtxAcks = Math.max(0, c.synack_count - 1);
-        synRtx += Math.max(0, c.syn_count - 1);
-        synAckRtx += rtxAcks;
-        if (c.syn_count <= 1 && rtxAcks === 0) continue;
-        if (c.syn_count > 1) affected++;
-        // Retransmits that only follow a stale ACK are that finding's consequence: counted in the
-        // summary below, not repeated as one finding per connection.
-        const ownFinding = rtxAcks > 0 || perRtx.some((r) => r.cause !== 'after-stale-ack');
         const noAnswerGaps = perRtx.filter((r) => r.cause === 'no-answer').map((r) => r.sinceFirstUsec / 1000);
         const sched = scheduleName(noAnswerGaps);
         if (sched) schedules.set(sched, (schedules.get(sched) ?? 0) + 1);
         for (const r of perRtx) if (r.cause === 'no-answer') { gapsFirst.push(r.sinceFirstUsec); unansweredFrames.push(r.frame); }
-        // The connect time a retransmit added is the wait from the first SYN to the SYN that worked.
-        const lastSyn = syns[syns.length - 1];
-        if (c.syn_count > 1 && c.synack_ts_usec !== null && lastSyn) added.push(lastSyn.ts_usec - c.syn_ts_usec);
         const tuple = `${ep(c.client_addr, c.client_port)} -> ${ep(c.server_addr, c.server_port)}`;
         const parts: string[] = [];
         if (perRtx.length > 0) {
@@ -97,7 +94,6 @@ export const synRetransmit: Detector = {
         }
         if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${c.synack_count} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
         const worst = perRtx.some((r) => r.cause !== 'after-synack') || c.synack_ts_usec === null;
-        if (!ownFinding) continue;
         yield {
           id: `syn-retransmit/${name}/${c.syn_frame ?? c.synack_frame}`,
           detector: 'syn-retransmit',

@@ -37,6 +37,10 @@ export interface ConnEvent {
   seq: number; ack: number; flags: number; ts: boolean; tsVal: number; tsEcr: number; nopRun: number; win: number;
 }
 
+/** What a connection saw since the client's last SYN (seenSinceSyn). */
+export const SEEN_ANSWER_ACK = 1;
+export const SEEN_SYNACK = 2;
+
 /** At most this many events per connection; the rest are counted, not kept. */
 export const MAX_EVENTS = 48;
 
@@ -99,6 +103,27 @@ export class Conn implements TupleWords {
   clientSynAckCount = 0; // SYN+ACK from the client side (same)
   synAckAck = -1; // ack field of the first SYN-ACK
   handshakeAcked = false;
+
+  // SYN retransmits by what the capture saw since the client's previous SYN.
+  lastSynFrame = 0;
+  seenSinceSyn = 0; // SEEN_* bits
+  rtxAfterAck = 0;
+  rtxAfterSynAck = 0;
+  rtxUnanswered = 0;
+
+  // The first answer to the SYN that is an ACK without SYN for another sequence space (its ack
+  // is not SYN.seq + 1), and what the client did after it.
+  foreignAckCount = 0;
+  foreignAckFrame = 0;
+  foreignAckTsUsec = -1;
+  foreignAckSeq = -1;
+  foreignAckAck = -1;
+  foreignAckTs = false;
+  foreignAckSynFrame = 0; // the client SYN it answered (the last before it)
+  foreignRstFrame = 0; // the client's first RST after it
+  foreignRstSeq = -1;
+  foreignRetryFrame = 0; // the client's first SYN retransmit after it
+  foreignRetryTsUsec = -1;
 
   // Per direction: index 0 client, 1 server
   pkts = [0, 0];

@@ -13,7 +13,7 @@ import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
  */
 
 /** Numeric and TEXT columns of the connections table (schema.ts). */
-export const CONN_NUMS = 74;
+export const CONN_NUMS = 88;
 export const CONN_STRS = 11;
 
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
@@ -76,6 +76,13 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   nums[n++] = c.rstCount[0]; nums[n++] = c.rstCount[1];
   nums[n++] = neg(c.closedTsUsec); nums[n++] = c.eventsDropped;
   nums[n++] = syn ? syn.ttl : NaN; nums[n++] = syn ? neg(syn.ipId) : NaN; nums[n++] = sa ? sa.ttl : NaN;
+  nums[n++] = c.rtxAfterAck; nums[n++] = c.rtxAfterSynAck; nums[n++] = c.rtxUnanswered;
+  const fa = c.foreignAckFrame !== 0;
+  nums[n++] = c.foreignAckCount; nums[n++] = zero(c.foreignAckFrame);
+  nums[n++] = fa ? c.foreignAckTsUsec : NaN; nums[n++] = fa ? c.foreignAckSeq : NaN; nums[n++] = fa ? c.foreignAckAck : NaN;
+  nums[n++] = fa ? (c.foreignAckTs ? 1 : 0) : NaN; nums[n++] = zero(c.foreignAckSynFrame);
+  nums[n++] = zero(c.foreignRstFrame); nums[n++] = c.foreignRstFrame !== 0 ? c.foreignRstSeq : NaN;
+  nums[n++] = zero(c.foreignRetryFrame); nums[n++] = c.foreignRetryFrame !== 0 ? c.foreignRetryTsUsec : NaN;
 }
 
 /** The eight syn_* or synack_* columns (seven numbers, then the kinds string); returns the next n. */

@@ -6,7 +6,7 @@
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA_SQL = `
 -- One row per capture file read into this store.
@@ -97,7 +97,26 @@ CREATE TABLE IF NOT EXISTS connections (
   events_dropped      INTEGER NOT NULL,   -- key packets beyond the per-connection event limit
   syn_ttl             INTEGER,            -- IP TTL (IPv6 hop limit) of the first SYN, as captured
   syn_ip_id           INTEGER,            -- IPv4 identification of the first SYN (IPv6: NULL)
-  synack_ttl          INTEGER             -- IP TTL (hop limit) of the first SYN-ACK
+  synack_ttl          INTEGER,            -- IP TTL (hop limit) of the first SYN-ACK
+  -- SYN retransmits by what this capture saw since the client's previous SYN: an ACK without SYN
+  -- answering it (the client reset and retried), a SYN-ACK (lost beyond this point), nothing.
+  syn_rtx_after_ack     INTEGER NOT NULL,
+  syn_rtx_after_synack  INTEGER NOT NULL,
+  syn_rtx_unanswered    INTEGER NOT NULL,
+  -- Answers to the SYN that are an ACK without SYN whose ack is not SYN.seq + 1 (the sequence
+  -- space of another connection: a TIME_WAIT or half-open one), how many, the first one, and
+  -- what the client did after it.
+  foreign_ack_count     INTEGER NOT NULL,
+  foreign_ack_frame     INTEGER,
+  foreign_ack_ts_usec   INTEGER,
+  foreign_ack_seq       INTEGER,
+  foreign_ack_ack       INTEGER,
+  foreign_ack_ts        INTEGER,            -- 1: it carried the timestamp option
+  foreign_ack_syn_frame INTEGER,            -- the client SYN it answered (the last one before it)
+  foreign_rst_frame     INTEGER,            -- the client's first RST after it
+  foreign_rst_seq       INTEGER,
+  foreign_retry_frame   INTEGER,            -- the client's first SYN retransmit after it
+  foreign_retry_ts_usec INTEGER
 );
 
 -- Key packets of connections whose handshake or close was not plain (more than one SYN or
@@ -146,7 +165,7 @@ CREATE INDEX IF NOT EXISTS conn_tuple ON connections (client_addr, client_port, 
 CREATE INDEX IF NOT EXISTS conn_server ON connections (server_addr, server_port);
 CREATE INDEX IF NOT EXISTS conn_time ON connections (first_ts_usec);
 CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn);
-CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id);
+CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id, frame);
 CREATE INDEX IF NOT EXISTS ev_kind ON events (kind, capture_id);
 CREATE INDEX IF NOT EXISTS find_detector ON findings (detector);
 `;

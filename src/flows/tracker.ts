@@ -1,6 +1,6 @@
 import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { formatAddress } from '../decode/addr.js';
-import { Conn, snapshotOptions, type Tomb } from './conn.js';
+import { Conn, SEEN_ANSWER_ACK, SEEN_SYNACK, snapshotOptions, type Tomb } from './conn.js';
 import { CLIENT, NONE, SERVER } from './history.js';
 import { aLooksLikeServer } from './roles.js';
 import { seqAdd, seqAfter, seqBefore } from './seq.js';
@@ -196,11 +196,20 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
           c.addEvent(p, true, 'syn');
         } else {
           c.addEvent(p, true, 'syn-rtx');
+          // What preceded it: an ACK of another connection (the client reset and retried), a
+          // SYN-ACK the client did not take (lost beyond this point), or nothing.
+          const seen = c.seenSinceSyn;
+          if ((seen & SEEN_ANSWER_ACK) !== 0) c.rtxAfterAck++;
+          else if ((seen & SEEN_SYNACK) !== 0) c.rtxAfterSynAck++;
+          else c.rtxUnanswered++;
+          if (c.foreignAckFrame !== 0 && c.foreignRetryFrame === 0) { c.foreignRetryFrame = p.frame; c.foreignRetryTsUsec = t; }
           // A client RST in SYN_SENT (answering a stale ACK) is followed by this retransmit.
           if (c.synAckCount === 0 && c.decidingRst !== NONE) { c.decidingRst = NONE; c.closedTsUsec = -1; }
         }
         c.synCount++;
         c.lastSynTsUsec = t;
+        c.lastSynFrame = p.frame;
+        c.seenSinceSyn = 0;
       } else {
         c.serverSynCount++;
         c.addEvent(p, false, 'server-syn');
@@ -225,6 +234,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
         } else {
           c.addEvent(p, false, 'synack-rtx');
         }
+        c.seenSinceSyn |= SEEN_SYNACK;
         c.synAckCount++;
       }
     }
@@ -244,6 +254,14 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
       // A non-SYN answer to a SYN carries another connection's sequence numbers (stale or
       // challenge ACK): keep it as evidence and out of this connection's sequence space.
       c.addEvent(p, false, 'answer-ack');
+      c.seenSinceSyn |= SEEN_ANSWER_ACK;
+      if (p.ack !== seqAdd(c.clientIsn, 1)) {
+        c.foreignAckCount++;
+        if (c.foreignAckFrame === 0) {
+          c.foreignAckFrame = p.frame; c.foreignAckTsUsec = t; c.foreignAckSeq = p.seq; c.foreignAckAck = p.ack;
+          c.foreignAckTs = p.hasTimestamp; c.foreignAckSynFrame = c.lastSynFrame;
+        }
+      }
       trackSeq = false;
     }
   }
@@ -290,6 +308,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
     h.withSeq('R', fromClient, p.seq);
     c.rstCount[d]++;
     c.addEvent(p, fromClient, 'rst');
+    if (fromClient && c.foreignAckFrame !== 0 && c.foreignRstFrame === 0) { c.foreignRstFrame = p.frame; c.foreignRstSeq = p.seq; }
     if (c.firstRstBy === NONE) {
       c.firstRstBy = side; c.firstRstFrame = p.frame; c.firstRstTsUsec = t; c.firstRstState = stateAt(c);
     }
