@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { FIND_DETECTOR_INDEX } from '../flows/schema.js';
 import { exhaustionForecast } from './exhaustionForecast.js';
 import { listenOverflow } from './listenOverflow.js';
 import { natClients } from './natClients.js';
@@ -49,7 +50,10 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
     return n;
   });
   let written = 0;
+  // The detector index is built once after the run, not kept up to date per insert.
+  db.exec('DROP INDEX IF EXISTS find_detector');
   for (const d of DETECTORS) written += write(d.run(ctx));
+  db.exec(FIND_DETECTOR_INDEX);
   return written;
 }
 

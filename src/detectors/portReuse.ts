@@ -1,5 +1,4 @@
-import { seqAdd, seqAfter } from '../flows/seq.js';
-import { fastRows } from './batch.js';
+import { seqAdd } from '../flows/seq.js';
 import { ep, firstN } from './format.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -39,43 +38,62 @@ export function reuseOutcome(r: { answer: string; server_isn: number | null; pre
   return 'other';
 }
 
+/** Outcomes that count as a failed reuse. */
+const FAILED = new Set<ReuseOutcome>(['stale-ack', 'no-answer', 'refused']);
+
+/** reuseOutcome() as SQL over a connections row: the server ISN rule is old snd_nxt + 65537 mod 2^32. */
+const OUTCOME_SQL = `CASE answer
+  WHEN 'synack' THEN CASE WHEN prev_server_next IS NOT NULL AND server_isn = (prev_server_next + 65537) % 4294967296
+    THEN 'accepted-from-time-wait' ELSE 'accepted' END
+  WHEN 'ack' THEN 'stale-ack' WHEN 'rst' THEN 'refused' WHEN 'none' THEN 'no-answer' ELSE 'other' END`;
+
 export const portReuse: Detector = {
   id: 'port-reuse',
   title: 'Source ports reused within TIME_WAIT',
   run(ctx: DetectorContext): Finding[] {
     const { db, timeWaitUsec } = ctx;
     const findings: Finding[] = [];
-    const rows = db.prepare(`SELECT c.id, c.capture_id, c.client_addr, c.client_port, c.server_addr, c.server_port, c.answer, c.answer_frame,
-        c.server_isn, c.client_isn, c.syn_ts, c.syn_frame, c.syn_ts_usec, c.prev_id, c.prev_gap_usec, c.prev_active_closer,
-        c.prev_client_next, c.prev_server_next, p.syn_ts AS prev_syn_ts, p.synack_ts AS prev_synack_ts
-      FROM connections c LEFT JOIN connections p ON p.id = c.prev_id
-      WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? ORDER BY c.capture_id, c.first_ts_usec`);
-    // Rows are streamed: per path only the figures its summary needs are kept.
+    const reuses = `FROM connections c WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ?`;
     const byPath = new Map<string, PathReuse>();
-    for (const r of fastRows<Row>(rows, timeWaitUsec)) {
-      const outcome = reuseOutcome(r as Parameters<typeof reuseOutcome>[0]);
-
-      const name = ctx.captureName(r.capture_id);
-      const holder = r.prev_active_closer ?? 'nobody seen';
-      // Why an accepted reuse went through: a newer timestamp needs both sides to have used them.
-      const prevTs = r.prev_syn_ts === 1 && r.prev_synack_ts === 1;
-      const why = outcome.startsWith('accepted')
-        ? (r.prev_client_next !== null && seqAfter(r.client_isn, r.prev_client_next) ? 'ISN after the old connection\'s last sequence' : prevTs && r.syn_ts === 1 ? 'newer timestamp' : 'not visible')
-        : null;
-      const failed = outcome === 'stale-ack' || outcome === 'no-answer' || outcome === 'refused';
+    const pathOf = (r: Row): PathReuse => {
       const key = `${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}`;
       let l = byPath.get(key);
       if (!l) { l = { reuses: 0, failed: 0, failedFrames: [], fromTw: 0, outcomes: {}, minGap: Infinity, maxGap: -Infinity }; byPath.set(key, l); }
-      l.reuses++;
-      if (failed) { l.failed++; if (l.failedFrames.length < 10) l.failedFrames.push(r.syn_frame); }
-      if (outcome === 'accepted-from-time-wait') l.fromTw++;
-      l.outcomes[outcome] = (l.outcomes[outcome] ?? 0) + 1;
-      const gap = r.prev_gap_usec as number;
-      if (gap < l.minGap) l.minGap = gap;
-      if (gap > l.maxGap) l.maxGap = gap;
-      // A reuse that went through is counted in its path's summary, and one that drew a stale ACK
-      // is the stale-ack finding; one finding each here would only repeat them.
-      if (!failed || outcome === 'stale-ack') continue;
+      return l;
+    };
+    // Per path and outcome, in SQL: on a busy capture most connections are reuses, and reading
+    // each into JavaScript cost more than the rest of this detector. OUTCOME_SQL is reuseOutcome().
+    // Outcomes are listed per path in the order they first happened.
+    const perOutcome = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, ${OUTCOME_SQL} AS outcome, count(*) AS n,
+        min(prev_gap_usec) AS min_gap, max(prev_gap_usec) AS max_gap, min(first_ts_usec) AS t
+      ${reuses} GROUP BY capture_id, client_addr, server_addr, server_port, outcome
+      ORDER BY capture_id, client_addr, server_addr, server_port, t`).all(timeWaitUsec) as Row[];
+    for (const r of perOutcome) {
+      const l = pathOf(r);
+      l.reuses += r.n;
+      if (FAILED.has(r.outcome)) l.failed += r.n;
+      if (r.outcome === 'accepted-from-time-wait') l.fromTw += r.n;
+      l.outcomes[r.outcome] = r.n;
+      if (r.min_gap < l.minGap) l.minGap = r.min_gap;
+      if (r.max_gap > l.maxGap) l.maxGap = r.max_gap;
+    }
+    // The first failed reuses of each path, as frames to open.
+    const failedFrames = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, syn_frame FROM (
+        SELECT capture_id, client_addr, server_addr, server_port, syn_frame, first_ts_usec, id,
+          row_number() OVER (PARTITION BY capture_id, client_addr, server_addr, server_port ORDER BY first_ts_usec, id) AS k
+        ${reuses} AND ${OUTCOME_SQL} IN (${[...FAILED].map((o) => `'${o}'`).join(', ')}))
+      WHERE k <= 10 ORDER BY capture_id, client_addr, server_addr, server_port, first_ts_usec, id`).all(timeWaitUsec) as Row[];
+    for (const r of failedFrames) pathOf(r).failedFrames.push(r.syn_frame);
+
+    // A reuse that went through is counted in its path's summary, and one that drew a stale ACK
+    // is the stale-ack finding; the others that failed (refused, unanswered) get one each.
+    const own = db.prepare(`SELECT c.id, c.capture_id, c.client_addr, c.client_port, c.server_addr, c.server_port, c.answer, c.answer_frame,
+        c.server_isn, c.syn_frame, c.syn_ts_usec, c.prev_id, c.prev_gap_usec, c.prev_active_closer, c.prev_server_next
+      ${reuses} AND c.answer IN ('rst', 'none') ORDER BY c.capture_id, c.first_ts_usec, c.id`).all(timeWaitUsec) as Row[];
+    for (const r of own) {
+      const outcome = reuseOutcome(r as Parameters<typeof reuseOutcome>[0]);
+      const name = ctx.captureName(r.capture_id);
+      const holder = r.prev_active_closer ?? 'nobody seen';
       findings.push({
         id: `port-reuse/${name}/${r.syn_frame}`,
         detector: 'port-reuse',
@@ -83,10 +101,10 @@ export const portReuse: Detector = {
         captureId: r.capture_id,
         connId: r.id,
         tsUsec: r.syn_ts_usec,
-        summary: `${ep(r.client_addr, r.client_port)} -> ${ep(r.server_addr, r.server_port)} reused ${fmtS(r.prev_gap_usec)} after the previous connection closed (TIME_WAIT held by the ${holder}): ${outcome.replace(/-/g, ' ')}${why ? ` (${why})` : ''}`,
+        summary: `${ep(r.client_addr, r.client_port)} -> ${ep(r.server_addr, r.server_port)} reused ${fmtS(r.prev_gap_usec)} after the previous connection closed (TIME_WAIT held by the ${holder}): ${outcome.replace(/-/g, ' ')}`,
         evidence: {
           frames: [r.syn_frame, r.answer_frame].filter((x) => x !== null),
-          gapUsec: r.prev_gap_usec, timeWaitHolder: r.prev_active_closer, outcome, acceptedBy: why,
+          gapUsec: r.prev_gap_usec, timeWaitHolder: r.prev_active_closer, outcome, acceptedBy: null,
           previousConnId: r.prev_id, serverIsn: r.server_isn, previousServerNext: r.prev_server_next,
         },
       });

@@ -16,9 +16,26 @@ export interface SynOptions {
   ipId: number; // IPv4 identification; -1 for IPv6
 }
 
-export function snapshotOptions(p: TcpPacket): SynOptions {
+/**
+ * Option-kind strings by layout: most SYNs of a capture share a handful of layouts, so each
+ * string is built once. The key packs up to 6 kinds a byte each (exact in a double).
+ */
+const kindStrings = new Map<number, string>();
+
+function kindsOf(p: TcpPacket): string {
+  const n = p.optKindCount;
+  let key = n;
+  if (n <= 6) for (let i = 0; i < n; i++) key = key * 256 + p.optKinds[i];
+  const known = n <= 6 ? kindStrings.get(key) : undefined;
+  if (known !== undefined) return known;
   let kinds = '';
-  for (let i = 0; i < p.optKindCount; i++) kinds += i === 0 ? `${p.optKinds[i]}` : `,${p.optKinds[i]}`;
+  for (let i = 0; i < n; i++) kinds += i === 0 ? `${p.optKinds[i]}` : `,${p.optKinds[i]}`;
+  if (n <= 6 && kindStrings.size < 4096) kindStrings.set(key, kinds);
+  return kinds;
+}
+
+export function snapshotOptions(p: TcpPacket): SynOptions {
+  const kinds = kindsOf(p);
   return {
     mss: p.mss, wscale: p.wscale, sackPerm: p.sackPerm, ts: p.hasTimestamp,
     tsVal: p.tsVal, tsEcr: p.tsEcr, nopRun: p.nopRunMax, kinds,
@@ -32,10 +49,17 @@ export type EventKind =
   | 'answer-ack' // a server packet without SYN answering the SYN (stale or challenge ACK)
   | 'handshake-ack' | 'fin' | 'rst';
 
-export interface ConnEvent {
-  frame: number; tsUsec: number; fromClient: boolean; kind: EventKind;
-  seq: number; ack: number; flags: number; ts: boolean; tsVal: number; tsEcr: number; nopRun: number; win: number;
-}
+/** Event kinds by code, as Conn.ev and the writer carry them. */
+export const EVENT_KINDS: readonly EventKind[] = [
+  'syn', 'syn-rtx', 'synack', 'synack-rtx', 'server-syn', 'answer-ack', 'handshake-ack', 'fin', 'rst',
+];
+const KIND_CODE = new Map(EVENT_KINDS.map((k, i) => [k, i]));
+
+/**
+ * Numbers per event in Conn.ev: frame, time, from client (1/0), kind code, seq, ack, flags,
+ * timestamp option (1/0), TSval, TSecr (NaN without the option), NOP run, window.
+ */
+export const EV_FIELDS = 12;
 
 /** What a connection saw since the client's last SYN (seenSinceSyn). */
 export const SEEN_ANSWER_ACK = 1;
@@ -59,9 +83,16 @@ export interface Tomb {
   hadTs: boolean;
 }
 
+/**
+ * One connection incarnation while it is tracked. Per-direction figures are pairs of scalar
+ * fields (…C client, …S server) and key packets one flat number array, so a connection is a
+ * few allocations, not dozens: at 100 000 connections the garbage collector's share of ingest
+ * was most of a second with per-direction arrays and an object per event.
+ */
 export class Conn implements TupleWords {
   readonly history = new History();
-  events: ConnEvent[] = [];
+  /** Key packets, EV_FIELDS numbers each (at most MAX_EVENTS). */
+  ev: number[] = [];
   eventsDropped = 0;
 
   // Tuple: a = client, b = server.
@@ -125,18 +156,18 @@ export class Conn implements TupleWords {
   foreignRetryFrame = 0; // the client's first SYN retransmit after it
   foreignRetryTsUsec = -1;
 
-  // Per direction: index 0 client, 1 server
-  pkts = [0, 0];
-  bytes = [0, 0];
-  payload = [0, 0];
-  retrans = [0, 0];
-  next = [0, 0]; // next expected sequence number (highest seq end seen)
-  haveNext = [false, false];
-  tsLater = [false, false]; // timestamps on non-SYN segments
-  lastTsVal = [-1, -1]; // TSval of the last segment with timestamps
-  finFrame = [0, 0];
-  finTsUsec = [-1, -1];
-  rstCount = [0, 0];
+  // Per direction: C from the client, S from the server.
+  pktsC = 0; pktsS = 0;
+  bytesC = 0; bytesS = 0;
+  payloadC = 0; payloadS = 0;
+  retransC = 0; retransS = 0;
+  nextC = 0; nextS = 0; // next expected sequence number (highest seq end seen)
+  haveNextC = false; haveNextS = false;
+  tsLaterC = false; tsLaterS = false; // timestamps on non-SYN segments
+  lastTsValC = -1; lastTsValS = -1; // TSval of the last segment with timestamps
+  finFrameC = 0; finFrameS = 0;
+  finTsUsecC = -1; finTsUsecS = -1;
+  rstCountC = 0; rstCountS = 0;
 
   firstFinBy: Side = NONE;
   firstRstBy: Side = NONE;
@@ -154,12 +185,22 @@ export class Conn implements TupleWords {
     return this.closedTsUsec >= 0;
   }
 
+  get eventCount(): number {
+    return this.ev.length / EV_FIELDS;
+  }
+
+  /** Event kinds in order (for tests and debugging). */
+  eventKinds(): EventKind[] {
+    const out: EventKind[] = [];
+    for (let i = 3; i < this.ev.length; i += EV_FIELDS) out.push(EVENT_KINDS[this.ev[i]]);
+    return out;
+  }
+
   addEvent(p: TcpPacket, fromClient: boolean, kind: EventKind): void {
-    if (this.events.length >= MAX_EVENTS) { this.eventsDropped++; return; }
-    this.events.push({
-      frame: p.frame, tsUsec: p.tsUsec, fromClient, kind, seq: p.seq, ack: p.ack, flags: p.flags,
-      ts: p.hasTimestamp, tsVal: p.tsVal, tsEcr: p.tsEcr, nopRun: p.nopRunMax, win: p.window,
-    });
+    if (this.ev.length >= MAX_EVENTS * EV_FIELDS) { this.eventsDropped++; return; }
+    const ts = p.hasTimestamp;
+    this.ev.push(p.frame, p.tsUsec, fromClient ? 1 : 0, KIND_CODE.get(kind)!, p.seq, p.ack, p.flags,
+      ts ? 1 : 0, ts ? p.tsVal : NaN, ts ? p.tsEcr : NaN, p.nopRunMax, p.window);
   }
 
   toTomb(): Tomb {
@@ -168,7 +209,7 @@ export class Conn implements TupleWords {
       incarnation: this.incarnation,
       closedTsUsec: this.closedTsUsec >= 0 ? this.closedTsUsec : this.lastTsUsec,
       lastTsUsec: this.lastTsUsec,
-      clientNext: this.next[0], serverNext: this.next[1],
+      clientNext: this.nextC, serverNext: this.nextS,
       activeCloser: this.firstFinBy,
       clientIsn: this.clientIsn,
       clientPort: this.aPort, clientWord3: this.a3,

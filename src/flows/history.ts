@@ -74,16 +74,17 @@ export function connState(f: StateFacts): ConnState {
 // Bits of the "seen once" set, per letter; the server's are shifted by 16.
 const BIT: Record<string, number> = { S: 1, H: 2, A: 4, D: 8, F: 16, R: 32, T: 64, W: 128, Q: 256, I: 512 };
 
-/** Zeek-style history builder kept on each connection. */
+/** Zeek-style history builder kept on each connection (scalar fields: one allocation each). */
 export class History {
   text = '';
   private seen = 0;
-  // Last sequence number that produced S, F, R per side, for the "new seq" repeat rule.
-  private lastS = [-1, -1];
-  private lastF = [-1, -1];
-  private lastR = [-1, -1];
-  private countT = [0, 0];
-  private countW = [0, 0];
+  // Last sequence number that produced S, F, R per side (c client, s server), for the
+  // "new seq" repeat rule; NaN until the first.
+  private lastSc = NaN; private lastSs = NaN;
+  private lastFc = NaN; private lastFs = NaN;
+  private lastRc = NaN; private lastRs = NaN;
+  private countTc = 0; private countTs = 0;
+  private countWc = 0; private countWs = 0;
 
   private put(letter: string, fromClient: boolean): void {
     this.text += fromClient ? letter : letter.toLowerCase();
@@ -98,18 +99,19 @@ export class History {
 
   /** S, F or R: once, and again when the sequence number differs from the last one. */
   withSeq(letter: 'S' | 'F' | 'R', fromClient: boolean, seq: number): void {
-    const last = letter === 'S' ? this.lastS : letter === 'F' ? this.lastF : this.lastR;
-    const i = fromClient ? 0 : 1;
-    if (last[i] === seq) return;
-    last[i] = seq;
+    if (letter === 'S') {
+      if (fromClient) { if (this.lastSc === seq) return; this.lastSc = seq; } else { if (this.lastSs === seq) return; this.lastSs = seq; }
+    } else if (letter === 'F') {
+      if (fromClient) { if (this.lastFc === seq) return; this.lastFc = seq; } else { if (this.lastFs === seq) return; this.lastFs = seq; }
+    } else if (fromClient) { if (this.lastRc === seq) return; this.lastRc = seq; } else { if (this.lastRs === seq) return; this.lastRs = seq; }
     this.put(letter, fromClient);
   }
 
   /** T or W: at the 1st, 10th and 100th occurrence. */
   counted(letter: 'T' | 'W', fromClient: boolean): void {
-    const c = letter === 'T' ? this.countT : this.countW;
-    const i = fromClient ? 0 : 1;
-    const n = ++c[i];
+    const n = letter === 'T'
+      ? (fromClient ? ++this.countTc : ++this.countTs)
+      : (fromClient ? ++this.countWc : ++this.countWs);
     if (n === 1 || n === 10 || n === 100) this.put(letter, fromClient);
   }
 }

@@ -1,4 +1,4 @@
-import type { Conn, ConnEvent, EventKind, SynOptions } from './conn.js';
+import { EV_FIELDS, EVENT_KINDS, type Conn, type SynOptions } from './conn.js';
 import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
 
 /**
@@ -19,10 +19,7 @@ export const CONN_STRS = 11;
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
 export const EVENT_NUMS = 14;
 export const DIRS = ['s2c', 'c2s'];
-export const EVENT_KINDS: readonly EventKind[] = [
-  'syn', 'syn-rtx', 'synack', 'synack-rtx', 'server-syn', 'answer-ack', 'handshake-ack', 'fin', 'rst',
-];
-const KIND_CODE = new Map(EVENT_KINDS.map((k, i) => [k, i]));
+export { EVENT_KINDS };
 
 const sideName = (s: Side): string | null => (s === CLIENT ? 'client' : s === SERVER ? 'server' : null);
 /** -1 (absent) to NULL. */
@@ -50,7 +47,7 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   nums[n++] = c.firstTsUsec; nums[n++] = c.lastTsUsec; nums[n++] = c.firstFrame;
   strs[s++] = connState({
     sawSyn: c.synCount > 0, sawSynAck: c.synAckCount > 0, sawClientAfterSynAck: c.sawClientAfterSynAck,
-    sawServerPkt: c.sawServerPkt, clientFin: c.finFrame[0] > 0, serverFin: c.finFrame[1] > 0, decidingRst: c.decidingRst,
+    sawServerPkt: c.sawServerPkt, clientFin: c.finFrameC > 0, serverFin: c.finFrameS > 0, decidingRst: c.decidingRst,
   });
   strs[s++] = c.history.text;
   nums[n++] = neg(c.clientIsn); nums[n++] = neg(c.serverIsn);
@@ -64,16 +61,16 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   nums[n++] = c.handshakeAcked ? 1 : 0;
   n = packOpts(syn, nums, n, strs, s++);
   n = packOpts(sa, nums, n, strs, s++);
-  nums[n++] = c.tsLater[0] ? 1 : 0; nums[n++] = c.tsLater[1] ? 1 : 0;
-  nums[n++] = c.pkts[0]; nums[n++] = c.bytes[0]; nums[n++] = c.payload[0]; nums[n++] = c.pkts[1]; nums[n++] = c.bytes[1]; nums[n++] = c.payload[1];
-  nums[n++] = c.retrans[0]; nums[n++] = c.retrans[1];
-  nums[n++] = neg(c.lastTsVal[0]); nums[n++] = neg(c.lastTsVal[1]);
-  nums[n++] = c.haveNext[0] ? c.next[0] : NaN; nums[n++] = c.haveNext[1] ? c.next[1] : NaN;
+  nums[n++] = c.tsLaterC ? 1 : 0; nums[n++] = c.tsLaterS ? 1 : 0;
+  nums[n++] = c.pktsC; nums[n++] = c.bytesC; nums[n++] = c.payloadC; nums[n++] = c.pktsS; nums[n++] = c.bytesS; nums[n++] = c.payloadS;
+  nums[n++] = c.retransC; nums[n++] = c.retransS;
+  nums[n++] = neg(c.lastTsValC); nums[n++] = neg(c.lastTsValS);
+  nums[n++] = c.haveNextC ? c.nextC : NaN; nums[n++] = c.haveNextS ? c.nextS : NaN;
   strs[s++] = sideName(c.firstFinBy);
-  nums[n++] = zero(c.finFrame[0]); nums[n++] = neg(c.finTsUsec[0]); nums[n++] = zero(c.finFrame[1]); nums[n++] = neg(c.finTsUsec[1]);
+  nums[n++] = zero(c.finFrameC); nums[n++] = neg(c.finTsUsecC); nums[n++] = zero(c.finFrameS); nums[n++] = neg(c.finTsUsecS);
   strs[s++] = sideName(c.firstRstBy); nums[n++] = zero(c.firstRstFrame); nums[n++] = neg(c.firstRstTsUsec);
   strs[s++] = c.firstRstBy === NONE ? null : c.firstRstState;
-  nums[n++] = c.rstCount[0]; nums[n++] = c.rstCount[1];
+  nums[n++] = c.rstCountC; nums[n++] = c.rstCountS;
   nums[n++] = neg(c.closedTsUsec); nums[n++] = c.eventsDropped;
   nums[n++] = syn ? syn.ttl : NaN; nums[n++] = syn ? neg(syn.ipId) : NaN; nums[n++] = sa ? sa.ttl : NaN;
   nums[n++] = c.rtxAfterAck; nums[n++] = c.rtxAfterSynAck; nums[n++] = c.rtxUnanswered;
@@ -98,10 +95,15 @@ function packOpts(o: SynOptions | null, nums: Float64Array, n: number, strs: (st
   return n;
 }
 
-/** Write one event row at nums[n..n+EVENT_NUMS). */
-export function packEvent(c: Conn, e: ConnEvent, nums: Float64Array, n: number): void {
-  nums[n++] = c.id; nums[n++] = c.captureId; nums[n++] = e.frame; nums[n++] = e.tsUsec;
-  nums[n++] = e.fromClient ? 1 : 0; nums[n++] = KIND_CODE.get(e.kind)!;
-  nums[n++] = e.seq; nums[n++] = e.ack; nums[n++] = e.flags; nums[n++] = e.ts ? 1 : 0;
-  nums[n++] = e.ts ? e.tsVal : NaN; nums[n++] = e.ts ? e.tsEcr : NaN; nums[n++] = e.nopRun; nums[n++] = e.win;
+/**
+ * Write a connection's events as rows at nums[n..): the connection and capture ids, then its
+ * EV_FIELDS numbers per event (already in the events table's column order). Returns the next n.
+ */
+export function packEvents(c: Conn, nums: Float64Array, n: number): number {
+  const ev = c.ev;
+  for (let i = 0; i < ev.length; i += EV_FIELDS) {
+    nums[n++] = c.id; nums[n++] = c.captureId;
+    for (let j = 0; j < EV_FIELDS; j++) nums[n++] = ev[i + j];
+  }
+  return n;
 }

@@ -156,6 +156,6 @@ export class Store implements ConnSink {
  * answer, FINs, no RST): its events would repeat them, and they are most of the rows.
  */
 export function isPlain(c: Conn): boolean {
-  return c.synCount <= 1 && c.synAckCount <= 1 && c.rstCount[0] === 0 && c.rstCount[1] === 0 && c.serverSynCount === 0
+  return c.synCount <= 1 && c.synAckCount <= 1 && c.rstCountC === 0 && c.rstCountS === 0 && c.serverSynCount === 0
     && c.clientSynAckCount === 0 && (c.answer === 'synack' || c.answer === 'none') && c.eventsDropped === 0;
 }

@@ -27,6 +27,8 @@ const CLOSED_GRACE_USEC = 10e6;
 const ATTEMPT_IDLE_USEC = 130e6;
 /** An established connection with no packet for this long is written out (Zeek uses 5 min). */
 const ESTABLISHED_IDLE_USEC = 3600e6;
+/** IPv4 address texts kept (a bound, not a tuning: past it the cache starts over). */
+const MAX_ADDRESS_TEXTS = 65536;
 /** How often, in capture time, live connections are checked for eviction. */
 const SWEEP_EVERY_USEC = 1e6;
 
@@ -39,6 +41,7 @@ export class Tracker {
   private readonly live = new TupleMap<Conn>();
   private readonly tombs = new TupleMap<Tomb & TupleWords>();
   private nextId: number;
+  private readonly v4Text = new Map<number, string>();
   private nextSweepUsec = -1;
   private nowUsec = 0;
   connections = 0;
@@ -109,13 +112,28 @@ export class Tracker {
       c.a0 = p.dst0; c.a1 = p.dst1; c.a2 = p.dst2; c.a3 = p.dst3; c.aPort = p.dstPort;
       c.b0 = p.src0; c.b1 = p.src1; c.b2 = p.src2; c.b3 = p.src3; c.bPort = p.srcPort;
     }
-    c.clientAddr = formatAddress(c.ipVersion, c.a0, c.a1, c.a2, c.a3);
-    c.serverAddr = formatAddress(c.ipVersion, c.b0, c.b1, c.b2, c.b3);
+    c.clientAddr = this.addressText(c.ipVersion, c.a0, c.a1, c.a2, c.a3);
+    c.serverAddr = this.addressText(c.ipVersion, c.b0, c.b1, c.b2, c.b3);
     c.rolesInferred = inferred;
     c.firstTsUsec = p.tsUsec;
     c.firstFrame = p.frame;
     this.live.set(p, c);
     return c;
+  }
+
+  /**
+   * An address as text, IPv4 ones built once: a capture's connections come from few
+   * addresses, and two new strings per connection were a measurable share of ingest.
+   */
+  private addressText(version: 4 | 6, w0: number, w1: number, w2: number, w3: number): string {
+    if (version === 6) return formatAddress(6, w0, w1, w2, w3);
+    let text = this.v4Text.get(w3);
+    if (text === undefined) {
+      if (this.v4Text.size >= MAX_ADDRESS_TEXTS) this.v4Text.clear();
+      text = formatAddress(4, 0, 0, 0, w3);
+      this.v4Text.set(w3, text);
+    }
+    return text;
   }
 
   /** Close out `old` and start the next incarnation of its tuple with this packet. */
@@ -162,14 +180,12 @@ function stateAt(c: Conn): string {
 
 /** Fold one packet into its connection. Allocates only for key packets (events). */
 export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
-  const d = fromClient ? 0 : 1;
   const side = fromClient ? CLIENT : SERVER;
   const f = p.flags;
   const t = p.tsUsec;
   const h = c.history;
-  c.pkts[d]++;
-  c.bytes[d] += p.origLenBytes;
-  c.payload[d] += p.payloadBytes;
+  if (fromClient) { c.pktsC++; c.bytesC += p.origLenBytes; c.payloadC += p.payloadBytes; }
+  else { c.pktsS++; c.bytesS += p.origLenBytes; c.payloadS += p.payloadBytes; }
   if (t > c.lastTsUsec) c.lastTsUsec = t;
   if (!fromClient) c.sawServerPkt = true;
   else if (c.synAckCount > 0) c.sawClientAfterSynAck = true;
@@ -190,8 +206,8 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
             // The SYN-ACK was captured first: it is still the answer.
             c.answer = 'synack'; c.answerFrame = c.synAckFrame; c.answerTsUsec = c.synAckTsUsec; c.answerSeq = c.serverIsn; c.answerAck = c.synAckAck; c.answerFlags = SYN | ACK;
           }
-          c.next[0] = seqAdd(p.seq, 1 + p.payloadBytes);
-          c.haveNext[0] = true;
+          c.nextC = seqAdd(p.seq, 1 + p.payloadBytes);
+          c.haveNextC = true;
           trackSeq = false;
           c.addEvent(p, true, 'syn');
         } else {
@@ -226,8 +242,8 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
           c.synAckOpts = snapshotOptions(p);
           if (c.lastSynTsUsec >= 0) c.rttSynUsec = t - c.lastSynTsUsec;
           // The server's sequence space starts here, whatever stale ACK came before.
-          c.next[1] = seqAdd(p.seq, 1 + p.payloadBytes);
-          c.haveNext[1] = true;
+          c.nextS = seqAdd(p.seq, 1 + p.payloadBytes);
+          c.haveNextS = true;
           trackSeq = false;
           if (c.decidingRst !== NONE) { c.decidingRst = NONE; c.closedTsUsec = -1; }
           c.addEvent(p, false, 'synack');
@@ -274,30 +290,33 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
   }
 
   if (trackSeq) {
+    const have = fromClient ? c.haveNextC : c.haveNextS;
+    const next = fromClient ? c.nextC : c.nextS;
     if (p.payloadBytes > 0) {
-      if (c.haveNext[d] && seqBefore(p.seq, c.next[d])) {
-        c.retrans[d]++;
+      if (have && seqBefore(p.seq, next)) {
+        if (fromClient) c.retransC++; else c.retransS++;
         h.counted('T', fromClient);
       } else {
         h.once('D', fromClient);
       }
     }
     const end = seqAdd(p.seq, p.payloadBytes + ((f & SYN) !== 0 ? 1 : 0) + ((f & FIN) !== 0 ? 1 : 0));
-    if (!c.haveNext[d] || seqAfter(end, c.next[d])) { c.next[d] = end; c.haveNext[d] = true; }
+    if (!have || seqAfter(end, next)) {
+      if (fromClient) { c.nextC = end; c.haveNextC = true; } else { c.nextS = end; c.haveNextS = true; }
+    }
   }
 
   if ((f & (SYN | FIN | RST)) === 0 && (f & ACK) !== 0 && p.payloadBytes === 0) h.once('A', fromClient);
   if (p.window === 0 && (f & (SYN | RST)) === 0) h.counted('W', fromClient);
   if (p.hasTimestamp) {
-    if ((f & SYN) === 0) c.tsLater[d] = true;
-    if (trackSeq || (f & SYN) !== 0) c.lastTsVal[d] = p.tsVal;
+    if ((f & SYN) === 0) { if (fromClient) c.tsLaterC = true; else c.tsLaterS = true; }
+    if (trackSeq || (f & SYN) !== 0) { if (fromClient) c.lastTsValC = p.tsVal; else c.lastTsValS = p.tsVal; }
   }
 
   if ((f & FIN) !== 0) {
     h.withSeq('F', fromClient, p.seq);
-    if (c.finFrame[d] === 0) {
-      c.finFrame[d] = p.frame;
-      c.finTsUsec[d] = t;
+    if ((fromClient ? c.finFrameC : c.finFrameS) === 0) {
+      if (fromClient) { c.finFrameC = p.frame; c.finTsUsecC = t; } else { c.finFrameS = p.frame; c.finTsUsecS = t; }
       c.addEvent(p, fromClient, 'fin');
       if (c.firstFinBy === NONE) c.firstFinBy = side;
       else if (c.closedTsUsec < 0) c.closedTsUsec = t;
@@ -306,7 +325,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
 
   if ((f & RST) !== 0) {
     h.withSeq('R', fromClient, p.seq);
-    c.rstCount[d]++;
+    if (fromClient) c.rstCountC++; else c.rstCountS++;
     c.addEvent(p, fromClient, 'rst');
     if (fromClient && c.foreignAckFrame !== 0 && c.foreignRstFrame === 0) { c.foreignRstFrame = p.frame; c.foreignRstSeq = p.seq; }
     if (c.firstRstBy === NONE) {

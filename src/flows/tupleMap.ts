@@ -4,7 +4,7 @@ import type { TcpPacket } from '../decode/packet.js';
  * A map keyed by a packet's 4-tuple, the same for both directions.
  *
  * IPv4 tuples fold into two numbers (address * 65536 + port < 2^48, exact in a
- * double) held in nested Maps, so the per-packet lookup builds no string; IPv6
+ * double) held in nested Maps (outer: the lower-port end), so the per-packet lookup builds no string; IPv6
  * tuples, rarer, use a string key.
  */
 export class TupleMap<T> {
@@ -18,7 +18,7 @@ export class TupleMap<T> {
     if (p.ipVersion === 4) {
       const a = p.src3 * 65536 + p.srcPort;
       const b = p.dst3 * 65536 + p.dstPort;
-      return a < b ? this.v4.get(a)?.get(b) : this.v4.get(b)?.get(a);
+      return outerFirst(a, b) ? this.v4.get(a)?.get(b) : this.v4.get(b)?.get(a);
     }
     return this.v6.get(key6(p));
   }
@@ -35,8 +35,8 @@ export class TupleMap<T> {
   }
 
   private set4(a: number, b: number, value: T): void {
-    const lo = a < b ? a : b;
-    const hi = a < b ? b : a;
+    const lo = outerFirst(a, b) ? a : b;
+    const hi = outerFirst(a, b) ? b : a;
     let inner = this.v4.get(lo);
     if (inner === undefined) { inner = new Map(); this.v4.set(lo, inner); }
     if (!inner.has(hi)) this.n++;
@@ -53,8 +53,8 @@ export class TupleMap<T> {
     if (t.ipVersion === 4) {
       const a = t.a3 * 65536 + t.aPort;
       const b = t.b3 * 65536 + t.bPort;
-      const lo = a < b ? a : b;
-      const hi = a < b ? b : a;
+      const lo = outerFirst(a, b) ? a : b;
+      const hi = outerFirst(a, b) ? b : a;
       const inner = this.v4.get(lo);
       if (inner?.delete(hi)) {
         this.n--;
@@ -75,6 +75,17 @@ export class TupleMap<T> {
     for (const inner of this.v4.values()) yield* inner.values();
     yield* this.v6.values();
   }
+}
+
+/**
+ * Which end of an IPv4 tuple (address * 65536 + port) keys the outer map: the one with the
+ * lower port, usually the server, so that the many connections to one server share one
+ * inner map instead of each client port making its own. Same answer for both directions.
+ */
+function outerFirst(a: number, b: number): boolean {
+  const pa = a % 65536;
+  const pb = b % 65536;
+  return pa !== pb ? pa < pb : a < b;
 }
 
 /** The tuple of a connection, as the address words and ports of its two ends. */

@@ -44,7 +44,7 @@ describe('Tracker incarnations', () => {
     expect(conns).toHaveLength(2);
     const [old, cur] = conns;
     expect(old.firstFinBy).toBe(2); // server
-    expect(old.next).toEqual([1202, 5002]);
+    expect([old.nextC, old.nextS]).toEqual([1202, 5002]);
     expect(cur.prev?.id).toBe(old.id);
     expect(cur.prev?.clientNext).toBe(1202);
     expect(cur.prev?.serverNext).toBe(5002);
@@ -54,7 +54,11 @@ describe('Tracker incarnations', () => {
     expect(cur.answerFrame).toBe(9);
     expect(cur.synAckCount).toBe(1);
     expect(cur.decidingRst).toBe(0); // the RST in SYN_SENT did not end the connection
-    expect(cur.events.map((e) => e.kind)).toEqual(['syn', 'answer-ack', 'rst', 'syn-rtx', 'synack', 'handshake-ack']);
+    expect(cur.eventKinds()).toEqual(['syn', 'answer-ack', 'rst', 'syn-rtx', 'synack', 'handshake-ack']);
+    // The same facts as columns: the ACK for the old sequence space, the client's RST and retry.
+    expect([cur.foreignAckCount, cur.foreignAckFrame, cur.foreignAckSeq, cur.foreignAckAck]).toEqual([1, 9, 5002, 1202]);
+    expect([cur.foreignAckSynFrame, cur.foreignRstFrame, cur.foreignRstSeq, cur.foreignRetryFrame]).toEqual([8, 10, 1202, 11]);
+    expect([cur.rtxAfterAck, cur.rtxAfterSynAck, cur.rtxUnanswered]).toEqual([1, 0, 0]);
     expect(cur.incarnation).toBe(1);
     expect(cur.firstTsUsec - old.closedTsUsec).toBe(995_000);
   });
@@ -79,8 +83,8 @@ describe('Tracker incarnations', () => {
       [true, ACK, 11, 21, 100, 300],
       [true, ACK, 111, 21, 100, 301],
     ]);
-    expect(conns[0].retrans).toEqual([1, 0]);
-    expect(conns[0].payload).toEqual([300, 0]);
+    expect([conns[0].retransC, conns[0].retransS]).toEqual([1, 0]);
+    expect([conns[0].payloadC, conns[0].payloadS]).toEqual([300, 0]);
     expect(conns[0].history.text).toBe('ShDT');
   });
 });
