@@ -79,40 +79,25 @@ export interface Facts {
 const STALE_SAMPLE = 10;
 
 /**
- * A JSON value of a finding's evidence as JavaScript would coerce it to boolean, given its
- * json_type (`t`) and value (`v`) as extracted once into stale_kept.
- */
-const truthy = (t: string, v: string): string => `(CASE ${t} WHEN 'true' THEN 1 WHEN 'object' THEN 1 WHEN 'array' THEN 1
-  WHEN 'integer' THEN ${v} != 0 WHEN 'real' THEN ${v} != 0 WHEN 'text' THEN ${v} != '' ELSE 0 END)`;
-/** Number(value) where it is finite (JSON null counts as 0, as Number(null) does); NULL otherwise. */
-const finite = (t: string, v: string): string => `(CASE ${t} WHEN 'integer' THEN ${v} WHEN 'real' THEN ${v}
-  WHEN 'null' THEN 0 WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`;
-
-/**
- * Evidence fields the stale-ack facts read, with their JSON types where truthiness matters.
- * SQLite keeps the last parsed JSON texts, so several json_extract calls on one finding's
- * evidence in one row parse it once.
- */
-const STALE_FIELDS: [string, string][] = [
-  ['syn_seq', '$.synSeq'], ['server_port', '$.tuple.serverPort'], ['relation', '$.relation'], ['why', '$.whyRejected'],
-  ['ack_frame', '$.ackFrame'], ['est', '$.established'], ['rst', '$.clientRst'], ['other_port', '$.retryOtherPort'], ['connect', '$.connectUsec'],
-];
-const TYPED = new Set(['why', 'est', 'rst', 'other_port', 'connect']);
-
-/**
  * Stale-ack findings, one per connection attempt: where several captures hold the same
  * attempt (client ISN and server port), keep the one that saw most (linked to the previous
  * connection's FIN numbers: the server side), then the first written. Only the keys and the
  * few fields the facts need go through the window's sorter, not the evidence (that would hold
- * every finding in memory); MATERIALIZED keeps SQLite from extracting them again for each
- * reference. STALE_ORDER orders the kept set by capture and time, ties in that preference.
+ * every finding in memory). What the finding's connection row holds is read from there (the
+ * detector took it from the same columns: SYN sequence, ACK frame, RST, SYN-ACK, connect time);
+ * only the detector's own conclusions come from the evidence JSON, parsed once per finding
+ * (SQLite keeps the last parsed texts). MATERIALIZED keeps SQLite from evaluating them again for
+ * each reference. STALE_ORDER orders the kept set by capture and time, ties in that preference.
  */
 const STALE_KEPT_SQL = `WITH keyed AS MATERIALIZED (
-    SELECT rowid AS rid, capture_id, ts_usec,
-      ${STALE_FIELDS.map(([c, p]) => `json_extract(evidence, '${p}') AS ${c}${TYPED.has(c) ? `, json_type(evidence, '${p}') AS ${c}_t` : ''}`).join(',\n      ')},
-      CASE json_extract(evidence, '$.relation') WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 WHEN 'not-captured' THEN 2 ELSE 3 END AS rel_rank
-    FROM findings WHERE detector = 'stale-ack')
-  SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY syn_seq, server_port ORDER BY rel_rank, rid) AS k FROM keyed) WHERE k = 1`;
+    SELECT f.rowid AS rid, f.capture_id, f.ts_usec, c.client_isn AS syn_seq, c.server_port, c.foreign_ack_frame AS ack_frame,
+      c.synack_ts_usec IS NOT NULL AS established, c.foreign_rst_frame IS NOT NULL AS client_rst, c.connect_usec,
+      json_extract(f.evidence, '$.relation') AS relation, json_extract(f.evidence, '$.whyRejected') AS why,
+      json_type(f.evidence, '$.retryOtherPort') = 'object' AS other_port
+    FROM findings f JOIN connections c ON c.id = f.conn_id WHERE f.detector = 'stale-ack'),
+  ranked AS (
+    SELECT *, CASE relation WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 WHEN 'not-captured' THEN 2 ELSE 3 END AS rel_rank FROM keyed)
+  SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY syn_seq, server_port ORDER BY rel_rank, rid) AS k FROM ranked) WHERE k = 1`;
 /** Every query below reads the kept set, computed once per report into a temporary table. */
 const STALE = 'WITH stale AS (SELECT * FROM temp.stale_kept)';
 const STALE_ORDER = 'coalesce(capture_id, 0), coalesce(ts_usec, 0), rel_rank, rid';
@@ -139,13 +124,13 @@ export function gatherFacts(db: Database.Database, timeWaitS: number): Facts {
 
   const stale = db.prepare(`${STALE} SELECT count(*) AS n,
       coalesce(sum(relation = 'time-wait'), 0) AS timeWait,
-      coalesce(sum(why_t = 'text' AND instr(why, 'same clock tick') > 0), 0) AS sameTick,
-      coalesce(sum(why_t = 'text' AND instr(why, 'went backwards') > 0), 0) AS backwards,
-      coalesce(sum(${truthy('est_t', 'est')}), 0) AS established,
-      coalesce(sum(${truthy('rst_t', 'rst')}), 0) AS clientRsts,
-      coalesce(sum(${truthy('other_port_t', 'other_port')}), 0) AS otherPort
+      coalesce(sum(instr(coalesce(why, ''), 'same clock tick') > 0), 0) AS sameTick,
+      coalesce(sum(instr(coalesce(why, ''), 'went backwards') > 0), 0) AS backwards,
+      coalesce(sum(established), 0) AS established,
+      coalesce(sum(client_rst), 0) AS clientRsts,
+      coalesce(sum(other_port), 0) AS otherPort
     FROM stale`).get() as Record<string, number>;
-  const delays = `${STALE} SELECT ${finite('connect_t', 'connect')} AS d FROM stale WHERE ${truthy('est_t', 'est')} AND d IS NOT NULL`;
+  const delays = `${STALE} SELECT connect_usec AS d FROM stale WHERE established AND d IS NOT NULL`;
   const delayCount = one<number>(`SELECT count(*) FROM (${delays})`);
   const staleAckConnectUsec = delayCount === 0 ? null : {
     median: one<number>(`${delays} ORDER BY d LIMIT 1 OFFSET ?`, Math.floor((delayCount - 1) / 2)),
