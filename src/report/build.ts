@@ -170,10 +170,12 @@ function timeline(db: Database.Database, sustainablePerS: number): Report['timel
   const base = Math.floor(span.t0 / bucketUsec) * bucketUsec;
   const n = Math.floor((span.t1 - base) / bucketUsec) + 1;
   const buckets: TimelineBucket[] = Array.from({ length: n }, (_, i) => ({ tUsec: base + i * bucketUsec, newConnections: 0, synRetransmits: 0, staleAcks: 0 }));
-  const at = (t: number): TimelineBucket | undefined => buckets[Math.floor((t - base) / bucketUsec)];
-  for (const t of db.prepare('SELECT syn_ts_usec FROM connections WHERE syn_count > 0').pluck().all() as number[]) { const b = at(t); if (b) b.newConnections++; }
-  for (const t of db.prepare("SELECT ts_usec FROM events WHERE kind = 'syn-rtx'").pluck().all() as number[]) { const b = at(t); if (b) b.synRetransmits++; }
-  for (const t of db.prepare("SELECT ts_usec FROM findings WHERE detector = 'stale-ack' AND ts_usec IS NOT NULL").pluck().iterate() as Iterable<number>) { const b = at(t); if (b) b.staleAcks++; }
+  // Counted per bucket in SQL: only the buckets cross into JavaScript, not every time.
+  const counts = (sql: string): { b: number; n: number }[] => db.prepare(`SELECT CAST((t - ?) / ? AS INTEGER) AS b, count(*) AS n
+    FROM (${sql}) WHERE t >= ? GROUP BY b`).all(base, bucketUsec, base) as { b: number; n: number }[];
+  for (const r of counts('SELECT syn_ts_usec AS t FROM connections WHERE syn_count > 0')) if (buckets[r.b]) buckets[r.b].newConnections += r.n;
+  for (const r of counts("SELECT ts_usec AS t FROM events WHERE kind = 'syn-rtx'")) if (buckets[r.b]) buckets[r.b].synRetransmits += r.n;
+  for (const r of counts("SELECT ts_usec AS t FROM findings WHERE detector = 'stale-ack' AND ts_usec IS NOT NULL")) if (buckets[r.b]) buckets[r.b].staleAcks += r.n;
   return { bucketUsec, buckets, sustainablePerS };
 }
 
