@@ -4,7 +4,8 @@
  * bench/out/ by repeating the records of real captures with advancing
  * timestamps and ports, then times three readers in child processes under
  * /usr/bin/time -v (wall time, peak RSS):
- *   (a) node dist/cli.js decode --count-only FILE   (full decode through TCP options)
+ *   (a) node dist/cli.js decode --count-only FILE   (full decode through TCP options; also the
+ *       decode time it reports itself, without Node's start-up and module loading)
  *   (b) a plain chunked loop that only walks pcap record headers (the ceiling)
  *   (c) pcap-parser (event per packet)
  * Usage: npm run build && node bench/decode.mjs [packets=2000000] [runs=5]
@@ -97,7 +98,9 @@ function timed(label, args) {
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   const secs = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN;
   const rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]);
-  return { label, secs, rssMb: rssKb / 1024, out: r.stdout.trim().split('\n').pop(), status: r.status };
+  // tcpdiag decode --count-only also reports its own decode time, without process start-up.
+  const inner = /decoded in ([\d.]+) s/.exec(r.stderr);
+  return { label, secs, rssMb: rssKb / 1024, out: r.stdout.trim().split('\n').pop(), status: r.status, innerSecs: inner ? Number(inner[1]) : null };
 }
 
 build();
@@ -119,5 +122,10 @@ for (const rs of results) {
   const lo = Math.min(...rs.map((r) => r.secs)), hi = Math.max(...rs.map((r) => r.secs));
   const rss = Math.max(...rs.map((r) => r.rssMb));
   console.log(`${rs[0].label.padEnd(30)} ${(N / secs / 1e6).toFixed(2).padStart(6)} M packets/s  ${secs.toFixed(2).padStart(6)} s [${lo.toFixed(2)}-${hi.toFixed(2)}]  peak RSS ${rss.toFixed(0).padStart(4)} MB  (${rs[0].out})`);
+  if (rs[0].innerSecs !== null) {
+    const inner = rs.map((r) => r.innerSecs);
+    const m = median(inner);
+    console.log(`${'  its decode loop alone'.padEnd(30)} ${(N / m / 1e6).toFixed(2).padStart(6)} M packets/s  ${m.toFixed(2).padStart(6)} s [${Math.min(...inner).toFixed(2)}-${Math.max(...inner).toFixed(2)}]  (time from the first read to the last packet, as it reports)`);
+  }
 }
 void execFileSync;

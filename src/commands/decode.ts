@@ -74,12 +74,16 @@ export async function decodeCommand(file: string, opts: DecodeOptions): Promise<
         stop.abort();
       }
     };
+  const t0 = process.hrtime.bigint();
   const info = await readCapture(file, onTcp, { signal: stop.signal });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   try {
     if (!closed) {
       if (opts.countOnly) out.line(totalsLine(info));
       out.flush();
     }
+    // The decoder's own rate, without process start-up: what bench/decode.mjs reports.
+    if (opts.countOnly) process.stderr.write(`decoded in ${secs.toFixed(3)} s: ${(info.tcpPackets / Math.max(secs, 1e-9) / 1e6).toFixed(2)} M TCP packets/s\n`);
   } catch (e) {
     if (!(e instanceof StdoutClosed)) throw e;
     closed = true;

@@ -35,6 +35,7 @@ describe('tcpdiag decode', () => {
   it('--count-only prints only the totals, --limit stops printing', () => {
     const r = run('--count-only', corpus('suricata-base64-decode-5885-stale-ack.pcap'));
     expect(r.out.trim()).toMatch(/1143 frames, 896 TCP packets; not TCP or not decoded: non-ip 126, non-tcp 121$/);
+    expect(r.err).toMatch(/^decoded in \d+\.\d{3} s: \d+\.\d\d M TCP packets\/s\n$/);
     expect(run('--limit', '3', corpus('suricata-bug-4376.pcap')).out.trim().split('\n')).toHaveLength(3);
   });
   for (const [name, offset, frames] of [['crafted-pcap-cut-mid-record.pcap', 22223, 59], ['crafted-pcap-huge-caplen.pcap', 672, 9], ['crafted-pcapng-trailer-mismatch.pcapng', 1852, 9]] as const) {
