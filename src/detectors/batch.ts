@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { EVENT_KINDS } from '../flows/conn.js';
 
 /**
  * Set-based reads for detectors: one query for many connections instead of one query per
@@ -7,9 +8,8 @@ import type Database from 'better-sqlite3';
 
 export interface EventRow { conn_id: number; frame: number; ts_usec: number; dir: string; kind: string; seq: number; ack: number; ts: number }
 
-const KINDS = ['syn', 'syn-rtx', 'synack', 'synack-rtx', 'server-syn', 'answer-ack', 'handshake-ack', 'fin', 'rst'];
 const DIRS = ['c2s', 's2c'];
-const KIND_CODE = `CASE e.kind ${KINDS.map((k, j) => `WHEN '${k}' THEN ${j}`).join(' ')} END`;
+const KIND_CODE = `CASE e.kind ${EVENT_KINDS.map((k, j) => `WHEN '${k}' THEN ${j}`).join(' ')} END`;
 
 /**
  * A correlated subquery giving the events of connection `conn` (an alias in the outer query)
@@ -29,7 +29,7 @@ export function parseEvents(connId: number, json: string | null): EventRow[] {
   const out: EventRow[] = new Array(a.length);
   for (let i = 0; i < a.length; i++) {
     const r = a[i];
-    out[i] = { conn_id: connId, frame: r[0], ts_usec: r[1], dir: DIRS[r[2]], kind: KINDS[r[3]], seq: r[4], ack: r[5], ts: r[6] };
+    out[i] = { conn_id: connId, frame: r[0], ts_usec: r[1], dir: DIRS[r[2]], kind: EVENT_KINDS[r[3]], seq: r[4], ack: r[5], ts: r[6] };
   }
   return out;
 }
@@ -61,13 +61,6 @@ export function* pagedRows<T = Record<string, any>>(db: Database.Database, idsSq
   }
 }
 let pagedSeq = 0;
-
-/** Rows by id, for the ids a SELECT returns. */
-export function rowsById<T extends { id: number }>(db: Database.Database, columns: string, idsSql: string): Map<number, T> {
-  const out = new Map<number, T>();
-  for (const r of db.prepare(`SELECT ${columns} FROM connections WHERE id IN (${idsSql})`).all() as T[]) out.set(r.id, r);
-  return out;
-}
 
 /**
  * Rows as objects, built from raw rows by a function made for the statement's columns:

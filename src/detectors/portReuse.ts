@@ -1,4 +1,3 @@
-import { seqAdd } from '../flows/seq.js';
 import { ep, firstN } from './format.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -26,23 +25,15 @@ interface PathReuse { reuses: number; failed: number; failedFrames: number[]; fr
 
 export type ReuseOutcome = 'accepted-from-time-wait' | 'accepted' | 'stale-ack' | 'refused' | 'no-answer' | 'other';
 
-/** How the server answered a reused tuple's SYN. Pure. */
-export function reuseOutcome(r: { answer: string; server_isn: number | null; prev_server_next: number | null; prev_active_closer: string | null }): ReuseOutcome {
-  if (r.answer === 'synack') {
-    if (r.prev_server_next !== null && r.server_isn === seqAdd(r.prev_server_next, 65537)) return 'accepted-from-time-wait';
-    return 'accepted';
-  }
-  if (r.answer === 'ack') return 'stale-ack';
-  if (r.answer === 'rst') return 'refused';
-  if (r.answer === 'none') return 'no-answer';
-  return 'other';
-}
-
 /** Outcomes that count as a failed reuse. */
 const FAILED = new Set<ReuseOutcome>(['stale-ack', 'no-answer', 'refused']);
 
-/** reuseOutcome() as SQL over a connections row: the server ISN rule is old snd_nxt + 65537 mod 2^32. */
-const OUTCOME_SQL = `CASE answer
+/**
+ * How the server answered a reused tuple's SYN (a ReuseOutcome), as SQL over a connections row,
+ * so that it runs where the rows are: a SYN accepted from TIME_WAIT gets ISN = old snd_nxt +
+ * 65537 mod 2^32.
+ */
+export const OUTCOME_SQL = `CASE answer
   WHEN 'synack' THEN CASE WHEN prev_server_next IS NOT NULL AND server_isn = (prev_server_next + 65537) % 4294967296
     THEN 'accepted-from-time-wait' ELSE 'accepted' END
   WHEN 'ack' THEN 'stale-ack' WHEN 'rst' THEN 'refused' WHEN 'none' THEN 'no-answer' ELSE 'other' END`;
@@ -62,7 +53,7 @@ export const portReuse: Detector = {
       return l;
     };
     // Per path and outcome, in SQL: on a busy capture most connections are reuses, and reading
-    // each into JavaScript cost more than the rest of this detector. OUTCOME_SQL is reuseOutcome().
+    // each into JavaScript cost more than the rest of this detector.
     // Outcomes are listed per path in the order they first happened.
     const perOutcome = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, ${OUTCOME_SQL} AS outcome, count(*) AS n,
         min(prev_gap_usec) AS min_gap, max(prev_gap_usec) AS max_gap, min(first_ts_usec) AS t
@@ -88,10 +79,11 @@ export const portReuse: Detector = {
     // A reuse that went through is counted in its path's summary, and one that drew a stale ACK
     // is the stale-ack finding; the others that failed (refused, unanswered) get one each.
     const own = db.prepare(`SELECT c.id, c.capture_id, c.client_addr, c.client_port, c.server_addr, c.server_port, c.answer, c.answer_frame,
-        c.server_isn, c.syn_frame, c.syn_ts_usec, c.prev_id, c.prev_gap_usec, c.prev_active_closer, c.prev_server_next
+        c.server_isn, c.syn_frame, c.syn_ts_usec, c.prev_id, c.prev_gap_usec, c.prev_active_closer, c.prev_server_next,
+        ${OUTCOME_SQL} AS outcome
       ${reuses} AND c.answer IN ('rst', 'none') ORDER BY c.capture_id, c.first_ts_usec, c.id`).all(timeWaitUsec) as Row[];
     for (const r of own) {
-      const outcome = reuseOutcome(r as Parameters<typeof reuseOutcome>[0]);
+      const outcome = r.outcome as ReuseOutcome;
       const name = ctx.captureName(r.capture_id);
       const holder = r.prev_active_closer ?? 'nobody seen';
       findings.push({

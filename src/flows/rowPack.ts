@@ -1,4 +1,4 @@
-import { EV_FIELDS, EVENT_KINDS, type Conn, type SynOptions } from './conn.js';
+import { EV_FIELDS, type Conn, type SynOptions } from './conn.js';
 import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
 
 /**
@@ -19,7 +19,6 @@ export const CONN_STRS = 11;
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
 export const EVENT_NUMS = 14;
 export const DIRS = ['s2c', 'c2s'];
-export { EVENT_KINDS };
 
 const sideName = (s: Side): string | null => (s === CLIENT ? 'client' : s === SERVER ? 'server' : null);
 /** -1 (absent) to NULL. */

@@ -35,8 +35,9 @@ export class TupleMap<T> {
   }
 
   private set4(a: number, b: number, value: T): void {
-    const lo = outerFirst(a, b) ? a : b;
-    const hi = outerFirst(a, b) ? b : a;
+    const aFirst = outerFirst(a, b);
+    const lo = aFirst ? a : b;
+    const hi = aFirst ? b : a;
     let inner = this.v4.get(lo);
     if (inner === undefined) { inner = new Map(); this.v4.set(lo, inner); }
     if (!inner.has(hi)) this.n++;
@@ -53,8 +54,9 @@ export class TupleMap<T> {
     if (t.ipVersion === 4) {
       const a = t.a3 * 65536 + t.aPort;
       const b = t.b3 * 65536 + t.bPort;
-      const lo = outerFirst(a, b) ? a : b;
-      const hi = outerFirst(a, b) ? b : a;
+      const aFirst = outerFirst(a, b);
+      const lo = aFirst ? a : b;
+      const hi = aFirst ? b : a;
       const inner = this.v4.get(lo);
       if (inner?.delete(hi)) {
         this.n--;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { Conn } from './conn.js';
-import { CONN_NUMS, CONN_STRS, DIRS, EVENT_KINDS, EVENT_NUMS, packConn, packEvents } from './rowPack.js';
+import { EVENT_KINDS, type Conn } from './conn.js';
+import { CONN_NUMS, CONN_STRS, DIRS, EVENT_NUMS, packConn, packEvents } from './rowPack.js';
 import { STR_NULL, STR_SEP, writerMain, type WriterData, type WriterMessage } from './writerThread.js';
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clockClusters } from '../../src/detectors/natClients.js';
-import { reuseOutcome } from '../../src/detectors/portReuse.js';
+import Database from 'better-sqlite3';
+import { OUTCOME_SQL } from '../../src/detectors/portReuse.js';
 import { classifyRetransmit, scheduleName } from '../../src/detectors/synRetransmit.js';
 import { peakDistinctInWindow, peakInWindow } from '../../src/detectors/window.js';
 
@@ -23,11 +24,17 @@ describe('SYN retransmit rules', () => {
 
 describe('port reuse outcome', () => {
   it('tells a SYN accepted from TIME_WAIT by its ISN = old snd_nxt + 65537 (tcp_timewait_state_process)', () => {
-    expect(reuseOutcome({ answer: 'synack', server_isn: (4294967295 + 65537) >>> 0, prev_server_next: 4294967295, prev_active_closer: 'server' })).toBe('accepted-from-time-wait');
-    expect(reuseOutcome({ answer: 'synack', server_isn: 12345, prev_server_next: 4294967295, prev_active_closer: 'server' })).toBe('accepted');
-    expect(reuseOutcome({ answer: 'ack', server_isn: null, prev_server_next: 1, prev_active_closer: 'server' })).toBe('stale-ack');
-    expect(reuseOutcome({ answer: 'rst', server_isn: null, prev_server_next: 1, prev_active_closer: 'server' })).toBe('refused');
-    expect(reuseOutcome({ answer: 'none', server_isn: null, prev_server_next: 1, prev_active_closer: null })).toBe('no-answer');
+    const db = new Database(':memory:');
+    const outcome = (answer: string, serverIsn: number | null, prevServerNext: number | null): string =>
+      db.prepare(`SELECT ${OUTCOME_SQL} FROM (SELECT ? AS answer, ? AS server_isn, ? AS prev_server_next)`).pluck().get(answer, serverIsn, prevServerNext) as string;
+    // 4294967295 + 65537 wraps to 65536 (sequence space is mod 2^32).
+    expect(outcome('synack', 65536, 4294967295)).toBe('accepted-from-time-wait');
+    expect(outcome('synack', 12345, 4294967295)).toBe('accepted');
+    expect(outcome('synack', 65536, null)).toBe('accepted');
+    expect(outcome('ack', null, 1)).toBe('stale-ack');
+    expect(outcome('rst', null, 1)).toBe('refused');
+    expect(outcome('none', null, 1)).toBe('no-answer');
+    db.close();
   });
 });
 
