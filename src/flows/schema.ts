@@ -155,19 +155,20 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-/**
- * Indexes for the detectors' queries (tuple, server endpoint, time, ISN, client -> server
- * path in time order with the source port, events by connection in frame order). Created
- * after a bulk load: building them once is several times faster than maintaining them row
- * by row.
- */
 /** Findings by detector (the report's queries); runDetectors rebuilds it after writing. */
 export const FIND_DETECTOR_INDEX = 'CREATE INDEX IF NOT EXISTS find_detector ON findings (detector);';
+
+/**
+ * Indexes for the queries of detectors, reports and `tcpdiag flows` (tuple, server endpoint,
+ * capture in time order, ISN, client -> server path in time order with the source port, events
+ * by connection in frame order). Created after a bulk load: building them once is several
+ * times faster than maintaining them row by row.
+ */
 
 export const INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS conn_tuple ON connections (client_addr, client_port, server_addr, server_port);
 CREATE INDEX IF NOT EXISTS conn_server ON connections (server_addr, server_port);
-CREATE INDEX IF NOT EXISTS conn_time ON connections (first_ts_usec);
+CREATE INDEX IF NOT EXISTS conn_time ON connections (capture_id, first_ts_usec, id);
 CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn);
 CREATE INDEX IF NOT EXISTS conn_path ON connections (capture_id, client_addr, server_addr, server_port, syn_ts_usec, client_port);
 CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id, frame);
