@@ -5,10 +5,7 @@
  * analysis.
  */
 import { formatAddress, formatEndpoint } from './addr.js';
-import {
-  ACK, AE, CWR, ECE, FIN, OPT_EOL, OPT_EXP, OPT_MPTCP, OPT_MSS, OPT_NOP, OPT_SACK, OPT_SACK_PERM, OPT_TFO,
-  OPT_TIMESTAMP, OPT_WSCALE, PSH, RST, SYN, URG, type TcpPacket,
-} from './packet.js';
+import { ACK, AE, CWR, ECE, FIN, PSH, RST, SYN, TcpOpt, URG, type TcpPacket } from './packet.js';
 
 /** tcpdump's letters, in its order (print-tcp.c tcp_flag_values); AE as "e". */
 export function formatFlags(flags: number): string {
@@ -33,23 +30,23 @@ export function formatOptions(p: TcpPacket): string {
   for (let i = 0; i < p.optKindCount; i++) {
     const k = p.optKinds[i];
     switch (k) {
-      case OPT_NOP: parts.push('nop'); break;
-      case OPT_EOL: parts.push('eol'); break;
-      case OPT_MSS: parts.push(p.mss >= 0 ? `mss ${p.mss}` : 'mss ?'); break;
-      case OPT_WSCALE: parts.push(p.wscale >= 0 ? `wscale ${p.wscale}` : 'wscale ?'); break;
-      case OPT_SACK_PERM: parts.push('sackOK'); break;
-      case OPT_SACK: {
+      case TcpOpt.NOP: parts.push('nop'); break;
+      case TcpOpt.EOL: parts.push('eol'); break;
+      case TcpOpt.MSS: parts.push(p.mss >= 0 ? `mss ${p.mss}` : 'mss ?'); break;
+      case TcpOpt.WSCALE: parts.push(p.wscale >= 0 ? `wscale ${p.wscale}` : 'wscale ?'); break;
+      case TcpOpt.SACK_PERM: parts.push('sackOK'); break;
+      case TcpOpt.SACK: {
         let s = `sack ${p.sackBlockCount}`;
         for (let j = 0; j < p.sackBlockCount; j++) s += ` {${p.sackEdges[2 * j]}:${p.sackEdges[2 * j + 1]}}`;
         parts.push(s);
         break;
       }
-      case OPT_TIMESTAMP: parts.push(p.hasTimestamp ? `TS val ${p.tsVal} ecr ${p.tsEcr}` : 'TS ?'); break;
-      case OPT_TFO: parts.push(p.tfoCookieBytes > 0 ? `tfo cookie ${p.tfoCookieBytes}B` : 'tfo cookiereq'); break;
-      case OPT_EXP:
+      case TcpOpt.TIMESTAMP: parts.push(p.hasTimestamp ? `TS val ${p.tsVal} ecr ${p.tsEcr}` : 'TS ?'); break;
+      case TcpOpt.TFO: parts.push(p.tfoCookieBytes > 0 ? `tfo cookie ${p.tfoCookieBytes}B` : 'tfo cookiereq'); break;
+      case TcpOpt.EXP:
         parts.push(p.hasTfo ? (p.tfoCookieBytes > 0 ? `tfo cookie ${p.tfoCookieBytes}B` : 'tfo cookiereq') : 'exp');
         break;
-      case OPT_MPTCP: parts.push(`mptcp ${MPTCP_SUBTYPES[p.mptcpSubtype] ?? `subtype-${p.mptcpSubtype}`}`); break;
+      case TcpOpt.MPTCP: parts.push(`mptcp ${MPTCP_SUBTYPES[p.mptcpSubtype] ?? `subtype-${p.mptcpSubtype}`}`); break;
       default: parts.push(`unknown-${k}`);
     }
   }

@@ -2,9 +2,8 @@
  * IPv4 header (RFC 791 §3.1). Returns the offset of the TCP header, or a
  * negative code (-1 - reason). Sets `out.l4End` to the end of the IP payload.
  */
-import { u16be, u32be } from './bytes.js';
 import type { TcpPacket } from './packet.js';
-import { R_IPV4_FRAGMENT, R_MALFORMED_IP, R_NON_TCP, R_TRUNCATED_IP } from './reasons.js';
+import { Reason } from './reasons.js';
 
 export interface L4Out {
   l4End: number;
@@ -16,34 +15,34 @@ export interface L4Out {
  * @param capEnd end of the captured bytes
  * @param wireEnd end of the frame as it was on the wire (origLen), >= capEnd
  */
-export function ipv4(out: L4Out, pkt: TcpPacket, b: Uint8Array, at: number, capEnd: number, wireEnd: number): number {
-  if (at + 20 > capEnd) return -1 - R_TRUNCATED_IP;
-  const vihl = b[at];
-  if (vihl >> 4 !== 4) return -1 - R_MALFORMED_IP;
+export function ipv4(out: L4Out, pkt: TcpPacket, v: DataView, at: number, capEnd: number, wireEnd: number): number {
+  if (at + 20 > capEnd) return -1 - Reason.TRUNCATED_IP;
+  const vihl = v.getUint8(at);
+  if (vihl >> 4 !== 4) return -1 - Reason.MALFORMED_IP;
   const ihl = (vihl & 15) * 4;
-  if (ihl < 20) return -1 - R_MALFORMED_IP;
+  if (ihl < 20) return -1 - Reason.MALFORMED_IP;
   // Options (IHL > 5) are skipped whole; suricata-detect-ipopts-rawipv4.pcap has them on SYNs.
-  if (at + ihl > capEnd) return -1 - R_TRUNCATED_IP;
-  let total = u16be(b, at + 2);
+  if (at + ihl > capEnd) return -1 - Reason.TRUNCATED_IP;
+  let total = v.getUint16(at + 2);
   // Total length 0: the NIC segments later (TSO/GSO), so the capture on the
   // sending host sees the unsegmented packet; Wireshark uses the frame length.
   if (total === 0) total = wireEnd - at;
-  else if (total < ihl) return -1 - R_MALFORMED_IP;
+  else if (total < ihl) return -1 - Reason.MALFORMED_IP;
   pkt.ipVersion = 4;
   pkt.src0 = 0; pkt.src1 = 0; pkt.src2 = 0;
-  pkt.src3 = u32be(b, at + 12);
+  pkt.src3 = v.getUint32(at + 12);
   pkt.dst0 = 0; pkt.dst1 = 0; pkt.dst2 = 0;
-  pkt.dst3 = u32be(b, at + 16);
+  pkt.dst3 = v.getUint32(at + 16);
 
-  pkt.ipTtl = b[at + 8];
-  pkt.ipId = u16be(b, at + 4);
-  if (ihl > 20 && !ipv4Options(pkt, b, at + 20, at + ihl)) return -1 - R_MALFORMED_IP;
-  const frag = u16be(b, at + 6);
+  pkt.ipTtl = v.getUint8(at + 8);
+  pkt.ipId = v.getUint16(at + 4);
+  if (ihl > 20 && !ipv4Options(pkt, v, at + 20, at + ihl)) return -1 - Reason.MALFORMED_IP;
+  const frag = v.getUint16(at + 6);
   pkt.ipDontFragment = (frag & 0x4000) !== 0;
   // Only the offset-0 fragment holds the TCP header; later ones would be
   // misparsed as TCP (RFC 791: offset in 8-byte units, low 13 bits).
-  if ((frag & 0x1fff) !== 0) return -1 - R_IPV4_FRAGMENT;
-  if (b[at + 9] !== 6) return -1 - R_NON_TCP;
+  if ((frag & 0x1fff) !== 0) return -1 - Reason.IPV4_FRAGMENT;
+  if (v.getUint8(at + 9) !== 6) return -1 - Reason.NON_TCP;
   out.firstFragment = (frag & 0x2000) !== 0;
   // The length field trims Ethernet padding; a length beyond the frame is
   // limited to the frame, as Wireshark's tcp.len is.
@@ -73,16 +72,16 @@ function minOptionLength(kind: number): number {
  * the route the final destination: that host's TCP is the peer, and tshark's
  * ip.dst shows it too.
  */
-export function ipv4Options(pkt: TcpPacket, b: Uint8Array, at: number, end: number): boolean {
+export function ipv4Options(pkt: TcpPacket, v: DataView, at: number, end: number): boolean {
   let p = at;
   while (p < end) {
-    const kind = b[p];
+    const kind = v.getUint8(p);
     if (kind === IPOPT_EOL) break;
     if (kind === IPOPT_NOP) { p++; continue; }
     if (p + 1 >= end) return false;
-    const len = b[p + 1];
+    const len = v.getUint8(p + 1);
     if (len < minOptionLength(kind) || p + len > end) return false;
-    if ((kind === IPOPT_LSRR || kind === IPOPT_SSRR) && len >= 7 && b[p + 2] <= len) pkt.dst3 = u32be(b, p + len - 4);
+    if ((kind === IPOPT_LSRR || kind === IPOPT_SSRR) && len >= 7 && v.getUint8(p + 2) <= len) pkt.dst3 = v.getUint32(p + len - 4);
     p += len;
   }
   return true;

@@ -1,25 +1,30 @@
 /**
  * Link layers in front of IP. Each returns the offset of the IP header (and
- * sets `out.l3` to 4 or 6) or a negative LINK_* code. Link-type numbers are the
+ * sets `out.l3` to 4 or 6) or a negative LinkResult. Link-type numbers are the
  * tcpdump.org LINKTYPE_ values; pcap and pcapng share them.
  */
-import { u16be, u32be } from './bytes.js';
 
-export const LINK_UNSUPPORTED = -1;
-export const LINK_NON_IP = -2;
-export const LINK_TRUNCATED = -3;
+/** What linkToIp returns when there is no IP header to go on with (negative, unlike an offset). */
+export const enum LinkResult {
+  UNSUPPORTED = -1,
+  NON_IP = -2,
+  TRUNCATED = -3,
+}
 
-export const LT_NULL = 0;
-export const LT_ETHERNET = 1;
-/** DLT_RAW as numbered on some BSDs: 12 (most), 14 (OpenBSD). */
-export const LT_RAW_BSD12 = 12;
-export const LT_RAW_BSD14 = 14;
-export const LT_RAW = 101;
-export const LT_LOOP = 108;
-export const LT_LINUX_SLL = 113;
-export const LT_IPV4 = 228;
-export const LT_IPV6 = 229;
-export const LT_LINUX_SLL2 = 276;
+/** LINKTYPE_ values decoded here. A const enum, so the per-frame switch compares plain numbers. */
+export const enum LinkType {
+  NULL = 0,
+  ETHERNET = 1,
+  /** DLT_RAW as numbered on some BSDs: 12 (most), 14 (OpenBSD). */
+  RAW_BSD12 = 12,
+  RAW_BSD14 = 14,
+  RAW = 101,
+  LOOP = 108,
+  LINUX_SLL = 113,
+  IPV4 = 228,
+  IPV6 = 229,
+  LINUX_SLL2 = 276,
+}
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -31,15 +36,15 @@ export interface L3Out {
 function byEthertype(out: L3Out, type: number, at: number): number {
   if (type === ETH_IPV4) { out.l3 = 4; return at; }
   if (type === ETH_IPV6) { out.l3 = 6; return at; }
-  return LINK_NON_IP;
+  return LinkResult.NON_IP;
 }
 
-function byVersionNibble(out: L3Out, b: Uint8Array, at: number, end: number): number {
-  if (at >= end) return LINK_TRUNCATED;
-  const v = b[at] >> 4;
-  if (v === 4) { out.l3 = 4; return at; }
-  if (v === 6) { out.l3 = 6; return at; }
-  return LINK_NON_IP;
+function byVersionNibble(out: L3Out, v: DataView, at: number, end: number): number {
+  if (at >= end) return LinkResult.TRUNCATED;
+  const version = v.getUint8(at) >> 4;
+  if (version === 4) { out.l3 = 4; return at; }
+  if (version === 6) { out.l3 = 6; return at; }
+  return LinkResult.NON_IP;
 }
 
 /**
@@ -47,14 +52,14 @@ function byVersionNibble(out: L3Out, b: Uint8Array, at: number, end: number): nu
  * pre-standard QinQ 0x9100 tags (zeek-vlan-qinqinq.pcap stacks three).
  * An EtherType <= 1500 is an 802.3 length field (LLC follows): not IP.
  */
-export function ethernet(out: L3Out, b: Uint8Array, at: number, end: number): number {
+export function ethernet(out: L3Out, v: DataView, at: number, end: number): number {
   let p = at + 12;
-  if (p + 2 > end) return LINK_TRUNCATED;
-  let type = u16be(b, p);
+  if (p + 2 > end) return LinkResult.TRUNCATED;
+  let type = v.getUint16(p);
   p += 2;
   while (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
-    if (p + 4 > end) return LINK_TRUNCATED;
-    type = u16be(b, p + 2);
+    if (p + 4 > end) return LinkResult.TRUNCATED;
+    type = v.getUint16(p + 2);
     p += 4;
   }
   return byEthertype(out, type, p);
@@ -67,37 +72,37 @@ export function ethernet(out: L3Out, b: Uint8Array, at: number, end: number): nu
  * AF_INET is 2 everywhere; AF_INET6 is 24 (NetBSD/OpenBSD), 28 (FreeBSD),
  * 30 (macOS) — and 10 on Linux, which tshark also accepts.
  */
-export function nullLoop(out: L3Out, b: Uint8Array, at: number, end: number): number {
-  if (at + 4 > end) return LINK_TRUNCATED;
-  let af = u32be(b, at);
-  if (af > 0xffff) af = ((b[at + 3] << 24) | (b[at + 2] << 16) | (b[at + 1] << 8) | b[at]) >>> 0;
+export function nullLoop(out: L3Out, v: DataView, at: number, end: number): number {
+  if (at + 4 > end) return LinkResult.TRUNCATED;
+  let af = v.getUint32(at);
+  if (af > 0xffff) af = v.getUint32(at, true);
   if (af === 2) { out.l3 = 4; return at + 4; }
   if (af === 24 || af === 28 || af === 30 || af === 10) { out.l3 = 6; return at + 4; }
-  return LINK_NON_IP;
+  return LinkResult.NON_IP;
 }
 
 /** Linux cooked capture v1: 16-byte header, protocol (an EtherType) at 14. */
-export function sll(out: L3Out, b: Uint8Array, at: number, end: number): number {
-  if (at + 16 > end) return LINK_TRUNCATED;
-  return byEthertype(out, u16be(b, at + 14), at + 16);
+export function sll(out: L3Out, v: DataView, at: number, end: number): number {
+  if (at + 16 > end) return LinkResult.TRUNCATED;
+  return byEthertype(out, v.getUint16(at + 14), at + 16);
 }
 
 /** Linux cooked capture v2: 20-byte header, protocol first. */
-export function sll2(out: L3Out, b: Uint8Array, at: number, end: number): number {
-  if (at + 20 > end) return LINK_TRUNCATED;
-  return byEthertype(out, u16be(b, at), at + 20);
+export function sll2(out: L3Out, v: DataView, at: number, end: number): number {
+  if (at + 20 > end) return LinkResult.TRUNCATED;
+  return byEthertype(out, v.getUint16(at), at + 20);
 }
 
-/** Offset of the IP header for this link type, or a negative LINK_* code. */
-export function linkToIp(out: L3Out, linkType: number, b: Uint8Array, at: number, end: number): number {
+/** Offset of the IP header for this link type, or a negative LinkResult. */
+export function linkToIp(out: L3Out, linkType: number, v: DataView, at: number, end: number): number {
   switch (linkType) {
-    case LT_ETHERNET: return ethernet(out, b, at, end);
-    case LT_LINUX_SLL: return sll(out, b, at, end);
-    case LT_RAW: case LT_RAW_BSD12: case LT_RAW_BSD14: return byVersionNibble(out, b, at, end);
-    case LT_IPV4: out.l3 = 4; return at;
-    case LT_IPV6: out.l3 = 6; return at;
-    case LT_NULL: case LT_LOOP: return nullLoop(out, b, at, end);
-    case LT_LINUX_SLL2: return sll2(out, b, at, end);
-    default: return LINK_UNSUPPORTED;
+    case LinkType.ETHERNET: return ethernet(out, v, at, end);
+    case LinkType.LINUX_SLL: return sll(out, v, at, end);
+    case LinkType.RAW: case LinkType.RAW_BSD12: case LinkType.RAW_BSD14: return byVersionNibble(out, v, at, end);
+    case LinkType.IPV4: out.l3 = 4; return at;
+    case LinkType.IPV6: out.l3 = 6; return at;
+    case LinkType.NULL: case LinkType.LOOP: return nullLoop(out, v, at, end);
+    case LinkType.LINUX_SLL2: return sll2(out, v, at, end);
+    default: return LinkResult.UNSUPPORTED;
   }
 }

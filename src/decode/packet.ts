@@ -19,21 +19,32 @@ export const CWR = 0x080;
 /** RFC 3540 nonce sum / AccECN "AE" bit. */
 export const AE = 0x100;
 
-/** TCP option kinds (IANA "TCP Option Kind Numbers"). */
-export const OPT_EOL = 0;
-export const OPT_NOP = 1;
-export const OPT_MSS = 2;
-export const OPT_WSCALE = 3;
-export const OPT_SACK_PERM = 4;
-export const OPT_SACK = 5;
-export const OPT_TIMESTAMP = 8;
-export const OPT_MPTCP = 30;
-export const OPT_TFO = 34;
-/** RFC 6994 experimental; TFO before kind 34 used ExID 0xF989 here. */
-export const OPT_EXP = 254;
+/**
+ * TCP option kinds (IANA "TCP Option Kind Numbers"). A const enum, so tsc
+ * writes the numbers into the option walk: V8 loads and checks an exported
+ * const from its module cell at every use, and the walk uses them per byte.
+ */
+export const enum TcpOpt {
+  EOL = 0,
+  NOP = 1,
+  MSS = 2,
+  WSCALE = 3,
+  SACK_PERM = 4,
+  SACK = 5,
+  TIMESTAMP = 8,
+  MPTCP = 30,
+  TFO = 34,
+  /** RFC 6994 experimental; TFO before kind 34 used ExID 0xF989 here. */
+  EXP = 254,
+}
 
-export const MAX_SACK_BLOCKS = 4;
-export const MAX_OPTIONS = 40;
+/** Sizes of the option arrays of a TcpPacket (a const enum for the same reason). */
+export const enum TcpOptLimit {
+  /** At most 4 SACK blocks fit in 40 option bytes (RFC 2018 §3). */
+  SACK_BLOCKS = 4,
+  /** 40 option bytes, so at most 40 option kinds. */
+  KINDS = 40,
+}
 
 const EMPTY = new Uint8Array(0);
 
@@ -89,7 +100,7 @@ export class TcpPacket {
   /** Byte length of the option area actually present (<= hdrLenBytes - 20). */
   optBytes = 0;
   /** Option kinds in order, NOPs included; optKindCount entries are valid. */
-  readonly optKinds = new Uint8Array(MAX_OPTIONS);
+  readonly optKinds = new Uint8Array(TcpOptLimit.KINDS);
   optKindCount = 0;
   mss = -1; // -1: absent
   wscale = -1; // shift as sent (not clamped); -1: absent
@@ -99,7 +110,7 @@ export class TcpPacket {
   tsEcr = 0;
   sackBlockCount = 0;
   /** left,right pairs; sackBlockCount pairs are valid. */
-  readonly sackEdges = new Float64Array(MAX_SACK_BLOCKS * 2);
+  readonly sackEdges = new Float64Array(TcpOptLimit.SACK_BLOCKS * 2);
   /** Fast Open: kind 34, or kind 254 with ExID 0xF989. */
   hasTfo = false;
   tfoCookieBytes = 0;

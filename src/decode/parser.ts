@@ -76,6 +76,9 @@ export class RecordParser {
 
   readonly dec: FrameDecoder;
   readonly pkt: TcpPacket;
+  /** A DataView over the chunk being parsed, made once per chunk buffer, never per packet. */
+  private viewBuf: Uint8Array | null = null;
+  private view: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(readonly path: string, onTcp: (p: TcpPacket) => void, readonly onRecord: OnRecord | null) {
     this.dec = new FrameDecoder(onTcp);
@@ -93,7 +96,12 @@ export class RecordParser {
       at = this.sniff(b, at, end, eof);
       if (this.format === F_UNKNOWN || this.error !== null) return at;
     }
-    return this.format === F_PCAP ? pcapRecords(this, b, at, end, eof) : pcapngBlocks(this, b, at, end, eof);
+    if (b !== this.viewBuf) {
+      this.viewBuf = b;
+      this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const v = this.view;
+    return this.format === F_PCAP ? pcapRecords(this, b, v, at, end, eof) : pcapngBlocks(this, b, v, at, end, eof);
   }
 
   private sniff(b: Uint8Array, at: number, end: number, eof: boolean): number {

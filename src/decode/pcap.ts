@@ -11,7 +11,9 @@ import type { RecordParser } from './parser.js';
  * (malformed/crafted-pcap-huge-caplen.pcap); a length above it is a corrupt
  * header, not a packet.
  */
-export const MAX_PCAP_RECORD = 262144;
+const MAX_RECORD = 262144;
+/** Exported under its own name: the record loop reads the module-local const, which V8 folds in (an exported one is a cell it loads per use). */
+export const MAX_PCAP_RECORD = MAX_RECORD;
 
 /** Read the file header at b[at, at+24). False (with the error set) if the file must be refused. */
 export function pcapHeader(p: RecordParser, b: Uint8Array, at: number): boolean {
@@ -43,8 +45,8 @@ export function pcapHeader(p: RecordParser, b: Uint8Array, at: number): boolean 
   return true;
 }
 
-/** Consume whole records of b[pos, end). */
-export function pcapRecords(p: RecordParser, b: Uint8Array, pos: number, end: number, eof: boolean): number {
+/** Consume whole records of b[pos, end); `v` views the same bytes. */
+export function pcapRecords(p: RecordParser, b: Uint8Array, v: DataView, pos: number, end: number, eof: boolean): number {
   const le = p.le;
   const nsMul = p.nsec ? 1 : 1000;
   const lt = p.linkType;
@@ -58,9 +60,9 @@ export function pcapRecords(p: RecordParser, b: Uint8Array, pos: number, end: nu
       } else if (!eof) p.need = 16;
       return pos;
     }
-    const capLen = u32(b, pos + 8, le);
-    if (capLen > MAX_PCAP_RECORD) {
-      p.fail('malformed', base + pos, `record claims ${capLen} captured bytes, more than the ${MAX_PCAP_RECORD}-byte maximum`);
+    const capLen = v.getUint32(pos + 8, le);
+    if (capLen > MAX_RECORD) {
+      p.fail('malformed', base + pos, `record claims ${capLen} captured bytes, more than the ${MAX_RECORD}-byte maximum`);
       return pos;
     }
     const next = pos + 16 + capLen;
@@ -71,12 +73,12 @@ export function pcapRecords(p: RecordParser, b: Uint8Array, pos: number, end: nu
       } else p.need = 16 + capLen;
       return pos;
     }
-    const tsSec = u32(b, pos, le);
-    const tsNsec = u32(b, pos + 4, le) * nsMul;
-    const origLen = u32(b, pos + 12, le);
+    const tsSec = v.getUint32(pos, le);
+    const tsNsec = v.getUint32(pos + 4, le) * nsMul;
+    const origLen = v.getUint32(pos + 12, le);
     p.record(tsSec, tsNsec, capLen, origLen, lt, 0, base + pos, true);
     if (onRecord !== null) onRecord(b, pos + 16, capLen, origLen, tsSec, tsNsec, lt, p.frame, base + pos);
-    dec.decode(b, pos + 16, capLen, origLen, lt);
+    dec.decode(b, v, pos + 16, capLen, origLen, lt);
     pos = next;
   }
 }

@@ -19,7 +19,9 @@ const BT_CB_NOCOPY = 0x40000bad;
 const BOM = 0x1a2b3c4d;
 
 /** Largest block accepted; bigger is a corrupt length (tshark's limit is also 16 MiB). */
-export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+const MAX_BLOCK = 16 * 1024 * 1024;
+/** Exported under its own name: the block loop reads the module-local const (see MAX_PCAP_RECORD in pcap.ts). */
+export const MAX_BLOCK_BYTES = MAX_BLOCK;
 
 const OPT_ENDOFOPT = 0;
 const IF_TSRESOL = 9;
@@ -88,8 +90,8 @@ function interfaceDescription(p: RecordParser, b: Uint8Array, pos: number, len: 
   return true;
 }
 
-/** Consume whole blocks of b[pos, end). */
-export function pcapngBlocks(p: RecordParser, b: Uint8Array, pos: number, end: number, eof: boolean): number {
+/** Consume whole blocks of b[pos, end); `v` views the same bytes. */
+export function pcapngBlocks(p: RecordParser, b: Uint8Array, v: DataView, pos: number, end: number, eof: boolean): number {
   const base = p.base;
   const dec = p.dec;
   const onRecord = p.onRecord;
@@ -100,10 +102,10 @@ export function pcapngBlocks(p: RecordParser, b: Uint8Array, pos: number, end: n
       return pos;
     }
     let le = p.le;
-    let type = u32(b, pos, le);
+    let type = v.getUint32(pos, le);
     if (type === BT_SHB) {
       // The byte-order magic decides how this section, its own length included, is read.
-      const bom = u32(b, pos + 8, true);
+      const bom = v.getUint32(pos + 8, true);
       if (bom === BOM) le = true;
       else if (bom === 0x4d3c2b1a) le = false;
       else {
@@ -115,13 +117,13 @@ export function pcapngBlocks(p: RecordParser, b: Uint8Array, pos: number, end: n
       p.fail('malformed', base + pos, `pcapng file does not start with a section header block (type 0x${type.toString(16)})`);
       return pos;
     }
-    const len = u32(b, pos + 4, le);
+    const len = v.getUint32(pos + 4, le);
     if (len < 12 || (len & 3) !== 0) {
       p.fail('malformed', base + pos + 4, `block total length ${len} is ${len < 12 ? 'below the 12-byte minimum' : 'not a multiple of 4'}`);
       return pos;
     }
-    if (len > MAX_BLOCK_BYTES) {
-      p.fail('malformed', base + pos + 4, `block total length ${len} is larger than the ${MAX_BLOCK_BYTES}-byte maximum`);
+    if (len > MAX_BLOCK) {
+      p.fail('malformed', base + pos + 4, `block total length ${len} is larger than the ${MAX_BLOCK}-byte maximum`);
       return pos;
     }
     if (pos + len > end) {
@@ -129,7 +131,7 @@ export function pcapngBlocks(p: RecordParser, b: Uint8Array, pos: number, end: n
       else p.need = len;
       return pos;
     }
-    const trailer = u32(b, pos + len - 4, le);
+    const trailer = v.getUint32(pos + len - 4, le);
     if (trailer !== len) {
       p.fail('malformed', base + pos,
         `block total length ${len} does not match the trailing copy ${trailer} (at byte offset ${base + pos + len - 4})`);
@@ -138,9 +140,9 @@ export function pcapngBlocks(p: RecordParser, b: Uint8Array, pos: number, end: n
     switch (type) {
       case BT_EPB: {
         if (len < 32) { p.fail('malformed', base + pos, `enhanced packet block of ${len} bytes, shorter than the 32-byte minimum`); return pos; }
-        const id = u32(b, pos + 8, le);
-        const capLen = u32(b, pos + 20, le);
-        if (!packet(p, b, pos, len, id, u32(b, pos + 12, le), u32(b, pos + 16, le), capLen, u32(b, pos + 24, le))) return pos;
+        const id = v.getUint32(pos + 8, le);
+        const capLen = v.getUint32(pos + 20, le);
+        if (!packet(p, b, v, pos, len, id, v.getUint32(pos + 12, le), v.getUint32(pos + 16, le), capLen, v.getUint32(pos + 24, le))) return pos;
         break;
       }
       case BT_SPB: {
@@ -149,18 +151,18 @@ export function pcapngBlocks(p: RecordParser, b: Uint8Array, pos: number, end: n
         // length is the smaller of the original length, the block body and the snaplen.
         if (p.ifaces.length === 0) { p.fail('malformed', base + pos, 'simple packet block in a section with no interface'); return pos; }
         const iface = p.ifaces[0];
-        const origLen = u32(b, pos + 8, le);
+        const origLen = v.getUint32(pos + 8, le);
         let capLen = len - 16;
         if (origLen < capLen) capLen = origLen;
         if (iface.snapLen !== 0 && iface.snapLen < capLen) capLen = iface.snapLen;
         p.record(0, 0, capLen, origLen, iface.linkType, 0, base + pos, false);
         if (onRecord !== null) onRecord(b, pos + 12, capLen, origLen, 0, 0, iface.linkType, p.frame, base + pos);
-        dec.decode(b, pos + 12, capLen, origLen, iface.linkType);
+        dec.decode(b, v, pos + 12, capLen, origLen, iface.linkType);
         break;
       }
       case BT_PB: {
         if (len < 32) { p.fail('malformed', base + pos, `packet block of ${len} bytes, shorter than the 32-byte minimum`); return pos; }
-        if (!packet(p, b, pos, len, u16(b, pos + 8, le), u32(b, pos + 12, le), u32(b, pos + 16, le), u32(b, pos + 20, le), u32(b, pos + 24, le))) return pos;
+        if (!packet(p, b, v, pos, len, v.getUint16(pos + 8, le), v.getUint32(pos + 12, le), v.getUint32(pos + 16, le), v.getUint32(pos + 20, le), v.getUint32(pos + 24, le))) return pos;
         break;
       }
       case BT_IDB:
@@ -184,7 +186,7 @@ export function pcapngBlocks(p: RecordParser, b: Uint8Array, pos: number, end: n
 
 /** EPB or PB: the packet data starts 28 bytes into the block. */
 function packet(
-  p: RecordParser, b: Uint8Array, pos: number, len: number, id: number,
+  p: RecordParser, b: Uint8Array, v: DataView, pos: number, len: number, id: number,
   hi: number, lo: number, capLen: number, origLen: number,
 ): boolean {
   if (id >= p.ifaces.length) {
@@ -200,6 +202,6 @@ function packet(
   toSecNsec(ts, iface.time, hi, lo);
   p.record(ts.sec, ts.nsec, capLen, origLen, iface.linkType, id, p.base + pos, true);
   if (p.onRecord !== null) p.onRecord(b, pos + 28, capLen, origLen, ts.sec, ts.nsec, iface.linkType, p.frame, p.base + pos);
-  p.dec.decode(b, pos + 28, capLen, origLen, iface.linkType);
+  p.dec.decode(b, v, pos + 28, capLen, origLen, iface.linkType);
   return true;
 }

@@ -11,11 +11,7 @@
  * is matched with one 32-bit compare, and NOP,NOP,SACK after it with three;
  * the generic loop goes on from there.
  */
-import { u16be, u32be } from './bytes.js';
-import {
-  MAX_OPTIONS, MAX_SACK_BLOCKS, OPT_EOL, OPT_EXP, OPT_MPTCP, OPT_MSS, OPT_NOP, OPT_SACK, OPT_SACK_PERM,
-  OPT_TFO, OPT_TIMESTAMP, OPT_WSCALE, type TcpPacket,
-} from './packet.js';
+import { TcpOpt, TcpOptLimit, type TcpPacket } from './packet.js';
 
 /** RFC 7413 §4.1.1: before kind 34, Fast Open used experimental kind 254 with this ExID (RFC 6994). */
 const TFO_EXID = 0xf989;
@@ -29,12 +25,12 @@ export function noTcpOptions(pkt: TcpPacket): void {
 }
 
 /**
- * Walk options in b[at, end) and set every option field of `pkt` (the
+ * Walk options in v[at, end) and set every option field of `pkt` (the
  * previous packet's values need not be cleared). `hdrEnd` is where the header
  * says they end; when end < hdrEnd the snaplen cut them, and an option running
  * past `end` is cut, not malformed. Sets `pkt.truncated` (never clears it).
  */
-export function walkTcpOptions(pkt: TcpPacket, b: Uint8Array, at: number, end: number, hdrEnd: number): void {
+export function walkTcpOptions(pkt: TcpPacket, v: DataView, at: number, end: number, hdrEnd: number): void {
   const kinds = pkt.optKinds;
   let p = at;
   let n = 0;
@@ -58,22 +54,22 @@ export function walkTcpOptions(pkt: TcpPacket, b: Uint8Array, at: number, end: n
   let malformed = false;
   let truncated = false;
   // Fast path: exactly what the loop below does for these 12 bytes.
-  if (end - at >= 12 && u32be(b, at) === NOP_NOP_TS) {
-    kinds[0] = OPT_NOP; kinds[1] = OPT_NOP; kinds[2] = OPT_TIMESTAMP; n = 3;
+  if (end - at >= 12 && v.getUint32(at) === NOP_NOP_TS) {
+    kinds[0] = TcpOpt.NOP; kinds[1] = TcpOpt.NOP; kinds[2] = TcpOpt.TIMESTAMP; n = 3;
     nopBytes = 2; nopRunMax = 2; nopRunAt = 0;
-    hasTs = true; tsVal = u32be(b, at + 4); tsEcr = u32be(b, at + 8);
+    hasTs = true; tsVal = v.getUint32(at + 4); tsEcr = v.getUint32(at + 8);
     p = at + 12;
     // ...then NOP,NOP,SACK when the receiver has holes (RFC 2018 §3), if it fits whole.
-    if (end - p >= 12 && b[p] === OPT_NOP && b[p + 1] === OPT_NOP && b[p + 2] === OPT_SACK) {
-      const len = b[p + 3];
+    if (end - p >= 12 && v.getUint8(p) === TcpOpt.NOP && v.getUint8(p + 1) === TcpOpt.NOP && v.getUint8(p + 2) === TcpOpt.SACK) {
+      const len = v.getUint8(p + 3);
       if (len >= 10 && p + 2 + len <= end) {
-        kinds[3] = OPT_NOP; kinds[4] = OPT_NOP; kinds[5] = OPT_SACK; n = 6;
+        kinds[3] = TcpOpt.NOP; kinds[4] = TcpOpt.NOP; kinds[5] = TcpOpt.SACK; n = 6;
         nopBytes = 4; // a second run of 2: nopRunMax and nopRunAt stay with the first
         const edges = pkt.sackEdges;
         let k = 0;
-        for (let q = p + 4; q + 8 <= p + 2 + len && k < MAX_SACK_BLOCKS; q += 8, k++) {
-          edges[2 * k] = u32be(b, q);
-          edges[2 * k + 1] = u32be(b, q + 4);
+        for (let q = p + 4; q + 8 <= p + 2 + len && k < TcpOptLimit.SACK_BLOCKS; q += 8, k++) {
+          edges[2 * k] = v.getUint32(q);
+          edges[2 * k + 1] = v.getUint32(q + 4);
         }
         sackBlocks = k;
         p += 2 + len;
@@ -81,10 +77,10 @@ export function walkTcpOptions(pkt: TcpPacket, b: Uint8Array, at: number, end: n
     }
   }
   while (p < end) {
-    const kind = b[p];
+    const kind = v.getUint8(p);
     // At most 40 option bytes fit a header, so only a caller's oversized range reaches the limit.
-    if (n < MAX_OPTIONS) kinds[n++] = kind;
-    if (kind === OPT_NOP) {
+    if (n < TcpOptLimit.KINDS) kinds[n++] = kind;
+    if (kind === TcpOpt.NOP) {
       if (run === 0) runAt = p - at;
       run++;
       nopBytes++;
@@ -95,52 +91,52 @@ export function walkTcpOptions(pkt: TcpPacket, b: Uint8Array, at: number, end: n
     run = 0;
     // EOL ends the list (RFC 9293 §3.2); the zero bytes after it are padding.
     // They are still walked one by one, as tshark lists each as an option kind.
-    if (kind === OPT_EOL) { eol = true; p++; continue; }
+    if (kind === TcpOpt.EOL) { eol = true; p++; continue; }
     if (p + 1 >= end) {
       if (end < hdrEnd) truncated = true; else malformed = true;
       break;
     }
-    const len = b[p + 1];
+    const len = v.getUint8(p + 1);
     if (len < 2) { malformed = true; break; }
     if (p + len > end) {
       if (p + len <= hdrEnd) truncated = true; else malformed = true;
       break;
     }
     switch (kind) {
-      case OPT_MSS:
-        if (len === 4) mss = u16be(b, p + 2);
+      case TcpOpt.MSS:
+        if (len === 4) mss = v.getUint16(p + 2);
         break;
-      case OPT_WSCALE:
-        if (len === 3) wscale = b[p + 2];
+      case TcpOpt.WSCALE:
+        if (len === 3) wscale = v.getUint8(p + 2);
         break;
-      case OPT_SACK_PERM:
+      case TcpOpt.SACK_PERM:
         sackPerm = true;
         break;
-      case OPT_SACK: {
+      case TcpOpt.SACK: {
         // RFC 2018 §3: n blocks of two 32-bit edges; at most 4 fit in 40 bytes.
         const edges = pkt.sackEdges;
         let k = 0;
-        for (let q = p + 2; q + 8 <= p + len && k < MAX_SACK_BLOCKS; q += 8, k++) {
-          edges[2 * k] = u32be(b, q);
-          edges[2 * k + 1] = u32be(b, q + 4);
+        for (let q = p + 2; q + 8 <= p + len && k < TcpOptLimit.SACK_BLOCKS; q += 8, k++) {
+          edges[2 * k] = v.getUint32(q);
+          edges[2 * k + 1] = v.getUint32(q + 4);
         }
         sackBlocks = k;
         break;
       }
-      case OPT_TIMESTAMP:
+      case TcpOpt.TIMESTAMP:
         // RFC 7323 §3.2: unsigned 32-bit values (zeek-tcp-options.pcap has 4294923497).
-        if (len === 10) { hasTs = true; tsVal = u32be(b, p + 2); tsEcr = u32be(b, p + 6); }
+        if (len === 10) { hasTs = true; tsVal = v.getUint32(p + 2); tsEcr = v.getUint32(p + 6); }
         break;
-      case OPT_TFO:
+      case TcpOpt.TFO:
         hasTfo = true;
         tfoBytes = len - 2;
         break;
-      case OPT_EXP:
-        if (len >= 4 && u16be(b, p + 2) === TFO_EXID) { hasTfo = true; tfoBytes = len - 4; }
+      case TcpOpt.EXP:
+        if (len >= 4 && v.getUint16(p + 2) === TFO_EXID) { hasTfo = true; tfoBytes = len - 4; }
         break;
-      case OPT_MPTCP:
+      case TcpOpt.MPTCP:
         // RFC 8684 §3: subtype is the high nibble of the third byte.
-        if (len >= 3) { hasMptcp = true; mptcpSubtype = b[p + 2] >> 4; }
+        if (len >= 3) { hasMptcp = true; mptcpSubtype = v.getUint8(p + 2) >> 4; }
         break;
       default:
         break;

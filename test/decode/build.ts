@@ -8,6 +8,9 @@ export const bytes = (...parts: (number[] | Uint8Array)[]): Uint8Array => {
   return out;
 };
 
+/** The DataView the decoder's functions read through (the reader makes one per chunk). */
+export const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
 export const be16 = (v: number): number[] => [(v >>> 8) & 255, v & 255];
 export const be32 = (v: number): number[] => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 export const le16 = (v: number): number[] => [v & 255, (v >>> 8) & 255];

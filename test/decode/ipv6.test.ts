@@ -3,17 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { ipv4 } from '../../src/decode/ipv4.js';
 import { ipv6, jumboLength } from '../../src/decode/ipv6.js';
 import { TcpPacket } from '../../src/decode/packet.js';
-import { R_IPV4_FRAGMENT, R_IPV6_FRAGMENT, R_MALFORMED_IP, R_NON_TCP, R_TRUNCATED_IP } from '../../src/decode/reasons.js';
-import { be16, be32, bytes, ipv4Hdr, ipv6Hdr, tcpHdr } from './build.js';
+import { Reason } from '../../src/decode/reasons.js';
+import { be16, be32, bytes, ipv4Hdr, ipv6Hdr, tcpHdr, view } from './build.js';
 
 const out = { l4End: 0, firstFragment: false };
 const v6 = (b: Uint8Array, wire = b.length): [number, TcpPacket] => {
   const p = new TcpPacket();
-  return [ipv6(out, p, b, 0, b.length, wire), p];
+  return [ipv6(out, p, view(b), 0, b.length, wire), p];
 };
 const v4 = (b: Uint8Array, wire = b.length): [number, TcpPacket] => {
   const p = new TcpPacket();
-  return [ipv4(out, p, b, 0, b.length, wire), p];
+  return [ipv4(out, p, view(b), 0, b.length, wire), p];
 };
 
 /** Extension header: next header, length in 8-byte units minus one, body padded. */
@@ -45,24 +45,24 @@ describe('ipv6', () => {
     expect(out.l4End).toBe(40 + chain.length + seg.length);
   });
   it('a non-first fragment is skipped, a first fragment with M set is decoded', () => {
-    expect(v6(ipv6Hdr(seg, { nh: 44, ext: Uint8Array.from([6, 0, ...be16(185 << 3), 0, 0, 0, 1]) }))[0]).toBe(-1 - R_IPV6_FRAGMENT);
+    expect(v6(ipv6Hdr(seg, { nh: 44, ext: Uint8Array.from([6, 0, ...be16(185 << 3), 0, 0, 0, 1]) }))[0]).toBe(-1 - Reason.IPV6_FRAGMENT);
     const [t] = v6(ipv6Hdr(seg, { nh: 44, ext: Uint8Array.from([6, 0, ...be16(1), 0, 0, 0, 1]) }));
     expect(t).toBe(48);
     expect(out.firstFragment).toBe(true);
   });
   it('UDP and no-next-header are not TCP', () => {
-    expect(v6(ipv6Hdr(seg, { nh: 17 }))[0]).toBe(-1 - R_NON_TCP);
-    expect(v6(ipv6Hdr(seg, { nh: 59 }))[0]).toBe(-1 - R_NON_TCP);
+    expect(v6(ipv6Hdr(seg, { nh: 17 }))[0]).toBe(-1 - Reason.NON_TCP);
+    expect(v6(ipv6Hdr(seg, { nh: 59 }))[0]).toBe(-1 - Reason.NON_TCP);
   });
   it('an extension header cut by the capture is truncated-ip', () => {
     const b = ipv6Hdr(seg, { nh: 0, ext: Uint8Array.from(ext(6, [1, 4, 0, 0, 0, 0])) });
-    expect(ipv6(out, new TcpPacket(), b, 0, 44, b.length)).toBe(-1 - R_TRUNCATED_IP);
-    expect(ipv6(out, new TcpPacket(), b, 0, 39, b.length)).toBe(-1 - R_TRUNCATED_IP);
+    expect(ipv6(out, new TcpPacket(), view(b), 0, 44, b.length)).toBe(-1 - Reason.TRUNCATED_IP);
+    expect(ipv6(out, new TcpPacket(), view(b), 0, 39, b.length)).toBe(-1 - Reason.TRUNCATED_IP);
   });
   it('BIG TCP: payload length 0 and a Jumbo Payload option give the length', () => {
     const big = tcpHdr({ payload: 70000 });
     const hbh = ext(6, [0xc2, 4, ...be32(8 + big.length)]);
-    expect(jumboLength(Uint8Array.from(hbh), 0, 8)).toBe(8 + big.length);
+    expect(jumboLength(view(Uint8Array.from(hbh)), 0, 8)).toBe(8 + big.length);
     const [t, p] = v6(ipv6Hdr(big, { nh: 0, ext: Uint8Array.from(hbh), plen: 0 }));
     expect(t).toBe(48);
     expect(out.l4End).toBe(48 + big.length);
@@ -71,7 +71,7 @@ describe('ipv6', () => {
   it('a wrong version nibble is malformed', () => {
     const b = ipv6Hdr(seg);
     b[0] = 0x40;
-    expect(v6(b)[0]).toBe(-1 - R_MALFORMED_IP);
+    expect(v6(b)[0]).toBe(-1 - Reason.MALFORMED_IP);
   });
 });
 
@@ -91,8 +91,8 @@ describe('ipv4', () => {
     expect(p.dst3).toBe(0x05060708);
   });
   it('a malformed option makes the packet malformed-ip', () => {
-    expect(v4(ipv4Hdr(seg, { opts: [130, 2, 0, 0] }))[0]).toBe(-1 - R_MALFORMED_IP);
-    expect(v4(ipv4Hdr(seg, { opts: [7, 9, 0, 0] }))[0]).toBe(-1 - R_MALFORMED_IP);
+    expect(v4(ipv4Hdr(seg, { opts: [130, 2, 0, 0] }))[0]).toBe(-1 - Reason.MALFORMED_IP);
+    expect(v4(ipv4Hdr(seg, { opts: [7, 9, 0, 0] }))[0]).toBe(-1 - Reason.MALFORMED_IP);
   });
   it('total length 0 (TSO) falls back to the frame length', () => {
     const [t] = v4(ipv4Hdr(seg, { totalLen: 0 }));
@@ -100,13 +100,13 @@ describe('ipv4', () => {
     expect(out.l4End).toBe(20 + seg.length);
   });
   it('later fragments are skipped; a first fragment with MF is decoded', () => {
-    expect(v4(ipv4Hdr(seg, { frag: 0x2000 | 3 }))[0]).toBe(-1 - R_IPV4_FRAGMENT);
+    expect(v4(ipv4Hdr(seg, { frag: 0x2000 | 3 }))[0]).toBe(-1 - Reason.IPV4_FRAGMENT);
     expect(v4(ipv4Hdr(seg, { frag: 0x2000 }))[0]).toBe(20);
     expect(out.firstFragment).toBe(true);
   });
   it('non-TCP protocol, short or bad header', () => {
-    expect(v4(ipv4Hdr(seg, { proto: 17 }))[0]).toBe(-1 - R_NON_TCP);
-    expect(v4(ipv4Hdr(seg).subarray(0, 19))[0]).toBe(-1 - R_TRUNCATED_IP);
-    expect(v4(ipv4Hdr(seg, { totalLen: 10 }))[0]).toBe(-1 - R_MALFORMED_IP);
+    expect(v4(ipv4Hdr(seg, { proto: 17 }))[0]).toBe(-1 - Reason.NON_TCP);
+    expect(v4(ipv4Hdr(seg).subarray(0, 19))[0]).toBe(-1 - Reason.TRUNCATED_IP);
+    expect(v4(ipv4Hdr(seg, { totalLen: 10 }))[0]).toBe(-1 - Reason.MALFORMED_IP);
   });
 });

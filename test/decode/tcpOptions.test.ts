@@ -1,21 +1,21 @@
 /** TCP header and option walk from byte arrays (RFC 9293 §3.1-3.2). */
 import { describe, expect, it } from 'vitest';
 import { TcpPacket } from '../../src/decode/packet.js';
-import { R_MALFORMED_TCP, R_TRUNCATED_TCP } from '../../src/decode/reasons.js';
+import { Reason } from '../../src/decode/reasons.js';
 import { tcp } from '../../src/decode/tcp.js';
 import { walkTcpOptions } from '../../src/decode/tcpOptions.js';
-import { bytes, SYN_OPTS, tcpHdr } from './build.js';
+import { bytes, SYN_OPTS, tcpHdr, view } from './build.js';
 
 function decode(h: Uint8Array, capEnd = h.length, l4End = h.length): [number, TcpPacket] {
   const p = new TcpPacket();
   p.reset();
-  return [tcp(p, h, 0, capEnd, l4End), p];
+  return [tcp(p, view(h), 0, capEnd, l4End), p];
 }
 
 function opts(o: number[]): TcpPacket {
   const p = new TcpPacket();
   p.reset();
-  walkTcpOptions(p, Uint8Array.from(o), 0, o.length, o.length);
+  walkTcpOptions(p, view(Uint8Array.from(o)), 0, o.length, o.length);
   return p;
 }
 
@@ -38,12 +38,12 @@ describe('tcp header', () => {
     expect(p.payloadCapturedBytes).toBe(40);
   });
   it('refuses a data offset below 5 or past the segment', () => {
-    expect(decode(tcpHdr({ hdrLen: 16 }))[0]).toBe(-1 - R_MALFORMED_TCP);
-    expect(decode(tcpHdr({ hdrLen: 60 }))[0]).toBe(-1 - R_MALFORMED_TCP);
+    expect(decode(tcpHdr({ hdrLen: 16 }))[0]).toBe(-1 - Reason.MALFORMED_TCP);
+    expect(decode(tcpHdr({ hdrLen: 60 }))[0]).toBe(-1 - Reason.MALFORMED_TCP);
   });
   it('needs 20 captured bytes', () => {
     const h = tcpHdr({});
-    expect(decode(h, 19, 20)[0]).toBe(-1 - R_TRUNCATED_TCP);
+    expect(decode(h, 19, 20)[0]).toBe(-1 - Reason.TRUNCATED_TCP);
   });
   it('decodes options as far as the snaplen allows and sets truncated', () => {
     const h = tcpHdr({ opts: SYN_OPTS });
@@ -119,7 +119,7 @@ describe('tcp options', () => {
     const p = new TcpPacket();
     p.reset();
     const o = Uint8Array.from([2, 4, 5, 0xb4, 8, 10, 1, 2]);
-    walkTcpOptions(p, o, 0, o.length, 16);
+    walkTcpOptions(p, view(o), 0, o.length, 16);
     expect([p.truncated, p.optMalformed, p.mss]).toEqual([true, false, 1460]);
   });
   it('wrong fixed lengths leave the value absent', () => {
