@@ -4,15 +4,29 @@
  * exact 16-bit limbs instead of being made one float; no BigInt per packet.
  */
 
-/** Time scale of one pcapng interface, resolved when its IDB arrives (as gopacket's ngread.go does). */
+/**
+ * Time scale of one pcapng interface, resolved when its IDB arrives (as
+ * gopacket's ngread.go does). The powers toSecNsec needs are computed here
+ * once: a `**` with a variable exponent per packet was a quarter of a pcapng
+ * decode (bench/decode.mjs, callgrind: v8::base::ieee754::pow).
+ */
 export class TimeScale {
   /** if_tsresol: true for 2^-exp, false for 10^-exp (pcapng §4.2, default 10^-6). */
   pow2 = false;
   exp = 6;
-  /** 10^exp when !pow2. */
+  /** 10^exp or 2^exp: units per second. */
   unitsPerSec = 1e6;
   /** if_tsoffset: seconds added to every timestamp (signed). */
   offsetSec = 0;
+  /** Decimal: ns per unit (10^(9-exp)) when exp <= 9, else units per ns (10^(exp-9)). */
+  decScale = 1000;
+  /** Binary, exp <= 32: 2^(32-exp), 2^max(exp-9, 0), 2^max(9-exp, 0). */
+  hiMul = 0;
+  fracDiv = 1;
+  fracMul = 1;
+  /** Binary, exp > 32: 2^(exp-32), 2^(64-exp). */
+  hiDiv = 1;
+  remMul = 1;
 
   constructor(tsresol = 6, offsetSec = 0) {
     this.set(tsresol);
@@ -21,9 +35,16 @@ export class TimeScale {
 
   /** From the raw if_tsresol byte. */
   set(tsresol: number): void {
+    const k = tsresol & 0x7f;
     this.pow2 = (tsresol & 0x80) !== 0;
-    this.exp = tsresol & 0x7f;
-    this.unitsPerSec = this.pow2 ? 2 ** this.exp : 10 ** this.exp;
+    this.exp = k;
+    this.unitsPerSec = this.pow2 ? 2 ** k : 10 ** k;
+    this.decScale = k <= 9 ? 10 ** (9 - k) : 10 ** (k - 9);
+    this.hiMul = k <= 32 ? 2 ** (32 - k) : 0;
+    this.fracDiv = 2 ** (k > 9 ? k - 9 : 0);
+    this.fracMul = 2 ** (k < 9 ? 9 - k : 0);
+    this.hiDiv = k > 32 ? 2 ** (k - 32) : 1;
+    this.remMul = k > 32 ? 2 ** (64 - k) : 1;
   }
 }
 
@@ -42,20 +63,30 @@ export function toSecNsec(out: SecNsec, s: TimeScale, hi: number, lo: number): v
     let rem: number;
     if (k <= 32) {
       // hi * 2^(32-k) is exact: it is at most 2^(64-k) and holds hi's bits only.
-      sec = hi * 2 ** (32 - k) + Math.floor(lo / 2 ** k);
-      rem = k === 32 ? lo : lo % 2 ** k;
+      const units = s.unitsPerSec;
+      sec = hi * s.hiMul + Math.floor(lo / units);
+      rem = k === 32 ? lo : lo % units;
       // rem < 2^k <= 2^32 and 1e9 = 2^9 * 1953125: rem * 1953125 < 2^53, exact.
-      nsec = Math.floor((rem * 1953125) / 2 ** (k - 9 > 0 ? k - 9 : 0)) * (k < 9 ? 2 ** (9 - k) : 1);
+      nsec = Math.floor((rem * 1953125) / s.fracDiv) * s.fracMul;
     } else {
-      const d = 2 ** (k - 32);
+      const d = s.hiDiv;
       sec = Math.floor(hi / d);
       // Keep 32 fractional bits: below 2^-32 s (0.23 ns) cannot change the ns value much.
-      rem = (hi % d) * 2 ** (64 - k) + Math.floor(lo / 2 ** (k - 32));
-      nsec = Math.floor((rem * 1953125) / 2 ** 23);
+      rem = (hi % d) * s.remMul + Math.floor(lo / d);
+      nsec = Math.floor((rem * 1953125) / 8388608); // 2^23
     }
   } else {
     const d = s.unitsPerSec;
-    if (d <= 2 ** 36) {
+    if (hi < 1048576 && d <= 68719476736) {
+      // hi:lo below 2^52 (microseconds until the year 2112) is exact as one
+      // double, and one division is enough: the quotient q < 2^52 / d is off
+      // by at most q * 2^-53 < 1 / (2d), less than its distance to the next
+      // whole number, so the floor is exact and so is the remainder.
+      const units = hi * 4294967296 + lo;
+      sec = Math.floor(units / d);
+      const rem = units - sec * d;
+      nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
+    } else if (d <= 68719476736) { // 2^36
       // Long division of (hi, lo>>>16, lo&0xffff) by d: every partial value stays below 2^53.
       const qh = Math.floor(hi / d);
       const r1 = hi - qh * d;
@@ -65,7 +96,7 @@ export function toSecNsec(out: SecNsec, s: TimeScale, hi: number, lo: number): v
       const q2 = Math.floor(y / d);
       const rem = y - q2 * d;
       sec = qh * 4294967296 + q1 * 65536 + q2;
-      nsec = s.exp <= 9 ? rem * 10 ** (9 - s.exp) : Math.floor(rem / 10 ** (s.exp - 9));
+      nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
     } else {
       // Resolution finer than 2^-36 s (picoseconds and below): rare enough for BigInt.
       const v = (BigInt(hi) << 32n) | BigInt(lo);

@@ -40,6 +40,17 @@ describe('pcapng timestamps', () => {
       }
     }
   });
+  it('exact where one division serves (below 2^52 units) and where long division takes over', () => {
+    for (const r of [1, 3, 6, 7, 9, 10]) {
+      const d = 10n ** BigInt(r);
+      // Just below a whole second, where a rounded-up quotient shows, near 2^52 and on both sides of it.
+      for (const units of [(2n ** 52n / d) * d - 1n, 2n ** 52n - 1n, 2n ** 52n, 2n ** 52n + 1n, (2n ** 52n / d + 1n) * d - 1n, d * 1700000000n - 1n]) {
+        const hi = Number(units >> 32n);
+        const lo = Number(units & 0xffffffffn);
+        expect(conv(r, hi, lo)).toEqual(ref(r, hi, lo));
+      }
+    }
+  });
   it('if_tsoffset adds whole seconds, negative too', () => {
     expect(conv(6, 0, 1500000, 1000)).toEqual([1001, 500000000]);
     expect(conv(6, 0, 1500000, -1)).toEqual([0, 500000000]);
