@@ -5,7 +5,7 @@
  */
 import { ipv4, type L4Out } from './ipv4.js';
 import { ipv6 } from './ipv6.js';
-import { LinkResult, LinkType, linkToIp, type L3Out } from './link.js';
+import { ethernet, LinkResult, LinkType, linkToIp, type L3Out } from './link.js';
 import { TcpPacket } from './packet.js';
 import { REASON_NAMES, Reason } from './reasons.js';
 import { tcp } from './tcp.js';
@@ -30,19 +30,15 @@ export class FrameDecoder implements L3Out, L4Out {
    */
   decode(b: Uint8Array, v: DataView, at: number, capLen: number, origLen: number, linkType: number): void {
     const capEnd = at + capLen;
-    let ip: number;
-    // Untagged Ethernet + IPv4, most frames of most captures: what ethernet() returns, without the calls.
-    if (linkType === LinkType.ETHERNET && capLen >= 14 && v.getUint16(at + 12) === 0x0800) {
-      this.l3 = 4;
-      ip = at + 14;
-    } else {
-      ip = linkToIp(this, linkType, v, at, capEnd);
-      if (ip < 0) {
-        if (ip === LinkResult.UNSUPPORTED) this.linkSkipped.set(linkType, (this.linkSkipped.get(linkType) ?? 0) + 1);
-        else if (ip === LinkResult.NON_IP) this.reasons[Reason.NON_IP]++;
-        else this.reasons[Reason.TRUNCATED_LINK]++;
-        return;
-      }
+
+    // Ethernet, the link of most captures, without the switch of linkToIp:
+    // ethernet() is small enough to be inlined here, VLAN tags and all.
+    const ip = linkType === LinkType.ETHERNET ? ethernet(this, v, at, capEnd) : linkToIp(this, linkType, v, at, capEnd);
+    if (ip < 0) {
+      if (ip === LinkResult.UNSUPPORTED) this.linkSkipped.set(linkType, (this.linkSkipped.get(linkType) ?? 0) + 1);
+      else if (ip === LinkResult.NON_IP) this.reasons[Reason.NON_IP]++;
+      else this.reasons[Reason.TRUNCATED_LINK]++;
+      return;
     }
     const pkt = this.pkt;
     // No pkt.reset(): ipv4()/ipv6() and tcp() set every per-packet field on the

@@ -27,6 +27,12 @@ export class TimeScale {
   /** Binary, exp > 32: 2^(exp-32), 2^(64-exp). */
   hiDiv = 1;
   remMul = 1;
+  /**
+   * The second of the last timestamp and its first unit: packets come in
+   * time order, so most fall in the same second and need no division.
+   */
+  lastSec = 0;
+  lastSecUnits = -1;
 
   constructor(tsresol = 6, offsetSec = 0) {
     this.set(tsresol);
@@ -83,8 +89,15 @@ export function toSecNsec(out: SecNsec, s: TimeScale, hi: number, lo: number): v
       // by at most q * 2^-53 < 1 / (2d), less than its distance to the next
       // whole number, so the floor is exact and so is the remainder.
       const units = hi * 4294967296 + lo;
-      sec = Math.floor(units / d);
-      const rem = units - sec * d;
+      let rem = units - s.lastSecUnits;
+      if (rem >= 0 && rem < d && s.lastSecUnits >= 0) {
+        sec = s.lastSec;
+      } else {
+        sec = Math.floor(units / d);
+        rem = units - sec * d;
+        s.lastSec = sec;
+        s.lastSecUnits = units - rem;
+      }
       nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
     } else if (d <= 68719476736) { // 2^36
       // Long division of (hi, lo>>>16, lo&0xffff) by d: every partial value stays below 2^53.

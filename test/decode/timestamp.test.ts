@@ -51,6 +51,23 @@ describe('pcapng timestamps', () => {
       }
     }
   });
+  it('one TimeScale over a sequence (same second, next second, back in time) gives what BigInt gives', () => {
+    for (const r of [3, 6, 9]) {
+      const scale = new TimeScale(r);
+      const o = new SecNsec();
+      const d = 10n ** BigInt(r);
+      let units = 1700000000n * d + d - 3n;
+      for (let i = 0; i < 2000; i++) {
+        // Mostly small steps forward, now and then a jump back or over several seconds.
+        const step = i % 97 === 0 ? -d * 2n - 7n : i % 89 === 0 ? d * 5n + 1n : BigInt(rnd() % 1000) * (d / 1000n);
+        units += step;
+        const hi = Number(units >> 32n);
+        const lo = Number(units & 0xffffffffn);
+        toSecNsec(o, scale, hi, lo);
+        expect([o.sec, o.nsec]).toEqual(ref(r, hi, lo));
+      }
+    }
+  });
   it('if_tsoffset adds whole seconds, negative too', () => {
     expect(conv(6, 0, 1500000, 1000)).toEqual([1001, 500000000]);
     expect(conv(6, 0, 1500000, -1)).toEqual([0, 500000000]);
