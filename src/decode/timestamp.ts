@@ -51,6 +51,7 @@ export class TimeScale {
     this.fracMul = 2 ** (k < 9 ? 9 - k : 0);
     this.hiDiv = k > 32 ? 2 ** (k - 32) : 1;
     this.remMul = k > 32 ? 2 ** (64 - k) : 1;
+    this.lastSecUnits = -1;
   }
 }
 
