@@ -8,10 +8,12 @@
  *
  * Instructions per packet, steady and immune to the machine's noise: run it
  * under callgrind with two repetition counts and divide the difference by the
- * packets it adds, e.g. for a capture of P packets
- *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/decode-memory.mjs F 2
- *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/decode-memory.mjs F 5
- *   (Ir of the second - Ir of the first) / (3 * P)
+ * packets it adds. --single-threaded makes V8 compile on the main thread, so
+ * the count does not depend on when a background compile finishes (without
+ * it, two identical runs differed by 15 %). For a capture of P packets:
+ *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded bench/decode-memory.mjs F 4
+ *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded bench/decode-memory.mjs F 10
+ *   (Ir of the second - Ir of the first) / (6 * P)
  * (use a capture of a few hundred thousand packets: valgrind runs ~50 times slower).
  * Usage: npm run build && node bench/decode-memory.mjs FILE [reps=5]
  */
