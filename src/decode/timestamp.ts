@@ -63,6 +63,21 @@ export class SecNsec {
 
 /** Split hi:lo (units) into whole seconds and nanoseconds. */
 export function toSecNsec(out: SecNsec, s: TimeScale, hi: number, lo: number): void {
+  // Within the second of the previous timestamp (remembered by the decimal
+  // one-division path below, so hi:lo is exact here too): no division, and
+  // small enough for V8 to inline into the block loop.
+  if (hi < 1048576 && s.lastSecUnits >= 0) {
+    const rem = hi * 4294967296 + lo - s.lastSecUnits;
+    if (rem >= 0 && rem < s.unitsPerSec) {
+      out.sec = s.lastSec + s.offsetSec;
+      out.nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
+      return;
+    }
+  }
+  divide(out, s, hi, lo);
+}
+
+function divide(out: SecNsec, s: TimeScale, hi: number, lo: number): void {
   let sec: number;
   let nsec: number;
   if (s.pow2) {
@@ -90,15 +105,10 @@ export function toSecNsec(out: SecNsec, s: TimeScale, hi: number, lo: number): v
       // by at most q * 2^-53 < 1 / (2d), less than its distance to the next
       // whole number, so the floor is exact and so is the remainder.
       const units = hi * 4294967296 + lo;
-      let rem = units - s.lastSecUnits;
-      if (rem >= 0 && rem < d && s.lastSecUnits >= 0) {
-        sec = s.lastSec;
-      } else {
-        sec = Math.floor(units / d);
-        rem = units - sec * d;
-        s.lastSec = sec;
-        s.lastSecUnits = units - rem;
-      }
+      sec = Math.floor(units / d);
+      const rem = units - sec * d;
+      s.lastSec = sec;
+      s.lastSecUnits = units - rem;
       nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
     } else if (d <= 68719476736) { // 2^36
       // Long division of (hi, lo>>>16, lo&0xffff) by d: every partial value stays below 2^53.
