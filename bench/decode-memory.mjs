@@ -10,7 +10,7 @@
  * under callgrind with two repetition counts and divide the difference by the
  * packets it adds. --single-threaded makes V8 compile on the main thread, so
  * the count does not depend on when a background compile finishes (without
- * it, two identical runs differed by 15 %). For a capture of P packets:
+ * it, two identical runs differed by 17 %). For a capture of P packets:
  *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded bench/decode-memory.mjs F 4
  *   valgrind --tool=callgrind --callgrind-out-file=/dev/null node --single-threaded bench/decode-memory.mjs F 10
  *   (Ir of the second - Ir of the first) / (6 * P)

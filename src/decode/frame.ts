@@ -24,8 +24,9 @@ export class FrameDecoder implements L3Out, L4Out {
 
   /**
    * Decode b[at, at+capLen); `v` views the same bytes (all reads go through it:
-   * DataView reads compile to single loads, where b[i] shifts and ORs took
-   * twice the instructions). The reader has already set the record fields of
+   * V8 compiles a DataView read of a word to one load and a byte swap, where
+   * b[i] shifts and ORs took a bounds-checked load per byte). The reader has
+   * already set the record fields of
    * `pkt` (frame, timestamps, lengths, link type, interface).
    */
   decode(b: Uint8Array, v: DataView, at: number, capLen: number, origLen: number, linkType: number): void {

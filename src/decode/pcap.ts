@@ -48,7 +48,7 @@ export function pcapHeader(p: RecordParser, b: Uint8Array, at: number): boolean 
 /** Consume whole records of b[pos, end); `v` views the same bytes. */
 export function pcapRecords(p: RecordParser, b: Uint8Array, v: DataView, pos: number, end: number, eof: boolean): number {
   // A comparison, not the field itself: V8 then knows `le` is a boolean and does
-  // not test it for every type at each read (bench/decode.mjs, callgrind).
+  // not test it for every type at each read (bench/decode-memory.mjs under callgrind).
   const le = p.le === true;
   const nsMul = p.nsec ? 1 : 1000;
   const lt = p.linkType;

@@ -77,8 +77,8 @@ export function walkTcpOptions(pkt: TcpPacket, v: DataView, at: number, end: num
   while (p < end) {
     const kind = v.getUint8(p);
     if (kind === TcpOpt.NOP) {
-      // A whole run in one tight loop: runs of 10-12 are common (a blanked
-      // timestamp, Windows' NOP padding) and were the walk's costliest case.
+      // A whole run in one tight loop: a timestamp option a gateway blanked
+      // leaves 10-12 NOPs on every segment, and was the walk's costliest case.
       const runAt = p;
       do {
         // At most 40 option bytes fit a header, so only a caller's oversized range reaches the limit.

@@ -7,8 +7,8 @@
 /**
  * Time scale of one pcapng interface, resolved when its IDB arrives (as
  * gopacket's ngread.go does). The powers toSecNsec needs are computed here
- * once: a `**` with a variable exponent per packet was a quarter of a pcapng
- * decode (bench/decode.mjs, callgrind: v8::base::ieee754::pow).
+ * once: a `**` with a variable exponent per packet was nearly a fifth of a
+ * pcapng decode (bench/decode-memory.mjs under callgrind: v8::base::ieee754::pow).
  */
 export class TimeScale {
   /** if_tsresol: true for 2^-exp, false for 10^-exp (pcapng §4.2, default 10^-6). */
@@ -70,11 +70,16 @@ export function toSecNsec(out: SecNsec, s: TimeScale, hi: number, lo: number): v
     const rem = hi * 4294967296 + lo - s.lastSecUnits;
     if (rem >= 0 && rem < s.unitsPerSec) {
       out.sec = s.lastSec + s.offsetSec;
-      out.nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
+      out.nsec = decimalNs(s, rem);
       return;
     }
   }
   divide(out, s, hi, lo);
+}
+
+/** Nanoseconds in `rem` units of a decimal scale (rem < one second). */
+function decimalNs(s: TimeScale, rem: number): number {
+  return s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
 }
 
 function divide(out: SecNsec, s: TimeScale, hi: number, lo: number): void {
@@ -106,10 +111,10 @@ function divide(out: SecNsec, s: TimeScale, hi: number, lo: number): void {
       // whole number, so the floor is exact and so is the remainder.
       const units = hi * 4294967296 + lo;
       sec = Math.floor(units / d);
-      const rem = units - sec * d;
+      const secStart = sec * d;
       s.lastSec = sec;
-      s.lastSecUnits = units - rem;
-      nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
+      s.lastSecUnits = secStart;
+      nsec = decimalNs(s, units - secStart);
     } else if (d <= 68719476736) { // 2^36
       // Long division of (hi, lo>>>16, lo&0xffff) by d: every partial value stays below 2^53.
       const qh = Math.floor(hi / d);
@@ -120,7 +125,7 @@ function divide(out: SecNsec, s: TimeScale, hi: number, lo: number): void {
       const q2 = Math.floor(y / d);
       const rem = y - q2 * d;
       sec = qh * 4294967296 + q1 * 65536 + q2;
-      nsec = s.exp <= 9 ? rem * s.decScale : Math.floor(rem / s.decScale);
+      nsec = decimalNs(s, rem);
     } else {
       // Resolution finer than 2^-36 s (picoseconds and below): rare enough for BigInt.
       const v = (BigInt(hi) << 32n) | BigInt(lo);
