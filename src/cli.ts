@@ -70,9 +70,10 @@ async function main(argv: string[]): Promise<number> {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: info | warning | error')
     .option('-q, --quiet', 'print only the verdict')
-    .action(async (files: string[], opts) => {
+    .action(async (files: string[], opts, cmd: Command) => {
       const { analyzeCommand } = await import('./commands/analyze.js');
-      code = await analyzeCommand(files, opts);
+      const given = (name: string): boolean => cmd.getOptionValueSource(name) !== 'default';
+      code = await analyzeCommand(files, { ...opts, explicit: { timeWait: given('timeWait'), portRange: given('portRange') } });
     });
 
   try {

@@ -6,7 +6,7 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { VERSION } from '../version.js';
-import { openOrIngest, reportCaptureErrors } from './ingestFiles.js';
+import { openOrIngest, reportCaptureErrors, storedSettings } from './ingestFiles.js';
 
 export interface AnalyzeOptions {
   db?: string;
@@ -16,6 +16,8 @@ export interface AnalyzeOptions {
   output?: string;
   failOn?: string;
   quiet?: boolean;
+  /** Options the user gave (not commander's defaults): on a kept store the others come from it. */
+  explicit?: { timeWait: boolean; portRange: boolean };
 }
 
 const FORMATS = ['text', 'md', 'json', 'html'];
@@ -32,13 +34,23 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   if (!FORMATS.includes(opts.format)) throw new ExitError(2, `--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"`);
   if (opts.failOn !== undefined && !(opts.failOn in SEVERITY_RANK)) throw new ExitError(2, `--fail-on must be info, warning or error, not "${opts.failOn}"`);
   if (!(opts.timeWait > 0)) throw new ExitError(2, '--time-wait must be more than 0 seconds');
-  const portRange = parsePortRange(opts.portRange);
-  const { store, errors } = await openOrIngest(files, opts.db, opts.timeWait);
+  let portRange = parsePortRange(opts.portRange);
+  let timeWaitS = opts.timeWait;
+  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS, portRange });
   let text: string;
   let worst = -1;
   try {
-    runDetectors(store.db, { timeWaitUsec: opts.timeWait * 1e6, portLo: portRange[0], portHi: portRange[1] });
-    const report = buildReport(store.db, { version: VERSION, timeWaitS: opts.timeWait, portRange });
+    if (files.length === 0) {
+      // A kept store analysed again: its own settings, unless given now (then they are kept).
+      const kept = storedSettings(store);
+      if (!opts.explicit?.timeWait && kept.timeWaitS !== undefined) timeWaitS = kept.timeWaitS;
+      if (!opts.explicit?.portRange && kept.portRange !== undefined) portRange = kept.portRange;
+      store.setSetting('time_wait_usec', timeWaitS * 1e6);
+      store.setSetting('port_lo', portRange[0]);
+      store.setSetting('port_hi', portRange[1]);
+    }
+    runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: portRange[0], portHi: portRange[1] });
+    const report = buildReport(store.db, { version: VERSION, timeWaitS, portRange });
     // findingCounts counts every finding in the store (the findings list may be cut short).
     for (const counts of Object.values(report.findingCounts)) {
       for (const [s, n] of Object.entries(counts)) if (n > 0) worst = Math.max(worst, SEVERITY_RANK[s as Severity]);

@@ -9,7 +9,7 @@ export interface FlowsOptions {
 
 export async function flowsCommand(files: string[], opts: FlowsOptions): Promise<number> {
   if (!['table', 'json', 'csv'].includes(opts.format)) throw new ExitError(2, `--format must be table, json or csv, not "${opts.format}"`);
-  const { store, errors } = await openOrIngest(files, opts.db, opts.timeWait);
+  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait });
   try {
     const rows = selectConnections(store.db, { tuple: opts.tuple, state: opts.state, limit: opts.limit });
     if (opts.format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);

@@ -1,4 +1,5 @@
 import { CaptureError, ExitError } from '../errors.js';
+import { assignAttempts } from '../flows/attempts.js';
 import { ingestCapture, type IngestResult } from '../flows/ingest.js';
 import { Store } from '../flows/store.js';
 import { progressLine } from './progress.js';
@@ -10,8 +11,29 @@ export interface Ingested {
   errors: CaptureError[];
 }
 
+export interface StoreSettings {
+  timeWaitS: number;
+  /** Client ephemeral port range (analyze only). */
+  portRange?: [number, number];
+}
+
+/**
+ * The settings a kept store was made with, where the command line did not set them: a re-run
+ * of `analyze --db` must not silently analyse with other assumptions than its ingest.
+ */
+export function storedSettings(store: Store): Partial<StoreSettings> {
+  const tw = store.getSetting('time_wait_usec');
+  const lo = store.getSetting('port_lo');
+  const hi = store.getSetting('port_hi');
+  return {
+    ...(tw !== undefined ? { timeWaitS: Number(tw) / 1e6 } : {}),
+    ...(lo !== undefined && hi !== undefined ? { portRange: [Number(lo), Number(hi)] as [number, number] } : {}),
+  };
+}
+
 /** Build (or open) the store for a command: read the captures given, or open --db alone. */
-export async function openOrIngest(files: string[], db: string | undefined, timeWaitSec: number): Promise<Ingested> {
+export async function openOrIngest(files: string[], db: string | undefined, settings: StoreSettings): Promise<Ingested> {
+  const timeWaitSec = settings.timeWaitS;
   if (files.length === 0) {
     if (db === undefined) throw new ExitError(2, 'give a capture file, or --db with a store made earlier');
     const existing = Store.openExisting(db);
@@ -20,6 +42,7 @@ export async function openOrIngest(files: string[], db: string | undefined, time
   }
   const store = Store.open(db);
   store.setSetting('time_wait_usec', timeWaitSec * 1e6);
+  if (settings.portRange) { store.setSetting('port_lo', settings.portRange[0]); store.setSetting('port_hi', settings.portRange[1]); }
   const results: IngestResult[] = [];
   const errors: CaptureError[] = [];
   for (const f of files) {
@@ -30,6 +53,7 @@ export async function openOrIngest(files: string[], db: string | undefined, time
     if (r.info.error) errors.push(r.info.error);
   }
   store.index();
+  assignAttempts(store.db);
   return { store, results, errors };
 }
 

@@ -13,7 +13,7 @@ import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
  */
 
 /** Numeric and TEXT columns of the connections table (schema.ts). */
-export const CONN_NUMS = 88;
+export const CONN_NUMS = 89;
 export const CONN_STRS = 11;
 
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
@@ -79,6 +79,8 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   nums[n++] = fa ? (c.foreignAckTs ? 1 : 0) : NaN; nums[n++] = zero(c.foreignAckSynFrame);
   nums[n++] = zero(c.foreignRstFrame); nums[n++] = c.foreignRstFrame !== 0 ? c.foreignRstSeq : NaN;
   nums[n++] = zero(c.foreignRetryFrame); nums[n++] = c.foreignRetryFrame !== 0 ? c.foreignRetryTsUsec : NaN;
+  // Its own attempt until attempts.ts links it to an earlier row.
+  nums[n++] = c.synCount > 0 ? c.id : NaN;
 }
 
 /** The eight syn_* or synack_* columns (seven numbers, then the kinds string); returns the next n. */

@@ -6,7 +6,7 @@
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA_SQL = `
 -- One row per capture file read into this store.
@@ -116,7 +116,46 @@ CREATE TABLE IF NOT EXISTS connections (
   foreign_rst_frame     INTEGER,            -- the client's first RST after it
   foreign_rst_seq       INTEGER,
   foreign_retry_frame   INTEGER,            -- the client's first SYN retransmit after it
-  foreign_retry_ts_usec INTEGER
+  foreign_retry_ts_usec INTEGER,
+  -- The connection attempt this row belongs to (src/flows/attempts.ts): the id of the attempt's
+  -- first row. One attempt is one client SYN sequence (one ISN): its retry from another source
+  -- port (a NAT remapped it) and the same SYN seen at other capture points share the id. NULL
+  -- for connections whose SYN was not seen (mid-stream).
+  attempt_id            INTEGER
+);
+
+-- One row per connection attempt (attempt_id above), built after every capture is read. Figures
+-- are taken at one capture point, the attempt's "view": the one that saw most SYNs of it (the
+-- point nearest the client; SYNs lost on the path are seen there only), ties by the longer
+-- connect time, then the lower capture id.
+CREATE TABLE IF NOT EXISTS attempts (
+  id               INTEGER PRIMARY KEY, -- = connections.attempt_id
+  points           INTEGER NOT NULL,    -- capture points that saw it
+  view_capture_id  INTEGER NOT NULL,
+  rows_at_view     INTEGER NOT NULL,    -- connections rows at the view (more than 1: a NAT moved the retry to another port)
+  client_addr      TEXT NOT NULL,       -- at the view
+  server_addr      TEXT NOT NULL,
+  server_port      INTEGER NOT NULL,
+  syn_ts_usec      INTEGER NOT NULL,    -- first SYN at the view
+  syns             INTEGER NOT NULL,    -- client SYNs at the view (1 + retransmits)
+  syn_retransmits  INTEGER NOT NULL,
+  rtx_after_ack    INTEGER NOT NULL,    -- by what preceded them (flows/retransmitCause.ts); a retry from another port follows a stale ACK
+  rtx_after_synack INTEGER NOT NULL,
+  rtx_unanswered   INTEGER NOT NULL,
+  outcome          TEXT NOT NULL,       -- established | refused | foreign-ack | unanswered: at any point, in this order
+  connect_usec     INTEGER,             -- at the view: first SYN -> first SYN-ACK of any of its rows
+  rtt_syn_usec     INTEGER,             -- at the view
+  syn_ts           INTEGER NOT NULL,    -- 1: the first SYN carried the timestamp option at every point that saw it
+  synack_ts        INTEGER              -- 1/0: the SYN-ACK carried it at every point that saw one; NULL: no SYN-ACK
+);
+
+-- Pairs of captures that saw the same attempts (two capture points), and how they were matched.
+CREATE TABLE IF NOT EXISTS capture_pairs (
+  a_capture_id  INTEGER NOT NULL,
+  b_capture_id  INTEGER NOT NULL,
+  matched       INTEGER NOT NULL,  -- attempts seen at both
+  matched_by    TEXT NOT NULL,     -- isn: client ISN and server port; tuple: 4-tuple in order (a box rewrote ISNs)
+  PRIMARY KEY (a_capture_id, b_capture_id)
 );
 
 -- Key packets of connections whose handshake or close was not plain (more than one SYN or
@@ -141,7 +180,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 -- Filled by the detectors (src/detectors); cleared and rewritten on each run.
 CREATE TABLE IF NOT EXISTS findings (
-  id          TEXT PRIMARY KEY,  -- stable: detector/capture name/frame or key
+  id          TEXT PRIMARY KEY,  -- stable: detector/capture id/frame or key; a second finding with the same id is an error
   detector    TEXT NOT NULL,
   severity    TEXT NOT NULL,     -- info | warning | error
   capture_id  INTEGER,
@@ -151,7 +190,7 @@ CREATE TABLE IF NOT EXISTS findings (
   evidence    TEXT NOT NULL      -- JSON: frames, seq/ack, options, figures
 );
 
--- Run settings that detectors need when re-run on a kept store (time_wait_usec, port_range).
+-- Run settings, written at ingest and read back by 'analyze --db' (time_wait_usec, port_lo, port_hi).
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
@@ -172,5 +211,6 @@ CREATE INDEX IF NOT EXISTS conn_time ON connections (capture_id, first_ts_usec, 
 CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn);
 CREATE INDEX IF NOT EXISTS conn_path ON connections (capture_id, client_addr, server_addr, server_port, syn_ts_usec, client_port);
 CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id, frame);
+CREATE INDEX IF NOT EXISTS conn_attempt ON connections (attempt_id);
 ${FIND_DETECTOR_INDEX}
 `;

@@ -1,5 +1,6 @@
 import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { formatAddress } from '../decode/addr.js';
+import { retransmitCause } from './retransmitCause.js';
 import { Conn, SEEN_ANSWER_ACK, SEEN_SYNACK, snapshotOptions, type Tomb } from './conn.js';
 import { CLIENT, NONE, SERVER } from './history.js';
 import { aLooksLikeServer } from './roles.js';
@@ -212,11 +213,10 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
           c.addEvent(p, true, 'syn');
         } else {
           c.addEvent(p, true, 'syn-rtx');
-          // What preceded it: an ACK of another connection (the client reset and retried), a
-          // SYN-ACK the client did not take (lost beyond this point), or nothing.
           const seen = c.seenSinceSyn;
-          if ((seen & SEEN_ANSWER_ACK) !== 0) c.rtxAfterAck++;
-          else if ((seen & SEEN_SYNACK) !== 0) c.rtxAfterSynAck++;
+          const cause = retransmitCause((seen & SEEN_ANSWER_ACK) !== 0, (seen & SEEN_SYNACK) !== 0);
+          if (cause === 'after-stale-ack') c.rtxAfterAck++;
+          else if (cause === 'after-synack') c.rtxAfterSynAck++;
           else c.rtxUnanswered++;
           if (c.foreignAckFrame !== 0 && c.foreignRetryFrame === 0) { c.foreignRetryFrame = p.frame; c.foreignRetryTsUsec = t; }
           // A client RST in SYN_SENT (answering a stale ACK) is followed by this retransmit.

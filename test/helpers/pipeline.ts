@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FINDING_COLUMNS, findingFromRow, runDetectors, type Finding } from '../../src/detectors/index.js';
+import { assignAttempts } from '../../src/flows/attempts.js';
 import { ingestCapture } from '../../src/flows/ingest.js';
 import { Store } from '../../src/flows/store.js';
 
@@ -22,6 +23,7 @@ export async function pipeline(files: string[], timeWaitS = 60): Promise<{ store
   const store = Store.open();
   for (const f of files) await ingestCapture(store, f, { timeWaitUsec: timeWaitS * 1e6 });
   store.index();
+  assignAttempts(store.db);
   runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: 32768, portHi: 60999 });
   return { store, findings: storedFindings(store) };
 }

@@ -1,0 +1,112 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Attempt identity, assigned once, after every capture is in the store: every count of
+ * connection attempts in detectors and reports goes through connections.attempt_id and the
+ * attempts table built here (schema.ts), never through rules of its own.
+ *  - Within one capture point an attempt is one client SYN sequence: the tracker already keeps
+ *    a SYN and its retransmits (same tuple, same ISN) in one row.
+ *  - A NAT that answers a stale ACK's RST by dropping the mapping sends the client's retry from
+ *    another public port (nf_nat_core.c picks a free tuple): at the server the same ISN comes
+ *    back on a new tuple. Linux derives the ISN from the 4-tuple (secure_tcp_seq), so the same
+ *    ISN on another source port, right after a foreign ACK on the first, is the same SYN moved.
+ *  - At two capture points the same SYN keeps its ISN and server port (a NAT rewrites addresses
+ *    and ports, not sequence numbers); when no ISN is shared at all but most 4-tuples pair up
+ *    in order, a box on the path rewrote ISNs and the pairs are matched by tuple.
+ */
+
+/** A retry from another source port joins the attempt whose foreign ACK it follows within this. */
+export const CROSS_PORT_RETRY_USEC = 3e6;
+/**
+ * The same SYN at two capture points: their clocks are taken to agree within this. It bounds
+ * ISN matches in time, so that two unrelated SYNs sharing a 32-bit ISN by chance (likely among
+ * 10^5 connections on one path) are not merged.
+ */
+export const POINT_CLOCK_SKEW_USEC = 60e6;
+
+export interface CapturePair { a: number; b: number; matched: number; matchedBy: 'isn' | 'tuple' }
+
+export function assignAttempts(db: Database.Database): CapturePair[] {
+  // Start again from "every SYN row is its own attempt" (a store may have gained a capture).
+  db.prepare('UPDATE connections SET attempt_id = CASE WHEN syn_count > 0 THEN id END WHERE attempt_id IS NOT (CASE WHEN syn_count > 0 THEN id END)').run();
+  const parent = new Map<number, number>();
+  const find = (x: number): number => {
+    let r = x;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(x, r);
+    return r;
+  };
+  const union = (a: number, b: number): void => {
+    const ra = find(a), rb = find(b);
+    if (ra !== rb) { if (ra < rb) parent.set(rb, ra); else parent.set(ra, rb); }
+  };
+
+  const moved = db.prepare(`SELECT e.id, r.id FROM connections e JOIN connections r
+      ON r.client_isn = e.client_isn AND r.capture_id = e.capture_id AND r.client_addr = e.client_addr
+        AND r.server_addr = e.server_addr AND r.server_port = e.server_port AND r.client_port != e.client_port
+    WHERE e.foreign_ack_count > 0 AND e.synack_count = 0 AND r.syn_count > 0
+      AND r.syn_ts_usec > e.foreign_ack_ts_usec AND r.syn_ts_usec <= e.foreign_ack_ts_usec + ${CROSS_PORT_RETRY_USEC}`).raw();
+  for (const [a, b] of moved.iterate() as Iterable<[number, number]>) union(a, b);
+
+  const pairs: CapturePair[] = [];
+  const caps = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
+  const byIsn = db.prepare(`SELECT a.id, b.id FROM connections a JOIN connections b
+      ON b.client_isn = a.client_isn AND b.server_port = a.server_port AND b.capture_id = ?
+    WHERE a.capture_id = ? AND a.syn_count > 0 AND b.syn_count > 0 AND abs(b.syn_ts_usec - a.syn_ts_usec) <= ${POINT_CLOCK_SKEW_USEC}`).raw();
+  const synRows = db.prepare(`SELECT id, client_addr || '|' || client_port || '|' || server_addr || '|' || server_port FROM connections
+    WHERE capture_id = ? AND syn_count > 0 ORDER BY syn_ts_usec, id`).raw();
+  for (let i = 0; i < caps.length; i++) {
+    for (let j = i + 1; j < caps.length; j++) {
+      const links = byIsn.all(caps[j], caps[i]) as [number, number][];
+      let matchedBy: CapturePair['matchedBy'] = 'isn';
+      if (links.length === 0) {
+        // No ISN in common: pair by tuple in time order, and only call it ISN rewriting when most
+        // connections pair up that way (two unrelated captures share few tuples).
+        const b = new Map<string, number[]>();
+        const bRows = synRows.all(caps[j]) as [number, string][];
+        for (const [id, k] of bRows) { const l = b.get(k); if (l) l.push(id); else b.set(k, [id]); }
+        const aRows = synRows.all(caps[i]) as [number, string][];
+        for (const [id, k] of aRows) { const l = b.get(k); if (l?.length) links.push([id, l.shift()!]); }
+        if (links.length < Math.max(3, 0.5 * Math.min(aRows.length, bRows.length))) continue;
+        matchedBy = 'tuple';
+      }
+      for (const [a, b] of links) union(a, b);
+      pairs.push({ a: caps[i], b: caps[j], matched: links.length, matchedBy });
+    }
+  }
+
+  db.exec('DROP TABLE IF EXISTS temp.attempt_of; CREATE TEMP TABLE attempt_of (id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL)');
+  const put = db.prepare('INSERT INTO temp.attempt_of VALUES (?, ?)');
+  db.transaction(() => {
+    for (const id of parent.keys()) { const r = find(id); if (r !== id) put.run(id, r); }
+  })();
+  db.exec(`UPDATE connections SET attempt_id = t.attempt FROM temp.attempt_of t WHERE connections.id = t.id;
+    DROP TABLE temp.attempt_of;
+    DELETE FROM capture_pairs;`);
+  const putPair = db.prepare('INSERT INTO capture_pairs VALUES (?, ?, ?, ?)');
+  for (const p of pairs) putPair.run(p.a, p.b, p.matched, p.matchedBy);
+  db.exec(`DELETE FROM attempts; INSERT INTO attempts ${ATTEMPTS_SQL}`);
+  return pairs;
+}
+
+/**
+ * The attempts table from connections: per attempt and capture point first, then the view point
+ * (most SYNs, then the longer connect time, then the lower capture id). A retry from another
+ * port is a retransmit after a foreign ACK (that is how rows were linked above).
+ */
+const ATTEMPTS_SQL = `WITH pt AS (
+    SELECT attempt_id, capture_id, count(*) AS n, min(client_addr) AS client_addr, min(server_addr) AS server_addr, min(server_port) AS server_port,
+      sum(syn_count) AS syns, sum(syn_rtx_after_ack) + count(*) - 1 AS after_ack, sum(syn_rtx_after_synack) AS after_synack,
+      sum(syn_rtx_unanswered) AS unanswered, min(syn_ts_usec) AS t0, min(synack_ts_usec) AS t_sa, max(rtt_syn_usec) AS rtt,
+      max(synack_count > 0) AS est, max(conn_state = 'REJ') AS rej, max(foreign_ack_count > 0) AS fa,
+      min(syn_ts) AS syn_ts, min(CASE WHEN synack_count > 0 THEN synack_ts END) AS synack_ts
+    FROM connections WHERE attempt_id IS NOT NULL GROUP BY attempt_id, capture_id),
+  ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY attempt_id ORDER BY syns DESC, coalesce(t_sa - t0, -1) DESC, capture_id) AS k,
+      count(*) OVER w AS points, max(est) OVER w AS any_est, max(rej) OVER w AS any_rej, max(fa) OVER w AS any_fa,
+      min(syn_ts) OVER w AS all_syn_ts, min(synack_ts) OVER w AS all_synack_ts
+    FROM pt WINDOW w AS (PARTITION BY attempt_id))
+  SELECT attempt_id, points, capture_id, n, client_addr, server_addr, server_port, t0, syns, syns - 1, after_ack, after_synack, unanswered,
+    CASE WHEN any_est THEN 'established' WHEN any_rej THEN 'refused' WHEN any_fa THEN 'foreign-ack' ELSE 'unanswered' END,
+    t_sa - t0, rtt, all_syn_ts, all_synack_ts
+  FROM ranked WHERE k = 1`;
