@@ -37,7 +37,7 @@ export const listenOverflow: Detector = {
       if (r.synack_again) parts.push(`on ${r.synack_again} it resent its SYN-ACK after the client's ACK had arrived`);
       if (r.syn_retried) parts.push(`${r.syn_retried} of ${r.attempts} connections needed SYN retransmits while the queue was full`);
       return {
-        id: `listen-overflow/${ctx.captureName(r.capture_id)}/${server}`,
+        id: `listen-overflow/${r.capture_id}/${server}`,
         detector: 'listen-overflow',
         severity: 'error',
         captureId: r.capture_id,

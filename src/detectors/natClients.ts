@@ -1,5 +1,6 @@
 import { fastAll } from './batch.js';
 import { firstN, runsBy } from './format.js';
+import { STRIPPED_NOP_RUN } from './tsStripped.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 /**
@@ -22,6 +23,9 @@ const MIN_SYNS = 4;
 /** A clock seen on this many source ports is a host's, not a reused tuple's. */
 const STEADY_CLOCK_SYNS = 3;
 
+/** One piece of evidence that an address is several hosts, and how many hosts it proves (null: more than one, no number). */
+export interface NatSignal { kind: 'ttl-families' | 'ttl-values' | 'timestamp-use' | 'steady-clocks' | 'per-connection-clocks' | 'ip-id-counters'; hosts: number | null; text: string }
+
 type Row = { capture_id: number; client_addr: string; client_port: number; syn_ts_usec: number; syn_ttl: number | null; syn_ip_id: number | null; syn_ts: number; syn_tsval: number | null; syn_nop_run: number; syn_frame: number };
 
 /**
@@ -43,29 +47,45 @@ export function clockClusters(rows: { tUsec: number; tsval: number; port: number
 
 /** A counter's next SYN is at most this far ahead of its last (other packets use IDs between). */
 const ID_STEP_MAX = 2048;
+/** A global counter advances by the host's packets between two of its SYNs: a few per connection. */
+const ID_MEDIAN_STEP_MAX = 64;
+/** SYNs a counter needs before it counts as one. */
+const ID_COUNTER_SYNS = 5;
+/** More counters than this among one address's SYNs are what random IDs chained greedily look like. */
+const ID_COUNTERS_MAX = 8;
 
 /**
  * How many global IP ID counters the SYNs (in time order) follow: each SYN extends the
- * counter it is a little ahead of, or starts one. Counts only when counters of 3 or more
- * SYNs explain nearly every SYN: random per-connection IDs (current Linux) make many
- * one-SYN "counters" and count as none.
+ * counter it is a little ahead of, or starts one. Linux gives every connection its own random
+ * IP ID start (tcp_v4_connect, ip_select_ident_segs), and random values chained greedily look
+ * like counters once an address has a few hundred SYNs (the chains fill the ID space). So it
+ * counts only when few counters, each of ID_COUNTER_SYNS or more SYNs climbing by small steps
+ * (median at most ID_MEDIAN_STEP_MAX), explain nearly every SYN; anything else is none.
+ * test/detectors/natClients.test.ts holds it against random IDs, 6 to 5000 SYNs.
  */
 export function ipIdCounters(ids: number[]): number {
-  if (ids.length < 6) return 0;
+  if (ids.length < 2 * ID_COUNTER_SYNS) return 0;
   const lasts: number[] = [];
   const sizes: number[] = [];
+  const steps: number[][] = [];
   for (const id of ids) {
     let best = -1;
     for (let k = 0; k < lasts.length; k++) {
       const step = (id - lasts[k] + 65536) % 65536;
       if (step > 0 && step <= ID_STEP_MAX && (best < 0 || step < (id - lasts[best] + 65536) % 65536)) best = k;
     }
-    if (best < 0) { lasts.push(id); sizes.push(1); } else { lasts[best] = id; sizes[best]++; }
+    if (best < 0) { lasts.push(id); sizes.push(1); steps.push([]); } else { steps[best].push((id - lasts[best] + 65536) % 65536); lasts[best] = id; sizes[best]++; }
   }
-  const real = sizes.filter((n) => n >= 3);
-  const covered = real.reduce((s, n) => s + n, 0);
-  return covered >= 0.9 * ids.length ? real.length : 0;
+  const real = sizes.map((n, k) => ({ n, k })).filter((c) => c.n >= ID_COUNTER_SYNS);
+  if (real.length > ID_COUNTERS_MAX) return 0;
+  const covered = real.reduce((s, c) => s + c.n, 0);
+  if (covered < 0.9 * ids.length) return 0;
+  const median = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); return a[Math.floor((a.length - 1) / 2)]; };
+  return real.every((c) => median(steps[c.k]) <= ID_MEDIAN_STEP_MAX) ? real.length : 0;
 }
+
+/** The initial TTL a stack sends with (64 Linux/macOS, 128 Windows, 255 some routers and old stacks). */
+const ttlFamily = (ttl: number): number => (ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255);
 
 export const natClients: Detector = {
   id: 'nat-clients',
@@ -76,21 +96,28 @@ export const natClients: Detector = {
     const findings: Finding[] = [];
     for (const g of runsBy(rows, (r) => `${r.capture_id}|${r.client_addr}`)) {
       if (g.length < MIN_SYNS) continue;
-      const signals: string[] = [];
+      const signals: NatSignal[] = [];
       let hosts = 1;
+      let moreThanOne = false;
       const ttls = new Map<number, number>();
       for (const r of g) if (r.syn_ttl !== null) ttls.set(r.syn_ttl, (ttls.get(r.syn_ttl) ?? 0) + 1);
-      // A value seen once could be a routing change; count TTLs that recur.
+      // A value seen once could be a routing change; count TTLs that recur. Only different initial
+      // TTLs (stack families) prove different hosts; other hop counts within one family could be
+      // one host whose route changed, so they say "more than one" without a number.
       const steadyTtls = [...ttls.entries()].filter(([, n]) => n >= 2);
-      if (steadyTtls.length >= 2) {
-        hosts = Math.max(hosts, steadyTtls.length);
-        signals.push(`SYNs arrive with ${steadyTtls.length} different IP TTLs (${steadyTtls.map(([t, n]) => `${t}: ${n}`).join(', ')})`);
+      const families = new Set(steadyTtls.map(([t]) => ttlFamily(t)));
+      if (families.size >= 2) {
+        hosts = Math.max(hosts, families.size);
+        signals.push({ kind: 'ttl-families', hosts: families.size, text: `SYNs arrive with IP TTLs of ${families.size} different initial values (${steadyTtls.map(([t, n]) => `${t}: ${n}`).join(', ')})` });
+      } else if (steadyTtls.length >= 2) {
+        moreThanOne = true;
+        signals.push({ kind: 'ttl-values', hosts: null, text: `SYNs arrive with ${steadyTtls.length} different IP TTLs of one initial value (${steadyTtls.map(([t, n]) => `${t}: ${n}`).join(', ')}): other hop counts, or one host whose route changed` });
       }
       const withTs = g.filter((r) => r.syn_ts === 1);
-      const withoutTs = g.filter((r) => r.syn_ts === 0 && r.syn_nop_run < 10);
+      const withoutTs = g.filter((r) => r.syn_ts === 0 && r.syn_nop_run < STRIPPED_NOP_RUN);
       if (withTs.length >= 2 && withoutTs.length >= 2) {
         hosts = Math.max(hosts, 2);
-        signals.push(`${withTs.length} SYNs carry TCP timestamps and ${withoutTs.length} do not (no NOP run where the option would be, so no gateway removed it)`);
+        signals.push({ kind: 'timestamp-use', hosts: 2, text: `${withTs.length} SYNs carry TCP timestamps and ${withoutTs.length} do not (no NOP run where the option would be, so no gateway removed it)` });
       }
       let clocks: number[] = [];
       let perConnection = false;
@@ -105,28 +132,29 @@ export const natClients: Detector = {
         const scattered = all.filter((c) => !isSteady(c)).reduce((s, c) => s + c.ports, 0);
         perConnection = scattered >= STEADY_CLOCK_SYNS;
         tsHosts = Math.max(1, steady.length + (perConnection ? 1 : 0));
-        if (steady.length) signals.push(`${steady.length} steady timestamp clock${steady.length > 1 ? 's' : ''} (${steady.join(', ')} SYNs)`);
-        if (perConnection) signals.push(`${scattered} source ports with a timestamp offset each: per-connection offsets (Linux >= 4.10), which count as one host at least, however many there are`);
+        if (steady.length) signals.push({ kind: 'steady-clocks', hosts: steady.length, text: `${steady.length} steady timestamp clock${steady.length > 1 ? 's' : ''} (${steady.join(', ')} SYNs): hosts with one clock for all their connections` });
+        if (perConnection) signals.push({ kind: 'per-connection-clocks', hosts: 1, text: `${scattered} source ports with a timestamp offset each: per-connection offsets (Linux >= 4.10), which count as one host at least, however many there are` });
       }
       const tsEstimate = tsHosts + (withoutTs.length >= 2 ? 1 : 0);
       if (tsEstimate > hosts) hosts = tsEstimate;
       const counters = ipIdCounters(g.filter((r) => r.syn_ip_id !== null).map((r) => r.syn_ip_id!));
       if (counters >= 2) {
         hosts = Math.max(hosts, counters);
-        signals.push(`the SYNs' IP IDs climb along ${counters} separate counters (one per host, as stacks with a global IP ID counter do)`);
+        signals.push({ kind: 'ip-id-counters', hosts: counters, text: `the SYNs' IP IDs climb along ${counters} separate counters (one per host, as stacks with a global IP ID counter do)` });
       }
-      if (hosts < 2) continue;
+      if (hosts < 2 && !moreThanOne) continue;
+      const proven = hosts >= 2 ? hosts : null;
       const addr = g[0].client_addr;
       findings.push({
-        id: `nat-clients/${ctx.captureName(g[0].capture_id)}/${addr}`,
+        id: `nat-clients/${g[0].capture_id}/${addr}`,
         detector: 'nat-clients',
         severity: 'info',
         captureId: g[0].capture_id,
         connId: null,
         tsUsec: g[0].syn_ts_usec,
-        summary: `${addr} is at least ${hosts} hosts behind NAT: ${signals.join('; ')}. Their connections share one address's port space and TIME_WAIT tuples, and any per-address timestamp check (tcp_tw_recycle) breaks them`,
+        summary: `${addr} is ${proven !== null ? `at least ${proven} hosts` : 'more than one host'} behind NAT: ${signals.map((x) => x.text).join('; ')}. Their connections share one address's port space and TIME_WAIT tuples, and any per-address timestamp check (tcp_tw_recycle) breaks them`,
         evidence: {
-          frames: firstN(g.map((r) => r.syn_frame)), address: addr, estimatedHosts: hosts, syns: g.length,
+          frames: firstN(g.map((r) => r.syn_frame)), address: addr, estimatedHosts: proven, moreThanOne: true, signals, syns: g.length,
           ttls: Object.fromEntries(ttls), withTimestamps: withTs.length, withoutTimestamps: withoutTs.length,
           tsClocks: perConnection ? null : clocks, perConnectionTsOffsets: perConnection, ipIdCounters: counters,
         },

@@ -45,7 +45,7 @@ export const pawsDrop: Detector = {
       if (dropped.length < MIN_DROPPED || dropped.length < 0.8 * regressed.length || fineDropped.length > 0.2 * Math.max(1, fine.length)) continue;
       const addr = group[0].client_addr;
       findings.push({
-        id: `paws-drop/${ctx.captureName(group[0].capture_id)}/${addr}`,
+        id: `paws-drop/${group[0].capture_id}/${addr}`,
         detector: 'paws-drop',
         severity: 'error',
         captureId: group[0].capture_id,

@@ -1,4 +1,7 @@
+import { usualCloser } from './closer.js';
 import { ep, firstN } from './format.js';
+import { pathKey, pathSyns } from './paths.js';
+import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
@@ -47,7 +50,7 @@ export const portReuse: Detector = {
     const reuses = `FROM connections c WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ?`;
     const byPath = new Map<string, PathReuse>();
     const pathOf = (r: Row): PathReuse => {
-      const key = `${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}`;
+      const key = pathKey(r.capture_id, r.client_addr, r.server_addr, r.server_port);
       let l = byPath.get(key);
       if (!l) { l = { reuses: 0, failed: 0, failedFrames: [], fromTw: 0, outcomes: {}, minGap: Infinity, maxGap: -Infinity }; byPath.set(key, l); }
       return l;
@@ -84,16 +87,15 @@ export const portReuse: Detector = {
       ${reuses} AND c.answer IN ('rst', 'none') ORDER BY c.capture_id, c.first_ts_usec, c.id`).all(timeWaitUsec) as Row[];
     for (const r of own) {
       const outcome = r.outcome as ReuseOutcome;
-      const name = ctx.captureName(r.capture_id);
-      const holder = r.prev_active_closer ?? 'nobody seen';
+      const holder = r.prev_active_closer === null ? 'no FIN of the previous connection seen, so who holds TIME_WAIT is unknown' : `TIME_WAIT held by the ${r.prev_active_closer}`;
       findings.push({
-        id: `port-reuse/${name}/${r.syn_frame}`,
+        id: `port-reuse/${r.capture_id}/${r.syn_frame}`,
         detector: 'port-reuse',
         severity: 'warning',
         captureId: r.capture_id,
         connId: r.id,
         tsUsec: r.syn_ts_usec,
-        summary: `${ep(r.client_addr, r.client_port)} -> ${ep(r.server_addr, r.server_port)} reused ${fmtS(r.prev_gap_usec)} after the previous connection closed (TIME_WAIT held by the ${holder}): ${outcome.replace(/-/g, ' ')}`,
+        summary: `${ep(r.client_addr, r.client_port)} -> ${ep(r.server_addr, r.server_port)} reused ${fmtS(r.prev_gap_usec)} after the previous connection closed (${holder}): ${outcome.replace(/-/g, ' ')}`,
         evidence: {
           frames: [r.syn_frame, r.answer_frame].filter((x) => x !== null),
           gapUsec: r.prev_gap_usec, timeWaitHolder: r.prev_active_closer, outcome, acceptedBy: null,
@@ -108,34 +110,40 @@ export const portReuse: Detector = {
         sum(first_fin_by = 'server') AS server_closed, sum(first_fin_by IS NOT NULL) AS closed
       FROM connections WHERE syn_count > 0 GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
     const rangePorts = ctx.portHi - ctx.portLo + 1;
-    const sustainable = rangePorts / (timeWaitUsec / 1e6);
+    const twS = timeWaitUsec / 1e6;
+    const sustainable = rangePorts / twS;
+    const syns = pathSyns(db);
     for (const p of paths) {
-      const key = `${p.capture_id}|${p.client_addr}|${p.server_addr}|${p.server_port}`;
+      const key = pathKey(p.capture_id, p.client_addr, p.server_addr, p.server_port);
       const agg = byPath.get(key);
       const nReuses = agg?.reuses ?? 0;
       const spanS = (p.t1 - p.t0) / 1e6;
-      const rate = spanS > 0 ? (p.n - 1) / spanS : 0;
-      if (nReuses === 0 && rate < sustainable * 0.5) continue;
+      const rate = peakRate(syns.get(key)?.t ?? [], timeWaitUsec);
+      if (nReuses === 0 && !isHot(rate, sustainable)) continue;
+      const cmp = compareRate(rate, sustainable);
+      const inUsePerS = p.ports / twS;
+      const cmpInUse = p.ports < rangePorts / 2 ? compareRate(rate, inUsePerS) : null;
       const nFailed = agg?.failed ?? 0;
       const fromTw = agg?.fromTw ?? 0;
       const outcomes: Record<string, number> = agg?.outcomes ?? {};
       const minGap = nReuses ? agg!.minGap : null;
       const maxGap = nReuses ? agg!.maxGap : null;
-      const name = ctx.captureName(p.capture_id);
       const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
-      const holder = p.closed > 0 && p.server_closed / p.closed > 0.5 ? 'server' : 'client';
+      const holder = usualCloser(p.closed, p.server_closed);
+      const rateWords = `peak ${rateText(rate)}${cmp ? `, ${comparisonText(cmp)} the ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${twS} s TIME_WAIT` : ''}`
+        + `${cmpInUse ? `; ${comparisonText(cmpInUse)} the ${inUsePerS.toFixed(2)}/s that the ${p.ports} ports seen in use sustain` : ''}`;
       findings.push({
-        id: `port-reuse/${name}/summary/${path}`,
+        id: `port-reuse/${p.capture_id}/summary/${path}`,
         detector: 'port-reuse',
-        severity: nFailed > 0 || rate > sustainable ? 'warning' : 'info',
+        severity: nFailed > 0 || cmp === 'above' ? 'warning' : 'info',
         captureId: p.capture_id,
         connId: null,
         tsUsec: p.t0,
-        summary: `${path}: ${p.n} new connections from ${p.ports} source ports in ${spanS.toFixed(1)} s (${rate.toFixed(1)}/s against ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${timeWaitUsec / 1e6} s TIME_WAIT${p.ports < rangePorts / 2 ? `; the ${p.ports} ports seen in use sustain ${(p.ports / (timeWaitUsec / 1e6)).toFixed(2)}/s` : ''}); ${nReuses} reused a tuple within TIME_WAIT (gaps ${nReuses ? `${fmtS(minGap!)}-${fmtS(maxGap!)}` : 'none'}), ${nFailed} of them failed${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; the ${holder} closes first and holds TIME_WAIT`,
+        summary: `${path}: ${p.n} new connection${p.n === 1 ? '' : 's'} from ${p.ports} source port${p.ports === 1 ? '' : 's'} in ${spanS.toFixed(1)} s (${rateWords}); ${nReuses} reused a tuple within TIME_WAIT${nReuses ? ` (gaps ${fmtS(minGap!)}-${fmtS(maxGap!)}), ${nFailed} of them failed` : ''}${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; ${holder ? `the ${holder} usually closes first and holds TIME_WAIT` : 'who usually closes first cannot be told here'}`,
         evidence: {
           frames: agg ? firstN(agg.failedFrames) : [],
-          path, connections: p.n, distinctPorts: p.ports, spanS, ratePerS: rate, sustainablePerS: sustainable,
-          portsInUseSustainPerS: p.ports / (timeWaitUsec / 1e6), portRange: [ctx.portLo, ctx.portHi],
+          path, client: p.client_addr, server: ep(p.server_addr, p.server_port), connections: p.n, distinctPorts: p.ports, spanS,
+          rate, comparison: cmp, sustainablePerS: sustainable, portsInUseSustainPerS: inUsePerS, inUseComparison: cmpInUse, portRange: [ctx.portLo, ctx.portHi],
           timeWaitS: timeWaitUsec / 1e6, reuses: nReuses, failed: nFailed, acceptedFromTimeWait: fromTw, outcomes,
           minGapUsec: minGap, maxGapUsec: maxGap,
           serverClosedShare: p.closed > 0 ? p.server_closed / p.closed : null, timeWaitHolder: holder,

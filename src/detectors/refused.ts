@@ -19,7 +19,7 @@ export const refused: Detector = {
       const spanS = (r.t1 - r.t0) / 1e6;
       const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
       return {
-        id: `refused/${ctx.captureName(r.capture_id)}/${server}`,
+        id: `refused/${r.capture_id}/${server}`,
         detector: 'refused',
         severity: 'error',
         captureId: r.capture_id,

@@ -1,3 +1,4 @@
+import { MIN_CLOSED, usualCloser } from './closer.js';
 import { ep } from './format.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -12,10 +13,6 @@ import { peakInWindow } from './window.js';
  * sockets and logs "TCP: time wait bucket table overflow").
  */
 
-/** Shares above this make the server the usual active closer. */
-const MOSTLY = 0.5;
-/** Fewer closed connections say nothing about who usually closes first. */
-const MIN_CLOSED = 5;
 /** A common tcp_max_tw_buckets value (it scales with memory; read the host's sysctl). */
 export const TYPICAL_MAX_TW_BUCKETS = 262_144;
 
@@ -32,13 +29,12 @@ export const serverClosesFirst: Detector = {
       WHERE capture_id = ? AND server_addr = ? AND server_port = ? AND first_fin_by = 'server' ORDER BY 1`).pluck();
     for (const r of rows) {
       const share = r.server_first / r.closed;
-      if (share <= MOSTLY) continue;
+      if (usualCloser(r.closed, r.server_first) !== 'server') continue;
       const times = closes.all(r.capture_id, r.server_addr, r.server_port) as number[];
       const { peak, atUsec } = peakInWindow(times, timeWaitUsec);
       const server = ep(r.server_addr, r.server_port);
-      const name = ctx.captureName(r.capture_id);
       findings.push({
-        id: `server-closes-first/${name}/${server}`,
+        id: `server-closes-first/${r.capture_id}/${server}`,
         detector: 'server-closes-first',
         severity: 'info',
         captureId: r.capture_id,

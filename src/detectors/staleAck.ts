@@ -2,6 +2,7 @@ import { seqAdd, seqAfter } from '../flows/seq.js';
 import { pagedRows } from './batch.js';
 import { ep } from './format.js';
 import { fmtMs, fmtS } from './stats.js';
+import { STRIPPED_NOP_RUN } from './tsStripped.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 /**
@@ -19,13 +20,20 @@ import type { Detector, DetectorContext, Finding } from './types.js';
  * reused). That is reported separately as challenge-ack.
  */
 
-/** Look this long after a rejected SYN for its retry leaving from another port (NAT remap). */
-const CROSS_PORT_RETRY_USEC = 3e6;
+/**
+ * Why the TIME_WAIT socket refused the SYN (tcp_timewait_state_process), as a typed fact:
+ *  - paws-backwards: its TSval went backwards from the old connection's last (PAWS, RFC 7323 §5);
+ *  - seq-no-ts: sequence not after the old rcv_nxt and timestamps not in use on the old connection;
+ *  - same-tick: sequence not after, TSval equal to the last one (same 1 ms tick; RFC 6191 wants newer);
+ *  - ts-not-intact: sequence not after, TSval newer as seen here, so it did not reach the server intact;
+ *  - ts-absent-here: sequence not after, and the SYN carries no timestamp at this capture point.
+ */
+export type RejectReason = 'paws-backwards' | 'seq-no-ts' | 'same-tick' | 'ts-not-intact' | 'ts-absent-here';
 
 const CONN_COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, syn_frame, synack_ts_usec,
   synack_frame, connect_usec, prev_id, prev_gap_usec, syn_ts, syn_tsval, syn_nop_run, foreign_ack_count, foreign_ack_frame,
   foreign_ack_ts_usec, foreign_ack_seq, foreign_ack_ack, foreign_ack_ts, foreign_ack_syn_frame, foreign_rst_frame, foreign_rst_seq,
-  foreign_retry_frame, foreign_retry_ts_usec`;
+  foreign_retry_frame, foreign_retry_ts_usec, attempt_id`;
 const PREV_COLUMNS = 'id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts';
 
 export const staleAck: Detector = {
@@ -33,9 +41,9 @@ export const staleAck: Detector = {
   title: 'SYN answered by an ACK of an older connection',
   *run(ctx: DetectorContext): Generator<Finding> {
     const { db } = ctx;
-    const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec, syn_ts_usec FROM connections
-      WHERE capture_id = ? AND client_addr = ? AND server_addr = ? AND server_port = ? AND client_isn = ? AND id != ?
-        AND syn_ts_usec > ? AND syn_ts_usec <= ? ORDER BY syn_ts_usec LIMIT 1`);
+    // The retry of the same attempt from another source port (flows/attempts.ts linked it).
+    const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec FROM connections
+      WHERE attempt_id = ? AND capture_id = ? AND id != ? AND syn_ts_usec > ? ORDER BY syn_ts_usec LIMIT 1`);
     // Every such ACK, for the few connections that drew more than one.
     const acksStmt = db.prepare("SELECT frame, seq, ack FROM events WHERE conn_id = ? AND kind = 'answer-ack' ORDER BY frame");
     // Each connection whose SYN drew an ACK for another sequence space (the flows columns
@@ -63,13 +71,11 @@ export const staleAck: Detector = {
       else relation = 'old-connection';
 
       const detector = relation === 'half-open' ? 'challenge-ack' : 'stale-ack';
-      const name = ctx.captureName(c.capture_id);
       const tuple = `${ep(c.client_addr, c.client_port)} -> ${ep(c.server_addr, c.server_port)}`;
 
       let retryOtherPort: Record<string, unknown> | null = null;
       if (c.synack_ts_usec === null) {
-        const r = retryStmt.get(c.capture_id, c.client_addr, c.server_addr, c.server_port, c.client_isn, connId,
-          first.ts_usec, first.ts_usec + CROSS_PORT_RETRY_USEC) as Record<string, any> | undefined;
+        const r = retryStmt.get(c.attempt_id, c.capture_id, connId, first.ts_usec) as Record<string, any> | undefined;
         if (r) retryOtherPort = { connId: r.id, clientPort: r.client_port, synFrame: r.syn_frame, established: r.synack_ts_usec !== null };
       }
 
@@ -86,23 +92,19 @@ export const staleAck: Detector = {
       }
       // Why TIME_WAIT refused it (tcp_timewait_state_process): the SYN's sequence was not after the old
       // rcv_nxt, and its timestamp, if both sides used them, was not strictly newer than ts_recent.
+      let rejectReason: RejectReason | null = null;
       let whyRejected: string | null = null;
       if (relation === 'time-wait' || relation === 'old-connection') {
         const seqOk = seqAfter(c.client_isn, prev!.client_next);
         const tsBoth = prev!.syn_ts === 1 && prev!.synack_ts === 1;
         const d = tsBoth && c.syn_ts === 1 && prev!.client_last_tsval !== null ? ((c.syn_tsval - prev!.client_last_tsval) | 0) : null;
-        if (d !== null && d < 0) {
-          // PAWS (RFC 7323 §5) rejects an older TSval in TIME_WAIT whatever the sequence.
-          whyRejected = `its TSval ${c.syn_tsval} went backwards from the old connection's last ${prev!.client_last_tsval}${seqOk ? ' (its sequence was past the old one, but PAWS rejects an older timestamp first)' : ''}: another connection or host took the tuple over with its own timestamp clock`;
-        } else if (!seqOk && !tsBoth) {
-          whyRejected = `the SYN's sequence ${c.client_isn} is not after the old connection's ${prev!.client_next} and timestamps were not in use on it`;
-        } else if (!seqOk && d !== null) {
-          whyRejected = d === 0
-            ? `the SYN's sequence is not after the old connection's, and its TSval ${c.syn_tsval} is not newer than the old connection's last ${prev!.client_last_tsval} (same clock tick: reused within a millisecond)`
-            : `the SYN's sequence is not after the old connection's; its TSval ${c.syn_tsval} is newer than the old ${prev!.client_last_tsval} as seen here, so the timestamp did not reach the server intact`;
-        } else if (!seqOk && c.syn_ts !== 1) {
-          whyRejected = `the SYN carries no timestamp here${c.syn_nop_run >= 10 ? ` (a ${c.syn_nop_run}-byte NOP run where it was)` : ''}, and its sequence ${c.client_isn} is not after the old connection's ${prev!.client_next}`;
-        }
+        // PAWS (RFC 7323 §5) rejects an older TSval in TIME_WAIT whatever the sequence.
+        if (d !== null && d < 0) rejectReason = 'paws-backwards';
+        else if (!seqOk && !tsBoth) rejectReason = 'seq-no-ts';
+        else if (!seqOk && d !== null) rejectReason = d === 0 ? 'same-tick' : 'ts-not-intact';
+        else if (!seqOk && c.syn_ts !== 1) rejectReason = 'ts-absent-here';
+        whyRejected = rejectReason === null ? null : rejectText(rejectReason, { isn: c.client_isn, oldNext: prev!.client_next, tsval: c.syn_tsval,
+          oldTsval: prev!.client_last_tsval, seqOk, nopRun: c.syn_nop_run });
         if (whyRejected) parts.push(`rejected because ${whyRejected}`);
       }
       if (rst) parts.push(`client reset it (frame ${rst.frame}${rst.seq === first.ack ? ', seq = that ack' : ''})`);
@@ -114,7 +116,7 @@ export const staleAck: Detector = {
       const frames = [synBefore?.frame, first.frame, rst?.frame, retransmit?.frame, c.synack_frame ?? undefined]
         .filter((x): x is number => typeof x === 'number');
       yield {
-        id: `${detector}/${name}/${c.syn_frame}`,
+        id: `${detector}/${c.capture_id}/${c.syn_frame}`,
         detector,
         severity: 'error',
         captureId: c.capture_id,
@@ -134,7 +136,9 @@ export const staleAck: Detector = {
           established: c.synack_ts_usec !== null,
           connectUsec: c.connect_usec,
           retryOtherPort,
+          rejectReason,
           whyRejected,
+          attemptId: c.attempt_id,
           synTsval: c.syn_ts === 1 ? c.syn_tsval : null,
           previousLastTsval: prev ? prev.client_last_tsval : null,
           synHadTimestamp: c.syn_ts === 1,
@@ -145,3 +149,19 @@ export const staleAck: Detector = {
   },
 };
 
+
+/** The sentence for a RejectReason, from the figures it rests on. */
+function rejectText(r: RejectReason, x: { isn: number; oldNext: number; tsval: number; oldTsval: number | null; seqOk: boolean; nopRun: number }): string {
+  switch (r) {
+    case 'paws-backwards':
+      return `its TSval ${x.tsval} went backwards from the old connection's last ${x.oldTsval}${x.seqOk ? ' (its sequence was past the old one, but PAWS rejects an older timestamp first)' : ''}: another connection or host took the tuple over with its own timestamp clock`;
+    case 'seq-no-ts':
+      return `the SYN's sequence ${x.isn} is not after the old connection's ${x.oldNext} and timestamps were not in use on it`;
+    case 'same-tick':
+      return `the SYN's sequence is not after the old connection's, and its TSval ${x.tsval} is not newer than the old connection's last ${x.oldTsval} (same clock tick: reused within a millisecond)`;
+    case 'ts-not-intact':
+      return `the SYN's sequence is not after the old connection's; its TSval ${x.tsval} is newer than the old ${x.oldTsval} as seen here, so the timestamp did not reach the server intact`;
+    case 'ts-absent-here':
+      return `the SYN carries no timestamp here${x.nopRun >= STRIPPED_NOP_RUN ? ` (a ${x.nopRun}-byte NOP run where it was)` : ''}, and its sequence ${x.isn} is not after the old connection's ${x.oldNext}`;
+  }
+}

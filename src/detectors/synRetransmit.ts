@@ -1,3 +1,4 @@
+import { retransmitCause, type RetransmitCause } from '../flows/retransmitCause.js';
 import { eventsJsonSql, pagedRows, parseEvents } from './batch.js';
 import { ep } from './format.js';
 import { distributionMs, fmtMs } from './stats.js';
@@ -18,13 +19,9 @@ import type { Detector, DetectorContext, Finding } from './types.js';
  */
 
 
-export type RetransmitCause = 'after-stale-ack' | 'after-synack' | 'no-answer';
-
-/** What preceded one SYN retransmit, from the events seen since the previous SYN. */
+/** What preceded one SYN retransmit, from the events seen since the previous SYN (the tracker's rule). */
 export function classifyRetransmit(between: { kind: string; dir: string }[]): RetransmitCause {
-  if (between.some((e) => e.kind === 'answer-ack')) return 'after-stale-ack';
-  if (between.some((e) => e.kind === 'synack' || e.kind === 'synack-rtx')) return 'after-synack';
-  return 'no-answer';
+  return retransmitCause(between.some((e) => e.kind === 'answer-ack'), between.some((e) => e.kind === 'synack' || e.kind === 'synack-rtx'));
 }
 
 /** Name the retry schedule a list of gaps (from the first SYN, ms) follows, if any. */
@@ -48,7 +45,6 @@ export const synRetransmit: Detector = {
     const attemptsBy = new Map<number, number>();
     for (const r of db.prepare('SELECT capture_id, count(*) AS n FROM connections WHERE syn_count > 0 GROUP BY capture_id').all() as { capture_id: number; n: number }[]) attemptsBy.set(r.capture_id, r.n);
     for (const capId of captures) {
-      const name = ctx.captureName(capId);
       const attempts = attemptsBy.get(capId) ?? 0;
       // Counts for the summary come from the flows columns (retransmits by what preceded them).
       const sums = db.prepare(`SELECT coalesce(sum(max(syn_count - 1, 0)), 0) AS syn_rtx, coalesce(sum(max(synack_count - 1, 0)), 0) AS synack_rtx,
@@ -95,7 +91,7 @@ export const synRetransmit: Detector = {
         if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${c.synack_count} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
         const worst = perRtx.some((r) => r.cause !== 'after-synack') || c.synack_ts_usec === null;
         yield {
-          id: `syn-retransmit/${name}/${c.syn_frame ?? c.synack_frame}`,
+          id: `syn-retransmit/${capId}/${c.syn_frame ?? c.synack_frame}`,
           detector: 'syn-retransmit',
           severity: worst && perRtx.length > 0 ? 'error' : 'warning',
           captureId: capId,
@@ -116,7 +112,7 @@ export const synRetransmit: Detector = {
       const lat = distributionMs(added);
       const share = attempts > 0 ? affected / attempts : 0;
       yield {
-        id: `syn-retransmit/${name}/summary`,
+        id: `syn-retransmit/${capId}/summary`,
         detector: 'syn-retransmit',
         severity: share >= 0.01 ? 'error' : 'warning',
         captureId: capId,

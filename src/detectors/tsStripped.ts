@@ -39,7 +39,7 @@ export const tsStripped: Detector = {
         a.syn_nop_run AS a_nop, b.syn_nop_run AS b_nop, a.synack_ts AS a_sa_ts, b.synack_ts AS b_sa_ts,
         a.synack_frame AS a_sa_frame, b.synack_frame AS b_sa_frame
       FROM connections a JOIN connections b
-        ON a.client_isn = b.client_isn AND a.server_port = b.server_port AND a.capture_id < b.capture_id
+        ON a.attempt_id = b.attempt_id AND a.capture_id < b.capture_id
       WHERE a.syn_count > 0 AND b.syn_count > 0`).all() as Row[];
     const groups = new Map<string, Row[]>();
     for (const r of pairs) {
@@ -59,20 +59,20 @@ export const tsStripped: Detector = {
       const matched = pairs.filter((p) => p.a_cap === r0.a_cap && p.b_cap === r0.b_cap && p.a_server === r0.a_server && p.a_sport === r0.a_sport).length;
       const nops = rows.map((r) => (withTs === 'a' ? r.b_nop : r.a_nop)).filter((n) => n >= STRIPPED_NOP_RUN).length;
       findings.push({
-        id: `ts-stripped/${nameWith}+${nameWithout}/${r0.a_server}:${r0.a_sport}`,
+        id: `ts-stripped/${capWith}+${capWithout}/${r0.a_server}:${r0.a_sport}`,
         detector: 'ts-stripped',
         severity: 'warning',
         captureId: capWithout,
         connId: withTs === 'a' ? r0.b_id : r0.a_id,
         tsUsec: null,
-        summary: `Timestamps removed between the two capture points: ${rows.length} of ${matched} connections to ${ep(r0.a_server, r0.a_sport)} (matched by client ISN) carry the timestamp option in ${nameWith} and not in ${nameWithout}${nops ? ` (${nops} with a NOP run where it was)` : ''}; ${CONSEQUENCE}`,
+        summary: `Timestamps removed between the two capture points: ${rows.length} of ${matched} connections to ${ep(r0.a_server, r0.a_sport)} (the same attempts at both points) carry the timestamp option in ${nameWith} and not in ${nameWithout}${nops ? ` (${nops} with a NOP run where it was)` : ''}; ${CONSEQUENCE}`,
         evidence: {
           frames: [withTs === 'a' ? r0.a_syn_frame : r0.b_syn_frame, withTs === 'a' ? r0.b_syn_frame : r0.a_syn_frame],
           kind: 'two-point',
-          withTimestamps: nameWith, withoutTimestamps: nameWithout, connections: rows.length, matched, nopFilled: nops,
+          withTimestamps: nameWith, withoutTimestamps: nameWithout, withCaptureId: capWith, withoutCaptureId: capWithout, connections: rows.length, matched, nopFilled: nops,
           examples: firstN(rows.map((r) => ({
-            [nameWith]: { synFrame: withTs === 'a' ? r.a_syn_frame : r.b_syn_frame, client: ep(withTs === 'a' ? r.a_client : r.b_client, withTs === 'a' ? r.a_cport : r.b_cport) },
-            [nameWithout]: { synFrame: withTs === 'a' ? r.b_syn_frame : r.a_syn_frame, client: ep(withTs === 'a' ? r.b_client : r.a_client, withTs === 'a' ? r.b_cport : r.a_cport) },
+            withTimestamps: { synFrame: withTs === 'a' ? r.a_syn_frame : r.b_syn_frame, client: ep(withTs === 'a' ? r.a_client : r.b_client, withTs === 'a' ? r.a_cport : r.b_cport) },
+            without: { synFrame: withTs === 'a' ? r.b_syn_frame : r.a_syn_frame, client: ep(withTs === 'a' ? r.b_client : r.a_client, withTs === 'a' ? r.b_cport : r.a_cport) },
           })), 5),
         },
       });
@@ -99,13 +99,12 @@ export const tsStripped: Detector = {
     }
     for (const r of nopRows) {
       const packets = r.n + (nopRtx.get(`${r.capture_id}|${r.client_addr}|${r.server_addr}|${r.server_port}|${r.dir}`) ?? 0);
-      const name = ctx.captureName(r.capture_id);
       const total = r.total as number;
       const what = r.dir === 'syn' ? `SYNs from ${r.client_addr}` : `SYN-ACKs from ${ep(r.server_addr, r.server_port)}`;
       const path = `${r.client_addr} -> ${ep(r.server_addr, r.server_port)}`;
       const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
       findings.push({
-        id: `ts-stripped/${name}/${r.dir}/${path}`,
+        id: `ts-stripped/${r.capture_id}/${r.dir}/${path}`,
         detector: 'ts-stripped',
         severity: 'warning',
         captureId: r.capture_id,
@@ -128,7 +127,6 @@ export const tsStripped: Detector = {
       }
     }
     for (const r of mismatch) {
-      const name = ctx.captureName(r.capture_id);
       const path = `${r.client_addr} -> ${ep(r.server_addr, r.server_port)}`;
       const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
       if (r.syn_ts === 1 && r.nop_filled === r.n) continue; // already reported as a NOP run in (b)
@@ -148,7 +146,7 @@ export const tsStripped: Detector = {
         severity = elsewhere > 0 ? 'warning' : 'info';
       }
       findings.push({
-        id: `ts-stripped/${name}/mismatch/${path}/${r.syn_ts}`,
+        id: `ts-stripped/${r.capture_id}/mismatch/${path}/${r.syn_ts}`,
         detector: 'ts-stripped',
         severity,
         captureId: r.capture_id,
@@ -173,9 +171,8 @@ export const tsStripped: Detector = {
       const off = paths.filter((p) => p.with_ts === 0);
       if (on.length === 0 || off.length === 0) continue;
       const r0 = paths[0];
-      const name = ctx.captureName(r0.capture_id);
       findings.push({
-        id: `ts-stripped/${name}/paths/${r0.client_addr}`,
+        id: `ts-stripped/${r0.capture_id}/paths/${r0.client_addr}`,
         detector: 'ts-stripped',
         severity: 'info',
         captureId: r0.capture_id,

@@ -21,9 +21,12 @@ type Row = Record<string, any>;
 
 const COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, server_isn, syn_count, synack_count,
   syn_ts_usec, synack_ts_usec, rtt_syn_usec, syn_mss, syn_wscale, syn_sack_perm, syn_ts, synack_mss, synack_wscale, synack_sack_perm,
-  synack_ts, syn_frame`;
+  synack_ts, syn_frame, attempt_id`;
 
 interface Pair { near: Row; far: Row }
+
+/** The handshake options compared between the points (connections columns). */
+const OPTION_KEYS = ['syn_mss', 'syn_wscale', 'syn_sack_perm', 'syn_ts', 'synack_mss', 'synack_wscale', 'synack_sack_perm', 'synack_ts'];
 
 export const twoPoint: Detector = {
   id: 'two-point',
@@ -51,30 +54,27 @@ export const twoPoint: Detector = {
 };
 
 function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[], b: Row[]): Finding | null {
-  const index = new Map<string, Row>();
-  for (const r of b) index.set(`${r.client_isn}|${r.server_port}`, r);
-  let pairs: [Row, Row][] = [];
-  for (const r of a) {
-    const m = index.get(`${r.client_isn}|${r.server_port}`);
-    if (m) pairs.push([r, m]);
-  }
-  let isnRewritten = false;
-  if (pairs.length === 0) {
-    // No ISN in common: a box that randomises ISNs, or two unrelated captures. Pair by tuple
-    // and order, and only call it ISN rewriting when most connections pair up that way.
-    const byTuple = new Map<string, Row[]>();
-    for (const r of b) {
-      const k = `${r.client_addr}|${r.client_port}|${r.server_addr}|${r.server_port}`;
-      const l = byTuple.get(k);
-      if (l) l.push(r); else byTuple.set(k, [r]);
+  // The same attempts at both points, as flows/attempts.ts matched them (client ISN and server
+  // port, or 4-tuple in order where a box rewrote ISNs). An attempt whose retry a NAT moved to
+  // another port has several rows at a point: its first row stands for it, and its SYNs are summed.
+  const how = ctx.db.prepare('SELECT matched_by FROM capture_pairs WHERE a_capture_id = ? AND b_capture_id = ?').pluck().get(capA, capB) as string | undefined;
+  if (how === undefined) return null;
+  const isnRewritten = how === 'tuple';
+  const firstRow = (rows: Row[]): Map<number, Row> => {
+    const m = new Map<number, Row>();
+    for (const r of rows) {
+      const x = m.get(r.attempt_id);
+      if (x) m.set(r.attempt_id, { ...x, syn_count: x.syn_count + r.syn_count, synack_count: x.synack_count + r.synack_count });
+      else m.set(r.attempt_id, r);
     }
-    for (const r of a) {
-      const l = byTuple.get(`${r.client_addr}|${r.client_port}|${r.server_addr}|${r.server_port}`);
-      if (l && l.length) pairs.push([r, l.shift()!]);
-    }
-    if (pairs.length < Math.max(3, 0.5 * Math.min(a.length, b.length))) return null;
-    isnRewritten = true;
-  }
+    return m;
+  };
+  const aBy = firstRow(a);
+  const bBy = firstRow(b);
+  a = [...aBy.values()];
+  b = [...bBy.values()];
+  const pairs: [Row, Row][] = [];
+  for (const [id, r] of aBy) { const m = bBy.get(id); if (m) pairs.push([r, m]); }
   if (pairs.length === 0) return null;
 
   // The capture nearer the client sees the longer SYN -> SYN-ACK round trip.
@@ -165,11 +165,14 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
     }
   }
 
-  const altered = nat.length > 0 || dnat.length > 0 || isnRewritten || changes.some((c) => c.startsWith('SYN') || c.startsWith('lost'));
+  const optionsChanged = OPTION_KEYS.filter((k) => ev[k] !== undefined);
+  const lostBetween = synLost + synsOfUnmatched + synAckLost > 0;
+  ev.optionsChanged = optionsChanged;
+  const altered = nat.length > 0 || dnat.length > 0 || isnRewritten || optionsChanged.length > 0 || lostBetween;
   return {
-    id: `two-point/${nearName}+${farName}`,
+    id: `two-point/${nearCap}+${farCap}`,
     detector: 'two-point',
-    severity: changes.some((c) => c.startsWith('lost') || c.includes('timestamps')) ? 'warning' : 'info',
+    severity: lostBetween || optionsChanged.includes('syn_ts') || optionsChanged.includes('synack_ts') ? 'warning' : 'info',
     captureId: farCap,
     connId: null,
     tsUsec: null,
