@@ -33,8 +33,8 @@ export type RejectReason = 'paws-backwards' | 'seq-no-ts' | 'same-tick' | 'ts-no
 const CONN_COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, syn_frame, synack_ts_usec,
   synack_frame, connect_usec, prev_id, prev_gap_usec, syn_ts, syn_tsval, syn_nop_run, foreign_ack_count, foreign_ack_frame,
   foreign_ack_ts_usec, foreign_ack_seq, foreign_ack_ack, foreign_ack_ts, foreign_ack_syn_frame, foreign_rst_frame, foreign_rst_seq,
-  foreign_retry_frame, foreign_retry_ts_usec, attempt_id`;
-const PREV_COLUMNS = 'id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts';
+  foreign_retry_frame, foreign_retry_ts_usec, attempt_id, first_frame`;
+const PREV_COLUMNS = 'first_frame, id, closed_ts_usec, first_fin_by, client_next, server_next, last_ts_usec, client_last_tsval, syn_ts, synack_ts';
 
 export const staleAck: Detector = {
   id: 'stale-ack',
@@ -44,6 +44,9 @@ export const staleAck: Detector = {
     // The retry of the same attempt from another source port (flows/attempts.ts linked it).
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec FROM connections
       WHERE attempt_id = ? AND capture_id = ? AND id != ? AND syn_ts_usec > ? ORDER BY syn_ts_usec LIMIT 1`);
+    // The next incarnation on the tuple: a filter for this one and its previous stops before it.
+    const nextStmt = db.prepare(`SELECT min(first_frame) FROM connections WHERE client_addr = ? AND client_port = ? AND server_addr = ?
+      AND server_port = ? AND capture_id = ? AND first_frame > ?`).pluck();
     // Every such ACK, for the few connections that drew more than one.
     const acksStmt = db.prepare("SELECT frame, seq, ack FROM events WHERE conn_id = ? AND kind = 'answer-ack' ORDER BY frame");
     // Each connection whose SYN drew an ACK for another sequence space (the flows columns
@@ -126,6 +129,8 @@ export const staleAck: Detector = {
         evidence: {
           frames,
           tuple: { client: c.client_addr, clientPort: c.client_port, server: c.server_addr, serverPort: c.server_port },
+          // The frames of this connection and the previous one it blames: [first, next incarnation's first).
+          frameRange: [c.p_first_frame ?? c.first_frame, (nextStmt.get(c.client_addr, c.client_port, c.server_addr, c.server_port, c.capture_id, c.first_frame) as number | null) ?? null],
           synSeq: c.client_isn, synFrame: synBefore?.frame ?? c.syn_frame,
           ackFrame: first.frame, ackSeq: first.seq, ackAck: first.ack, ackHasTimestamp: first.ts === 1,
           staleAcks: stale.map((a) => ({ frame: a.frame, seq: a.seq, ack: a.ack })),

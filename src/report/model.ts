@@ -1,11 +1,14 @@
+import type { Ladder, LadderPacket, Timeline, TimelineBucket, WorstConnection } from '../detectors/charts.js';
 import type { Finding, Severity } from '../detectors/index.js';
+
+export type { Ladder, LadderPacket, Timeline, TimelineBucket, WorstConnection };
 
 /**
  * What every renderer (terminal, Markdown, JSON, HTML) takes. Built once by
  * buildReport(); renderers only format it. The JSON output is this object, and
  * src/report/schema.json describes it (bump REPORT_SCHEMA_VERSION on change).
  */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 /**
  * The most findings a Report lists (`findings`); `findingsOmitted` says how many more
@@ -33,14 +36,15 @@ export interface CaptureSummary {
   error: string | null;
 }
 
+/** Counts of connection attempts (one client SYN sequence each, across ports and capture points). */
 export interface Totals {
-  connections: number;
-  attempts: number; // connections with a client SYN
-  established: number; // SYN-ACK seen
-  refused: number; // REJ
-  unanswered: number; // S0
+  connections: number; // connections rows (incarnations), attempts or not
+  attempts: number;
+  established: number; // a SYN-ACK at some capture point
+  refused: number; // answered by RST, never established
+  unanswered: number; // no answer of any kind at any capture point
   synRetransmits: number;
-  staleAcks: number;
+  staleAcks: number; // attempts answered by an ACK of an older connection
   handshakeRttMs: { p50: number | null; p99: number | null };
   connectMs: { p50: number | null; p99: number | null; max: number | null };
   serverClosesFirstShare: number | null;
@@ -63,8 +67,10 @@ export interface RootCause {
   confidence: Confidence;
   /** 0..1, how strongly the evidence supports this cause. */
   score: number;
-  /** The chain of evidence as one paragraph an on-call engineer can paste. */
+  /** The chain of evidence as one paragraph an on-call engineer can paste, rendered from `figures`. */
   explanation: string;
+  /** The numbers the explanation states, by name: the claims test holds them against the totals. */
+  figures: Record<string, number | string | boolean | null>;
   evidence: EvidenceItem[];
   /** Remedy ids that address this cause, best first. */
   remedies: string[];
@@ -82,6 +88,8 @@ export interface Remedy {
   risk: 'low' | 'medium' | 'high';
   /** Why it fits what the capture shows. */
   why: string;
+  /** The facts (remedies.ts CONDITIONS) that held for it to be offered. */
+  preconditions: string[];
 }
 
 export interface WithheldRemedy {
@@ -89,34 +97,8 @@ export interface WithheldRemedy {
   title: string;
   /** What in the evidence rules it out (or what must come first). */
   reason: string;
-}
-
-export interface TimelineBucket {
-  tUsec: number; // bucket start
-  newConnections: number;
-  synRetransmits: number;
-  staleAcks: number;
-}
-
-export interface LadderPacket {
-  frame: number;
-  tUsec: number;
-  fromClient: boolean;
-  label: string;
-}
-
-/** A connection that suffered most: the slowest or never-established attempts. */
-export interface WorstConnection {
-  connId: number;
-  capture: string;
-  client: string; // addr:port, IPv6 in brackets
-  server: string;
-  state: string; // Zeek conn_state
-  history: string;
-  syns: number;
-  answer: string; // synack | rst | ack | none
-  connectMs: number | null; // first SYN to SYN-ACK; null when never answered by a SYN-ACK
-  synFrame: number | null;
+  /** The facts (remedies.ts CONDITIONS) that rule it out, or that it needs and that do not hold. */
+  because: string[];
 }
 
 export interface Report {
@@ -138,7 +120,7 @@ export interface Report {
   /** Up to 10 connections that waited longest to connect or never did. */
   worstConnections: WorstConnection[];
   /** For charts: new connections, SYN retransmits and stale ACKs per bucket. */
-  timeline: { bucketUsec: number; buckets: TimelineBucket[]; sustainablePerS: number };
+  timeline: Timeline;
   /** One affected connection and its previous incarnation, packet by packet. */
-  ladder: { title: string; packets: LadderPacket[] } | null;
+  ladder: Ladder | null;
 }

@@ -1,0 +1,193 @@
+import type Database from 'better-sqlite3';
+import { usualCloser, type Closer } from './closer.js';
+import { ep } from './format.js';
+import { FINDING_COLUMNS, findingFromRow } from './index.js';
+import { isHot, type RateFact } from './rate.js';
+import { STRIPPED_NOP_RUN } from './tsStripped.js';
+import type { Finding } from './types.js';
+
+/**
+ * The typed analysis contract between the store and the report: every figure a verdict, a
+ * cause or a remedy rests on, computed once here from the attempts table (flows/attempts.ts)
+ * and the detectors' typed findings. The report renders these fields and runs no analysis of
+ * its own, so its numbers cannot disagree: the headline, the totals, the cause text and the
+ * remedies read the same fields.
+ */
+
+export interface Dist { n: number; p50: number; p99: number; max: number }
+
+export interface AnalysisFacts {
+  timeWaitS: number;
+  portRange: [number, number];
+  captures: number;
+  /** connections rows (incarnations), attempts or not. */
+  connections: number;
+  /** Connection attempts (one client SYN sequence each, de-duplicated across ports and capture points). */
+  attempts: number;
+  outcomes: { established: number; refused: number; foreignAck: number; unanswered: number };
+  synRetransmits: { total: number; afterStaleAck: number; afterSynAck: number; unanswered: number; attempts: number };
+  /** Attempts whose retry a NAT moved to another source port. */
+  crossPortRetries: number;
+  connectUsec: Dist | null;
+  handshakeRttUsec: Dist | null;
+  /** Closed attempts (and connections seen mid-stream), and those whose first FIN was the server's. */
+  closes: { closed: number; serverFirst: number; closer: Closer | null };
+  /** SYNs / SYN-ACKs with the timestamp option at every capture point that saw them. */
+  timestamps: { synWithTs: number; synAcks: number; synAckWithTs: number; notAnsweredWithTs: number };
+  clientLooksWindows: boolean;
+  stale: {
+    attempts: number; timeWait: number; notCaptured: number; sameTick: number; pawsBackwards: number;
+    established: number; clientRsts: number; connectUsec: Dist | null;
+    /** The lowest ACK frames (at most 6), and the first findings by capture and time (at most 10), one per attempt. */
+    frames: number[]; sample: Finding[];
+  };
+  challengeAcks: { count: number; sample: Finding[] };
+  stripped: { count: number; twoPoint: boolean; nopRun: boolean; sample: Finding[]; weak: number };
+  reuse: {
+    paths: number; reuses: number; failed: number; acceptedFromTimeWait: number;
+    /** Client addresses of paths with reuses (the first 5) and how many. */
+    clients: string[]; clientCount: number;
+    /** The path summary with most reuses. */
+    top: PathSummary | null;
+    /** Path summaries whose rate is above or close to what the range sustains. */
+    hot: Finding[]; hotCount: number;
+  };
+  sustainablePerS: number;
+  synRetransmitSummaries: Finding[];
+  twoPoint: Finding[];
+  /** Attempts seen at the point nearer the client and never at the other. */
+  lostBetweenPoints: number;
+  /** Two-point findings that saw source NAT between the points. */
+  sourceNatBetweenPoints: boolean;
+  listenOverflow: Finding[];
+  pawsDrop: Finding[];
+  natClients: Finding[];
+  exhaustion: Finding[];
+  refusedBy: { captureId: number; endpoint: string; refused: number; attempts: number; frames: number[] }[];
+}
+
+/** What a port-reuse path summary's evidence holds (portReuse.ts). */
+export interface PathSummary {
+  path: string; client: string; server: string; connections: number; distinctPorts: number; spanS: number; rate: RateFact;
+  sustainablePerS: number; portsInUseSustainPerS: number; reuses: number; failed: number; minGapUsec: number | null; maxGapUsec: number | null;
+}
+
+const STALE_SAMPLE = 10;
+
+function dist(db: Database.Database, sql: string, ...args: unknown[]): Dist | null {
+  const n = db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...args) as number;
+  if (n === 0) return null;
+  // Nearest-rank percentiles, read by offset: the values never all cross into JavaScript.
+  const at = (p: number): number => db.prepare(`SELECT v FROM (${sql}) ORDER BY v LIMIT 1 OFFSET ?`).pluck().get(...args, Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))) as number;
+  return { n, p50: at(50), p99: at(99), max: at(100) };
+}
+
+export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portRange: [number, number] }): AnalysisFacts {
+  const one = <T>(sql: string, ...args: unknown[]): T => db.prepare(sql).pluck().get(...args) as T;
+  const findings = (sql: string, ...args: unknown[]): Finding[] => (db.prepare(sql).all(...args) as Parameters<typeof findingFromRow>[0][]).map(findingFromRow);
+  const by = (detector: string, where = '1', limit = -1): Finding[] =>
+    findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = ? AND (${where}) ORDER BY rowid LIMIT ?`, detector, limit);
+
+  const a = db.prepare(`SELECT count(*) AS n, coalesce(sum(outcome = 'established'), 0) AS est, coalesce(sum(outcome = 'refused'), 0) AS rej,
+      coalesce(sum(outcome = 'foreign-ack'), 0) AS fa, coalesce(sum(outcome = 'unanswered'), 0) AS un,
+      coalesce(sum(syn_retransmits), 0) AS rtx, coalesce(sum(rtx_after_ack), 0) AS rtx_ack, coalesce(sum(rtx_after_synack), 0) AS rtx_sa,
+      coalesce(sum(rtx_unanswered), 0) AS rtx_un, coalesce(sum(syn_retransmits > 0), 0) AS rtx_att, coalesce(sum(rows_at_view > 1), 0) AS moved,
+      coalesce(sum(syn_ts = 1), 0) AS syn_ts, coalesce(sum(synack_ts IS NOT NULL), 0) AS synacks, coalesce(sum(synack_ts = 1), 0) AS synack_ts,
+      coalesce(sum(syn_ts = 1 AND synack_ts = 0), 0) AS not_answered_ts
+    FROM attempts`).get() as Record<string, number>;
+  // Closes: one per attempt (its rows at every point tell the same FIN), and connections seen mid-stream.
+  const closes = db.prepare(`SELECT count(*) AS closed, coalesce(sum(server_first), 0) AS server_first FROM (
+      SELECT max(first_fin_by = 'server') AS server_first FROM connections WHERE first_fin_by IS NOT NULL
+      GROUP BY coalesce(attempt_id, -id))`).get() as { closed: number; server_first: number };
+  // Windows clients: no timestamps by default and ports from 49152.
+  const winLike = one<number>(`SELECT count(*) FROM connections WHERE id = attempt_id AND syn_ts = 0 AND syn_nop_run < ${STRIPPED_NOP_RUN} AND client_port >= 49152`);
+
+  // Stale ACKs, one per attempt: the finding that saw most (linked to the previous connection's
+  // FIN numbers: the server side), then the first written.
+  db.exec(`DROP TABLE IF EXISTS temp.stale_kept; CREATE TEMP TABLE stale_kept AS
+    SELECT * FROM (SELECT f.rowid AS rid, f.capture_id, f.ts_usec, c.attempt_id, c.foreign_ack_frame AS ack_frame,
+        c.foreign_rst_frame IS NOT NULL AS client_rst,
+        json_extract(f.evidence, '$.relation') AS relation, json_extract(f.evidence, '$.rejectReason') AS reason,
+        row_number() OVER (PARTITION BY c.attempt_id ORDER BY CASE json_extract(f.evidence, '$.relation') WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 ELSE 2 END, f.rowid) AS k
+      FROM findings f JOIN connections c ON c.id = f.conn_id WHERE f.detector = 'stale-ack') WHERE k = 1`);
+  const st = db.prepare(`SELECT count(*) AS n, coalesce(sum(relation = 'time-wait'), 0) AS tw, coalesce(sum(relation = 'not-captured'), 0) AS nc,
+      coalesce(sum(reason = 'same-tick'), 0) AS tick, coalesce(sum(reason = 'paws-backwards'), 0) AS back,
+      coalesce(sum(t.outcome = 'established'), 0) AS est, coalesce(sum(client_rst), 0) AS rst
+    FROM temp.stale_kept k JOIN attempts t ON t.id = k.attempt_id`).get() as Record<string, number>;
+  const staleConnect = dist(db, `SELECT t.connect_usec AS v FROM temp.stale_kept k JOIN attempts t ON t.id = k.attempt_id WHERE t.connect_usec IS NOT NULL`);
+  const staleSample = (db.prepare(`SELECT rid FROM temp.stale_kept ORDER BY coalesce(capture_id, 0), coalesce(ts_usec, 0), rid LIMIT ${STALE_SAMPLE}`).pluck().all() as number[])
+    .flatMap((rid) => findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE rowid = ?`, rid));
+
+  // Port-reuse path summaries.
+  const rangePorts = s.portRange[1] - s.portRange[0] + 1;
+  const sustainablePerS = rangePorts / s.timeWaitS;
+  let paths = 0, reuses = 0, failed = 0, fromTw = 0, hotCount = 0;
+  let top: PathSummary | null = null;
+  const clients = new Set<string>();
+  const hot: Finding[] = [];
+  for (const r of db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = 'port-reuse' AND conn_id IS NULL ORDER BY rowid`).iterate() as Iterable<Parameters<typeof findingFromRow>[0]>) {
+    const f = findingFromRow(r);
+    const ev = f.evidence as unknown as PathSummary & { acceptedFromTimeWait: number };
+    paths++;
+    reuses += ev.reuses;
+    failed += ev.failed;
+    fromTw += ev.acceptedFromTimeWait;
+    if (ev.reuses > 0) {
+      clients.add(ev.client);
+      if (top === null || ev.reuses > top.reuses) top = ev;
+    }
+    if (isHot(ev.rate, ev.sustainablePerS)) { hotCount++; if (hot.length < 5) hot.push(f); }
+  }
+
+  const strippedWhere = "severity != 'info'";
+  const twoPoint = by('two-point');
+  const refusedBy = (db.prepare(`SELECT t.view_capture_id AS cap, t.server_addr, t.server_port, sum(t.outcome = 'refused') AS refused, count(*) AS attempts,
+      group_concat(CASE WHEN t.outcome = 'refused' THEN (SELECT min(c.answer_frame) FROM connections c
+        WHERE c.attempt_id = t.id AND c.capture_id = t.view_capture_id AND c.conn_state = 'REJ') END) AS frames
+    FROM attempts t GROUP BY t.view_capture_id, t.server_addr, t.server_port HAVING refused > 0 ORDER BY refused DESC, cap LIMIT 10`).all() as Record<string, any>[])
+    .map((r) => ({
+      captureId: r.cap as number, endpoint: ep(r.server_addr, r.server_port), refused: r.refused as number, attempts: r.attempts as number,
+      frames: String(r.frames).split(',').map(Number).sort((x, y) => x - y).slice(0, 10),
+    }));
+
+  return {
+    timeWaitS: s.timeWaitS,
+    portRange: s.portRange,
+    captures: one<number>('SELECT count(*) FROM captures'),
+    connections: one<number>('SELECT count(*) FROM connections'),
+    attempts: a.n,
+    outcomes: { established: a.est, refused: a.rej, foreignAck: a.fa, unanswered: a.un },
+    synRetransmits: { total: a.rtx, afterStaleAck: a.rtx_ack, afterSynAck: a.rtx_sa, unanswered: a.rtx_un, attempts: a.rtx_att },
+    crossPortRetries: a.moved,
+    connectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE connect_usec IS NOT NULL'),
+    handshakeRttUsec: dist(db, 'SELECT rtt_syn_usec AS v FROM attempts WHERE rtt_syn_usec IS NOT NULL'),
+    closes: { closed: closes.closed, serverFirst: closes.server_first, closer: usualCloser(closes.closed, closes.server_first) },
+    timestamps: { synWithTs: a.syn_ts, synAcks: a.synacks, synAckWithTs: a.synack_ts, notAnsweredWithTs: a.not_answered_ts },
+    clientLooksWindows: a.n > 0 && winLike / a.n > 0.5,
+    stale: {
+      attempts: st.n, timeWait: st.tw, notCaptured: st.nc, sameTick: st.tick, pawsBackwards: st.back, established: st.est, clientRsts: st.rst,
+      connectUsec: staleConnect,
+      frames: db.prepare('SELECT ack_frame FROM temp.stale_kept ORDER BY ack_frame LIMIT 6').pluck().all() as number[],
+      sample: staleSample,
+    },
+    challengeAcks: { count: one<number>("SELECT count(*) FROM findings WHERE detector = 'challenge-ack'"), sample: by('challenge-ack', '1', 10) },
+    stripped: {
+      count: one<number>(`SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND ${strippedWhere}`),
+      twoPoint: one<number>(`SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND ${strippedWhere} AND json_extract(evidence, '$.kind') = 'two-point'`) > 0,
+      nopRun: one<number>(`SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND ${strippedWhere} AND json_extract(evidence, '$.kind') = 'nop-run'`) > 0,
+      sample: by('ts-stripped', strippedWhere, 5),
+      weak: one<number>("SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND severity = 'info'"),
+    },
+    reuse: { paths, reuses, failed, acceptedFromTimeWait: fromTw, clients: [...clients].slice(0, 5), clientCount: clients.size, top, hot, hotCount },
+    sustainablePerS,
+    synRetransmitSummaries: by('syn-retransmit', 'conn_id IS NULL'),
+    twoPoint,
+    lostBetweenPoints: twoPoint.reduce((n, t) => n + (Number(t.evidence.attemptsNotArriving) || 0), 0),
+    sourceNatBetweenPoints: twoPoint.some((t) => t.evidence.sourceNat !== undefined),
+    listenOverflow: by('listen-overflow'),
+    pawsDrop: by('paws-drop'),
+    natClients: by('nat-clients', '1', 10),
+    exhaustion: by('exhaustion-forecast', "severity = 'warning'", 10),
+    refusedBy,
+  };
+}
