@@ -55,12 +55,22 @@ describe('windows over time', () => {
 });
 
 describe('IP ID counters', () => {
-  it('counts hosts whose stacks number IP packets with one global counter', async () => {
+  it('counts global IP ID counters, and never random per-connection IDs chained greedily, at scale', async () => {
     const { ipIdCounters } = await import('../../src/detectors/natClients.js');
-    // Two hosts interleaved: one counting from 1000, one from 30000, other traffic between SYNs.
-    const ids = [1000, 30000, 1010, 30050, 1100, 30070, 1130, 30300];
-    expect(ipIdCounters(ids)).toBe(2);
-    // Random IDs (current Linux sets a per-connection random ID): no counters.
-    expect(ipIdCounters([46217, 60475, 64979, 146, 33011, 9, 51234, 20001])).toBe(0);
+    // A fixed-seed generator, so a failure is reproducible.
+    let seed = 12345;
+    const rnd = (): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x80000000; };
+    for (const n of [10, 20, 50, 100, 300, 500, 1000, 2000, 5000]) {
+      // Current Linux: every connection starts at a random IP ID (tcp_v4_connect): no host may be counted.
+      for (let t = 0; t < 20; t++) expect(ipIdCounters(Array.from({ length: n }, () => Math.floor(rnd() * 65536)))).toBe(0);
+      // k hosts with one global counter each, interleaved, 1-20 other packets between SYNs.
+      if (n < 50) continue;
+      for (const k of [1, 2, 3, 5]) {
+        const c = Array.from({ length: k }, () => Math.floor(rnd() * 65536));
+        const ids: number[] = [];
+        for (let i = 0; i < n; i++) { const j = Math.floor(rnd() * k); c[j] = (c[j] + 1 + Math.floor(rnd() * 20)) % 65536; ids.push(c[j]); }
+        expect(ipIdCounters(ids)).toBe(k);
+      }
+    }
   });
 });

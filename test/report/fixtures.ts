@@ -16,7 +16,7 @@ export function staleAckReport(): Report {
     staleAcks: i % 9 === 4 ? 2 : 0,
   }));
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'tcpdiag', version: '0.1.0' },
     settings: { timeWaitS: 60, portRange: [32768, 60999] },
     captures: [{
@@ -37,7 +37,8 @@ export function staleAckReport(): Report {
       severity: 'error',
       confidence: 'high',
       score: 0.95,
-      explanation: 'The server closes first (98% of 1150 closed connections), so it holds TIME_WAIT for each 4-tuple for 60 s; it answers 12 of 1158 SYNs with an ACK for the old connection (frames 4410, 5120).',
+      explanation: 'The server closes first (98% of 1150 closed connections), so it holds TIME_WAIT for each 4-tuple for 60 s; it answers 12 of 1158 connection attempts with an ACK for the old connection (frames 4410, 5120).',
+      figures: { staleAcks: 12, attempts: 1158, closed: 1150 },
       evidence: [
         { text: '10.0.0.5:40001 -> 10.0.0.9:3306: SYN at frame 4409 answered by ACK <b>ack=12345</b>', frames: [4409, 4410, 4411], filter: 'tcp.port == 40001 && frame.number >= 4409', capture: 'client <eth0>.pcap' },
         { text: 'second one', frames: [5120], filter: null, capture: null },
@@ -45,13 +46,16 @@ export function staleAckReport(): Report {
       remedies: ['pooling', 'client-closes-first'],
     }],
     remedies: [
-      { id: 'pooling', title: 'Use connection pooling or long-lived connections', where: 'application', setting: 'a pool in the client', cost: 'application change', risk: 'low', why: 'every short connection leaves a TIME_WAIT entry' },
-      { id: 'client-closes-first', title: 'Let the client close first', where: 'client', setting: 'close the socket from the client', cost: 'client library change', risk: 'medium', why: 'the server sends the first FIN on 98% of closed connections; see https://example.com/tw' },
+      { id: 'pooling', title: 'Use connection pooling or long-lived connections', where: 'application', setting: 'a pool in the client', cost: 'application change', risk: 'low', why: 'every short connection leaves a TIME_WAIT entry', preconditions: ['stale-acks'] },
+      { id: 'client-closes-first', title: 'Let the client close first', where: 'client', setting: 'close the socket from the client', cost: 'client library change', risk: 'medium', why: 'the server sends the first FIN on 98% of closed connections; see https://example.com/tw', preconditions: ['stale-acks', 'server-closes-first'] },
     ],
-    withheld: [{ id: 'tw-recycle', title: 'net.ipv4.tcp_tw_recycle', reason: 'removed in Linux 4.12 & breaks clients behind NAT' }],
+    withheld: [{ id: 'tw-recycle', title: 'net.ipv4.tcp_tw_recycle', reason: 'removed in Linux 4.12 & breaks clients behind NAT', because: ['stale-acks'] }],
     findings: [
-      { id: 'stale-ack/client.pcap/4410', detector: 'stale-ack', severity: 'error', captureId: 1, connId: 77, tsUsec: T0 + 400_000, summary: 'SYN answered by a stale ACK <img src="https://evil.example/x.png">', evidence: { frames: [4409, 4410, 4411], ack: 12345 } },
-      { id: 'syn-retransmit/client.pcap/summary', detector: 'syn-retransmit', severity: 'warning', captureId: 1, connId: null, tsUsec: null, summary: '21 SYN retransmits', evidence: {} },
+      { id: 'stale-ack/client.pcap/4410', detector: 'stale-ack', severity: 'error', captureId: 1, connId: 77, tsUsec: T0 + 400_000, summary: 'SYN answered by a stale ACK <img src="https://evil.example/x.png">', evidence: {
+        frames: [4409, 4410, 4411], ack: 12345, tuple: { client: '10.0.0.5', clientPort: 40001, server: '10.0.0.9', serverPort: 3306 }, frameRange: [1201, null],
+        synSeq: 123456, ackFrame: 4410, relation: 'time-wait', rejectReason: 'seq-no-ts', attemptId: 77, established: true,
+      } },
+      { id: 'syn-retransmit/client.pcap/summary', detector: 'syn-retransmit', severity: 'warning', captureId: 1, connId: null, tsUsec: null, summary: '21 SYN retransmits', evidence: { frames: [] } },
     ],
     // 13 findings in the store, 2 listed (as when a report is cut at MAX_REPORT_FINDINGS).
     findingsOmitted: 11,
@@ -81,7 +85,7 @@ export function staleAckReport(): Report {
 /** The "all OK" shape: nothing to explain and nothing to chart. */
 export function okReport(): Report {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: 'tcpdiag', version: '0.1.0' },
     settings: { timeWaitS: 60, portRange: [32768, 60999] },
     captures: [{

@@ -53,7 +53,7 @@ describe('renderHtml', () => {
     expect(html).toContain('stale-ack/<wbr>client.pcap/<wbr>4410');
     expect(html).toContain('TIME_WAIT 60 s, client port range 32768-60999');
     expect(html).toContain('2023-11-14T22:13:20.000Z');
-    expect(html).toContain('tcpdiag 0.1.0, report schema 1');
+    expect(html).toContain('tcpdiag 0.1.0, report schema 2');
   });
 
   it('draws the timeline: one bar per non-empty bucket, lines for retransmits and stale ACKs, units on the axes', () => {

@@ -1,79 +1,122 @@
 import { describe, expect, it } from 'vitest';
+import type { AnalysisFacts } from '../../src/detectors/facts.js';
 import type { Finding } from '../../src/detectors/index.js';
-import type { Facts } from '../../src/report/facts.js';
 import { chooseRemedies } from '../../src/report/remedies.js';
+
+/**
+ * Remedy rules on hand-built facts: a logic test of each precondition (offered when it holds,
+ * withheld or absent when it does not). test/report/claims.test.ts checks the same preconditions
+ * against the stores of the real samples.
+ */
 
 const finding = (detector: Finding['detector'], severity: Finding['severity'], evidence: Record<string, unknown> = {}): Finding => ({
   id: `${detector}/x`, detector, severity, captureId: 1, connId: 1, tsUsec: 0, summary: '', evidence,
 });
 
 /** A healthy capture: nothing to remedy. */
-const healthy: Facts = {
-  attempts: 100, established: 100, serverClosesFirst: 0.1, closedConnections: 100,
-  staleAcks: 0, staleAckTimeWait: 0, staleAckSample: [], staleAckFrames: [], staleAckSameTick: 0, staleAckBackwards: 0,
-  staleAckEstablished: 0, staleAckConnectUsec: null, staleAckClientRsts: 0, challengeAcks: 0, challengeAckSample: [],
-  tsStripped: 0, tsStrippedTwoPoint: false, tsStrippedNopRun: false, tsStrippedSample: [], tsStrippedWeak: 0, synWithTsShare: 1,
-  reusePaths: 0, firstReuse: null, reuseClients: [], reuseClientCount: 0, hotReuseSummaries: [], hotReuseSample: [], reuses: 0, failedReuses: 0, maxRatePerS: 10, sustainablePerS: 470,
-  synRetransmitSummary: [], unansweredRetransmits: 0, synAckRetransmits: 0, crossPortRetries: 0,
-  clientLooksWindows: false, timeWaitS: 60, refused: 0, refusedBy: [], twoPoint: [], listenOverflow: [], pawsDrop: [], natClients: [], exhaustion: [],
+const healthy: AnalysisFacts = {
+  timeWaitS: 60, portRange: [32768, 60999], captures: 1, connections: 100, attempts: 100,
+  outcomes: { established: 100, refused: 0, foreignAck: 0, unanswered: 0 },
+  synRetransmits: { total: 0, afterStaleAck: 0, afterSynAck: 0, unanswered: 0, attempts: 0 },
+  crossPortRetries: 0, connectUsec: null, handshakeRttUsec: null,
+  closes: { closed: 100, serverFirst: 10, closer: 'client' },
+  timestamps: { synWithTs: 100, synAcks: 100, synAckWithTs: 100, notAnsweredWithTs: 0 },
+  clientLooksWindows: false,
+  stale: { attempts: 0, timeWait: 0, notCaptured: 0, sameTick: 0, pawsBackwards: 0, established: 0, clientRsts: 0, connectUsec: null, frames: [], sample: [] },
+  challengeAcks: { count: 0, sample: [] },
+  stripped: { count: 0, twoPoint: false, nopRun: false, sample: [], weak: 0 },
+  reuse: { paths: 1, reuses: 0, failed: 0, acceptedFromTimeWait: 0, clients: [], clientCount: 0, top: null, hot: [], hotCount: 0 },
+  sustainablePerS: 470, synRetransmitSummaries: [], twoPoint: [], lostBetweenPoints: 0, sourceNatBetweenPoints: false,
+  listenOverflow: [], pawsDrop: [], natClients: [], exhaustion: [], refusedBy: [],
 };
 
-/** The incident of seeds/003: server closes first, gateway strips timestamps, stale ACKs. */
-const incident: Facts = {
-  ...healthy, serverClosesFirst: 0.97, staleAcks: 1, staleAckSample: [finding('stale-ack', 'error', { relation: 'time-wait' })], staleAckTimeWait: 1,
-  tsStripped: 1, tsStrippedNopRun: true, tsStrippedSample: [finding('ts-stripped', 'warning', { kind: 'nop-run' })], failedReuses: 1, reuses: 50, maxRatePerS: 900,
+/** The incident: the server closes first, the gateway strips timestamps, reused ports draw stale ACKs. */
+const incident: AnalysisFacts = {
+  ...healthy,
+  closes: { closed: 100, serverFirst: 97, closer: 'server' },
+  timestamps: { synWithTs: 100, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 0 },
+  stale: { ...healthy.stale, attempts: 43, timeWait: 43, sample: [finding('stale-ack', 'error', { relation: 'time-wait' })] },
+  stripped: { count: 1, twoPoint: false, nopRun: true, sample: [finding('ts-stripped', 'warning', { kind: 'nop-run' })], weak: 0 },
+  reuse: { ...healthy.reuse, reuses: 98, failed: 43, clients: ['198.18.1.2'], clientCount: 1 },
+};
+/** The client holds TIME_WAIT on tuples it reuses, with timestamps end to end (what tcp_tw_reuse is for). */
+const clientHolds: AnalysisFacts = {
+  ...healthy,
+  closes: { closed: 100, serverFirst: 2, closer: 'client' },
+  reuse: { ...healthy.reuse, reuses: 50, failed: 0 },
+  exhaustion: [finding('exhaustion-forecast', 'warning')],
 };
 
-const offered = (f: Facts): string[] => chooseRemedies(f).offered.map((r) => r.id);
-const withheld = (f: Facts): string[] => chooseRemedies(f).withheld.map((r) => r.id);
+const offered = (f: AnalysisFacts, causes: string[] = []): string[] => chooseRemedies(f, causes).offered.map((r) => r.id);
+const withheld = (f: AnalysisFacts): string[] => chooseRemedies(f).withheld.map((r) => r.id);
+const reason = (f: AnalysisFacts, id: string): string | undefined => chooseRemedies(f).withheld.find((r) => r.id === id)?.reason;
 
-describe('remedy rules', () => {
+describe('remedy preconditions', () => {
   it('offers nothing and withholds nothing on a healthy capture', () => {
     expect(offered(healthy)).toEqual([]);
     expect(withheld(healthy)).toEqual([]);
   });
 
-  it('puts restoring timestamps first when they were stripped and caused stale ACKs', () => {
-    expect(offered(incident)[0]).toBe('keep-timestamps');
+  it('ranks first the remedy of the top cause: timestamps when they were stripped and caused stale ACKs', () => {
+    expect(offered(incident, ['time-wait-stale-ack'])[0]).toBe('keep-timestamps');
+    // SYNs dropped between two points: finding what drops them comes first.
+    const lost = { ...incident, lostBetweenPoints: 5 };
+    expect(offered(lost, ['syn-unanswered', 'time-wait-stale-ack'])[0]).toBe('check-drops');
+    const overflow = { ...incident, listenOverflow: [finding('listen-overflow', 'error')] };
+    expect(offered(overflow, ['listen-overflow', 'time-wait-stale-ack'])[0]).toBe('raise-backlog');
   });
 
-  it('keep-timestamps: only when stripping is seen', () => {
+  it('keep-timestamps: only when stripping is seen or SYN-ACKs come back without them', () => {
     expect(offered(incident)).toContain('keep-timestamps');
-    expect(offered({ ...incident, tsStripped: 0, tsStrippedNopRun: false, tsStrippedSample: [] })).not.toContain('keep-timestamps');
+    const kept = { ...incident, stripped: healthy.stripped, timestamps: healthy.timestamps };
+    expect(offered(kept)).not.toContain('keep-timestamps');
+    // Client side: SYNs with timestamps, SYN-ACKs without: not negotiated end to end.
+    const clientSide = { ...kept, timestamps: { synWithTs: 100, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 100 } };
+    expect(offered(clientSide)).toContain('keep-timestamps');
   });
 
-  it('pooling and a wider port range: when TIME_WAIT reuse fails or ports run hot', () => {
-    expect(offered(incident)).toEqual(expect.arrayContaining(['pooling', 'wider-port-range']));
-    expect(offered({ ...healthy, maxRatePerS: 400 })).toEqual(expect.arrayContaining(['pooling', 'wider-port-range', 'more-source-addresses']));
-    expect(offered(healthy)).not.toContain('pooling');
+  it('tw-reuse: only when the connecting side holds TIME_WAIT on reused tuples and timestamps survive', () => {
+    expect(offered(clientHolds)).toContain('tw-reuse');
+    expect(reason(incident, 'tw-reuse')).toMatch(/restore timestamps/);
+    const serverHolds = { ...incident, stripped: healthy.stripped, timestamps: healthy.timestamps };
+    expect(reason(serverHolds, 'tw-reuse')).toMatch(/server holds TIME_WAIT/);
+    // Nothing reused: the precondition "reuse within TIME_WAIT" is false.
+    expect(reason({ ...clientHolds, reuse: healthy.reuse }, 'tw-reuse')).toMatch(/no 4-tuple was reused/);
+    expect(offered({ ...clientHolds, reuse: healthy.reuse })).not.toContain('tw-reuse');
+    // Timestamps not on every SYN-ACK.
+    expect(offered({ ...clientHolds, timestamps: { ...healthy.timestamps, synAckWithTs: 60 } })).not.toContain('tw-reuse');
+    expect(withheld({ ...clientHolds, timestamps: { synWithTs: 0, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 0 } })).toContain('tw-reuse');
   });
 
-  it('client-closes-first: offered when the server closes first, withheld when the client already does', () => {
+  it('port range, source addresses: only with reuse within TIME_WAIT or exhaustion, and not when the tuples are a NAT\'s', () => {
+    expect(offered(clientHolds)).toEqual(expect.arrayContaining(['pooling', 'wider-port-range', 'more-source-addresses']));
+    expect(offered({ ...healthy, reuse: { ...healthy.reuse, hot: [finding('port-reuse', 'info')], hotCount: 1 } })).toEqual([]);
+    const natted = { ...incident, natClients: [finding('nat-clients', 'info')] };
+    expect(offered(natted)).toContain('nat-pool');
+    expect(offered(natted)).not.toContain('wider-port-range');
+    expect(offered(natted)).not.toContain('more-source-addresses');
+    expect(reason(natted, 'wider-port-range')).toMatch(/NAT/);
+    expect(offered({ ...incident, crossPortRetries: 3 })).toContain('nat-pool');
+    expect(offered({ ...incident, sourceNatBetweenPoints: true })).toContain('nat-pool');
+    expect(offered(incident)).not.toContain('nat-pool');
+  });
+
+  it('client-closes-first: offered when the server closes first, withheld when the client already does or nobody can tell', () => {
     expect(offered(incident)).toContain('client-closes-first');
-    const clientCloses = { ...incident, serverClosesFirst: 0.05 };
+    const clientCloses = { ...incident, closes: { closed: 100, serverFirst: 5, closer: 'client' as const } };
     expect(offered(clientCloses)).not.toContain('client-closes-first');
     expect(withheld(clientCloses)).toContain('client-closes-first');
-  });
-
-  it('tw-reuse: withheld while timestamps are stripped, or while the server holds TIME_WAIT', () => {
-    const w = chooseRemedies(incident).withheld.find((r) => r.id === 'tw-reuse');
-    expect(w?.reason).toMatch(/restore timestamps/);
-    const serverHolds = { ...incident, tsStripped: 0, tsStrippedNopRun: false, tsStrippedSample: [] };
-    expect(chooseRemedies(serverHolds).withheld.find((r) => r.id === 'tw-reuse')?.reason).toMatch(/server holds TIME_WAIT/);
-    const clientHolds = { ...incident, tsStripped: 0, tsStrippedNopRun: false, tsStrippedSample: [], serverClosesFirst: 0.02 };
-    expect(offered(clientHolds)).toContain('tw-reuse');
-    expect(withheld({ ...clientHolds, synWithTsShare: 0 })).toContain('tw-reuse');
+    expect(reason({ ...incident, closes: { closed: 2, serverFirst: 2, closer: null } }, 'client-closes-first')).toMatch(/cannot be told/);
   });
 
   it('max-tw-buckets: only with stale ACKs from a server that closes first, and marked high risk', () => {
-    const r = chooseRemedies(incident).offered.find((x) => x.id === 'max-tw-buckets');
-    expect(r?.risk).toBe('high');
-    expect(offered({ ...incident, serverClosesFirst: 0.1 })).not.toContain('max-tw-buckets');
+    expect(chooseRemedies(incident).offered.find((x) => x.id === 'max-tw-buckets')?.risk).toBe('high');
+    expect(offered({ ...incident, closes: { closed: 100, serverFirst: 10, closer: 'client' } })).not.toContain('max-tw-buckets');
   });
 
   it('Windows TcpTimedWaitDelay: only for Windows-looking clients', () => {
-    expect(offered({ ...incident, clientLooksWindows: true })).toContain('windows-timed-wait');
-    expect(offered(incident)).not.toContain('windows-timed-wait');
+    expect(offered({ ...clientHolds, clientLooksWindows: true })).toContain('windows-timed-wait');
+    expect(offered(clientHolds)).not.toContain('windows-timed-wait');
   });
 
   it('tcp_tw_recycle is never offered, and named as ruled out when TIME_WAIT trouble exists', () => {
@@ -82,28 +125,19 @@ describe('remedy rules', () => {
     expect(withheld(healthy)).not.toContain('no-tw-recycle');
   });
 
-  it('an exhaustion forecast alone calls for pooling, a wider range and more addresses', () => {
-    const forecast = { ...healthy, exhaustion: [finding('exhaustion-forecast' as Finding['detector'], 'warning')] };
-    expect(offered(forecast)).toEqual(expect.arrayContaining(['pooling', 'wider-port-range', 'more-source-addresses']));
+  it('check-listener, raise-backlog, disable-tw-recycle, check-drops: each only with its own evidence', () => {
+    expect(offered({ ...healthy, outcomes: { ...healthy.outcomes, refused: 2 }, refusedBy: [{ captureId: 1, endpoint: '198.19.2.2:3307', refused: 2, attempts: 2, frames: [3] }] })).toEqual(['check-listener']);
+    expect(offered({ ...healthy, listenOverflow: [finding('listen-overflow', 'error')] })).toEqual(['raise-backlog']);
+    expect(offered({ ...healthy, pawsDrop: [finding('paws-drop', 'error')] })).toEqual(['disable-tw-recycle']);
+    expect(offered({ ...healthy, synRetransmits: { ...healthy.synRetransmits, unanswered: 3 } })).toEqual(['check-drops']);
+    expect(offered(incident)).not.toEqual(expect.arrayContaining(['check-listener', 'raise-backlog', 'disable-tw-recycle', 'check-drops']));
   });
 
-  it('check-listener: when SYNs were refused', () => {
-    expect(offered({ ...healthy, refused: 2, refusedBy: [{ endpoint: '198.19.2.2:3307', refused: 2, attempts: 2, frames: [3] }] })).toEqual(['check-listener']);
-    expect(offered(healthy)).not.toContain('check-listener');
-  });
-
-  it('raise-backlog: when the accept queue overflowed', () => {
-    expect(offered({ ...healthy, listenOverflow: [finding('listen-overflow', 'error')] })).toContain('raise-backlog');
-    expect(offered(healthy)).not.toContain('raise-backlog');
-  });
-
-  it('disable-tw-recycle: offered only when SYNs are dropped per host by timestamp', () => {
-    const paws = { ...healthy, pawsDrop: [finding('paws-drop', 'error')] };
-    expect(offered(paws)[0]).toBe('disable-tw-recycle');
-    expect(offered(incident)).not.toContain('disable-tw-recycle');
-  });
-
-  it('check-drops: when SYNs went unanswered', () => {
-    expect(offered({ ...healthy, unansweredRetransmits: 3 })).toEqual(['check-drops']);
+  it('every offered remedy lists the conditions that held, every withheld one the conditions that ruled it out', () => {
+    for (const f of [incident, clientHolds, { ...incident, natClients: [finding('nat-clients', 'info')] }]) {
+      const { offered: o, withheld: w } = chooseRemedies(f);
+      for (const r of o) expect(r.preconditions.length).toBeGreaterThan(0);
+      for (const r of w) expect(r.because.length).toBeGreaterThan(0);
+    }
   });
 });
