@@ -13,6 +13,7 @@ export interface BuildOptions {
   portRange: [number, number];
 }
 
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 const ms = (x: number | null | undefined): number | null => (x === null || x === undefined ? null : Math.round(x) / 1000);
 
 /**
@@ -63,7 +64,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     : causes.length === 0 && totals.attempts === 0
     ? {
       status: unread.length > 0 ? 'warning' as const : 'ok' as const,
-      headline: `No TCP connection attempts (SYNs) in the capture: ${captures.reduce((n, c) => n + c.frames, 0)} frames, ${captures.reduce((n, c) => n + c.tcpPackets, 0)} TCP packets, ${totals.connections} connections seen mid-stream; nothing to diagnose about new connections.${partial}`,
+      headline: `No TCP connection attempts (SYNs) in the capture: ${plural(captures.reduce((n, c) => n + c.frames, 0), 'frame')}, ${plural(captures.reduce((n, c) => n + c.tcpPackets, 0), 'TCP packet')}, ${plural(totals.connections, 'connection')} seen mid-stream; nothing to diagnose about new connections.${partial}`,
     }
     : causes.length === 0
     ? {
