@@ -462,6 +462,10 @@ def _attempts(D, facts, how, caps, sfn, srows, load, isn_host, cli_port, cli_syn
     facts["attempts_on_several_public_ports"] = sum(1 for pl in ports.values() if len(pl) > 1)
     facts["attempts_with_stale_ack_at_server"] = len(stale)
     facts["attempts_with_stale_ack_then_other_port"] = sum(1 for i in stale if len(ports.get(i, [])) > 1)
+    # SYN retransmits of the attempts, linked by ISN: at the client every SYN after an attempt's first
+    # (compare TcpExtTCPSynRetrans); at the server the same, whatever public port each SYN came from.
+    facts["syn_retransmits_by_client_isn"] = {"client_side": sum(cli_syns.values()) - len(cli_syns),
+                                              "server_side": sum(ssyn.values()) - len(ssyn)}
     lst = []
     for isn in sorted(cli_syns, key=lambda i: (isn_host[i], cli_port[i], i)):
         lst.append({"host": isn_host[isn], "private_port": cli_port[isn], "isn": isn,
@@ -474,7 +478,9 @@ def _attempts(D, facts, how, caps, sfn, srows, load, isn_host, cli_port, cli_syn
         "in server.pcap; attempts_by_public_ports_used = how many distinct public source ports each such ISN "
         "came from at the server; attempts_with_stale_ack_at_server = ISNs whose SYN was answered at the server "
         "by a bare ACK (flags 0x010, len 0, ack != ISN+1) as the first server packet after it on that tuple; "
-        "attempts_with_stale_ack_then_other_port = of those, ISNs seen on more than one public port")
+        "attempts_with_stale_ack_then_other_port = of those, ISNs seen on more than one public port; "
+        "syn_retransmits_by_client_isn = SYN packets minus distinct ISNs, over all client-side captures / in server.pcap "
+        "(a retry the NAT moved to another port is still a retransmit of its attempt)")
     how["private_connections"] = (
         "one entry per client ISN (client-side captures): host, private source port, SYNs at the client and at "
         "the server (tshark -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -e tcp.seq_raw), public ports at the "

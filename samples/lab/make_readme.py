@@ -271,7 +271,7 @@ KEYS = ["connects_attempted", "connects_ok", "connects_failed", "connect_results
         "reused_syns_paws_rejected_by_timewait_rule", "true_hosts_behind_nat", "client_namespaces",
         "attempts_client_connect_calls", "attempts_by_client_isn", "attempts_at_server_by_client_isn",
         "attempts_by_public_ports_used", "attempts_on_several_public_ports", "attempts_with_stale_ack_at_server",
-        "attempts_with_stale_ack_then_other_port", "nat_hosts",
+        "attempts_with_stale_ack_then_other_port", "syn_retransmits_by_client_isn", "nat_hosts",
         "syn_mss_values", "synack_mss_values", "syns_with_sack_perm", "synacks_with_sack_perm",
         "packets_with_sack_blocks", "clamp_mss"]
 
