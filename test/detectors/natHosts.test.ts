@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Finding } from '../../src/detectors/index.js';
+import type { Store } from '../../src/flows/store.js';
+import { buildReport } from '../../src/report/build.js';
+import { fact, pipeline, scenarios } from '../helpers/pipeline.js';
+
+/**
+ * Hosts behind one source address are never over-counted, and connection attempts are
+ * counted once across a NAT that moved a retry to another public port and across two
+ * capture points.
+ *
+ * The truth comes from how each lab folder was made, never from tcpdiag:
+ *  - true_hosts_behind_nat: the client network namespaces run.sh created (one Linux host
+ *    each, own address and veth; all of them reach the server from one address behind the
+ *    SNAT, or directly for the single-host folders);
+ *  - hosts_distinguishable_from_server_capture: the distinct (IP TTL, timestamp use / one
+ *    clock / per-connection offsets) signatures of those hosts' SYNs at the server, each
+ *    host's SYNs attributed by ISN from its own client-side capture (a NAT rewrites address
+ *    and port, never the sequence number);
+ *  - attempts_*: client-log.csv rows (one per connect()) and the client ISNs, followed to
+ *    the server capture by ISN whatever public port they arrived from;
+ *  - bare_ack_replies_to_syn: tshark's fields, per capture, as analyze.py counts them.
+ *
+ * Linux 4.10+ gives every connection its own TSval offset (on this 6.18 kernel a hash of
+ * the 4-tuple, secure_tcp_ts_off) and every connected socket a random first IP ID
+ * (tcp_v4_connect), so neither per-connection clocks nor IP-ID chains can count Linux
+ * hosts: at most the hosts the server capture can tell apart may be claimed.
+ */
+
+const stores: Store[] = [];
+afterAll(() => { for (const s of stores) s.close(); });
+
+type Cap = { file: string; point: string };
+const natFindings = (fs: Finding[]): Finding[] => fs.filter((x) => x.detector === 'nat-clients');
+const claimed = (fs: Finding[]): number[] => natFindings(fs).map((x) => Number(x.evidence.estimatedHosts));
+
+for (const s of scenarios()) {
+  const truth = s.expected.facts?.true_hosts_behind_nat as number | undefined;
+  if (truth === undefined) continue;
+  const caps = s.expected.captures as Cap[];
+  const provable = s.expected.facts.hosts_distinguishable_from_server_capture as number | undefined;
+
+  describe(`samples/${s.name}: ${truth} host${truth === 1 ? '' : 's'} behind one address`, () => {
+    for (const cap of caps.filter((c) => c.point === 'server')) {
+      it(`${cap.file}: no nat-clients finding claims more than the ${truth} host${truth === 1 ? '' : 's'} that were there`, async () => {
+        const { store, findings } = await pipeline([join(s.dir, cap.file)]);
+        stores.push(store);
+        for (const n of claimed(findings)) expect(n).toBeLessThanOrEqual(truth);
+        // One host (the incident from one client, every single-client folder): no NAT claim at all.
+        if (truth === 1) expect(natFindings(findings)).toHaveLength(0);
+      });
+
+      if (provable !== undefined && provable < truth) {
+        // More hosts than the capture can tell apart (default Linux hosts look alike; two
+        // tcp_timestamps=2 namespaces on one kernel share its clock): claim at most what the
+        // signatures prove, and nothing when they prove only one.
+        it(`${cap.file}: claims at most the ${provable} host${provable === 1 ? '' : 's'} the server capture can tell apart`, async () => {
+          const { store, findings } = await pipeline([join(s.dir, cap.file)]);
+          stores.push(store);
+          for (const n of claimed(findings)) expect(n).toBeLessThanOrEqual(provable);
+          if (provable === 1) expect(natFindings(findings)).toHaveLength(0);
+        });
+      }
+    }
+  });
+}
+
+/**
+ * One attempt per client connect() that sent a SYN, however many public ports or capture
+ * points it shows up at; one stale ACK per packet the server sent, seen at one point or two.
+ */
+const report = (store: Store) => buildReport(store.db, { version: 'test', timeWaitS: 60, portRange: [32768, 60999] });
+/** A kernel counter summed over the client namespaces (nstat deltas: client, client2, ...). */
+const clientNstat = (e: any, k: string): number => Object.entries(e.nstat as Record<string, Record<string, number>>)
+  .filter(([who]) => /^client\d*$/.test(who)).reduce((n, [, d]) => n + (d[k] ?? 0), 0);
+const staleRsts = (e: any): number => clientNstat(e, 'TcpOutRsts');
+const synRetransNstat = (e: any): number => clientNstat(e, 'TcpExtTCPSynRetrans');
+
+for (const s of scenarios()) {
+  const e = s.expected;
+  if (e.facts?.attempts_at_server_by_client_isn === undefined) continue;
+  const caps = e.captures as Cap[];
+  const server = caps.find((c) => c.point === 'server')!;
+  const clients = caps.filter((c) => c.point === 'client');
+  const moved = e.facts.attempts_on_several_public_ports as number;
+
+  describe(`samples/${s.name}: attempts across the NAT`, () => {
+    // expect.soft: every count below is reported, not only the first that differs.
+    it(`${server.file}: ${e.facts.attempts_at_server_by_client_isn} attempts (client ISNs), ${moved} of them retried from another public port`, async () => {
+      const { store } = await pipeline([join(s.dir, server.file)]);
+      stores.push(store);
+      const r = report(store);
+      expect.soft(r.totals.attempts).toBe(e.facts.attempts_at_server_by_client_isn);
+      // A stale ACK is a packet the server sent; each drew one client RST (TcpOutRsts in the
+      // client namespaces), however many of them one attempt met on its public ports.
+      expect.soft(staleRsts(e)).toBe(fact(e, 'bare_ack_replies_to_syn', server.file));
+      expect.soft(r.totals.staleAcks).toBe(fact(e, 'bare_ack_replies_to_syn', server.file));
+      // A retry the NAT moved to another public port is still a retransmit of its attempt.
+      expect.soft(r.totals.synRetransmits).toBe(e.facts.syn_retransmits_by_client_isn.server_side);
+    });
+
+    if (clients.length) {
+      it(`${[...clients.map((c) => c.file), server.file].join(' + ')}: the same ${e.facts.attempts_client_connect_calls} connect() calls, counted once`, async () => {
+        const { store } = await pipeline([...clients.map((c) => join(s.dir, c.file)), join(s.dir, server.file)]);
+        stores.push(store);
+        const r = report(store);
+        // Every connect() sent a SYN here (attempts_by_client_isn), so attempts = connect() calls.
+        expect(e.facts.attempts_by_client_isn).toBe(e.facts.attempts_client_connect_calls);
+        expect.soft(r.totals.attempts).toBe(e.facts.attempts_client_connect_calls);
+        // The stale ACKs the client captures saw are the server's, not more of them.
+        const atClients = clients.reduce((n, c) => n + Number(fact(e, 'bare_ack_replies_to_syn', c.file)), 0);
+        expect(atClients).toBe(fact(e, 'bare_ack_replies_to_syn', server.file));
+        expect.soft(r.totals.staleAcks).toBe(fact(e, 'bare_ack_replies_to_syn', server.file));
+        // SYN retransmits once, as the clients sent them (TcpExtTCPSynRetrans in their namespaces).
+        expect(synRetransNstat(e)).toBe(e.facts.syn_retransmits_by_client_isn.client_side);
+        expect.soft(r.totals.synRetransmits).toBe(e.facts.syn_retransmits_by_client_isn.client_side);
+      });
+    }
+  });
+}
