@@ -201,6 +201,13 @@ ACK, the client RSTs and retransmits ~10 ms later. Nothing here is a NAT: one
 Linux host whose connections each start at a random IP ID and whose two
 4-tuples each keep their own TSval offset (the offsets do not reach the server:
 timestamps are stripped). No server-side pcapng (only client.pcap, server.pcap).""",
+    "one-host-500": """ONE Linux client host at the namespace defaults (tcp_timestamps=1,
+ip_local_port_range 32768-60999, TTL 64), no NAT, no stripping: 500 short
+connections 5 ms apart (1000 filler bytes + QUIT, server closes first). Each
+connection leaves from its own source port, with its own TSval offset (a hash
+of the 4-tuple) and a random first IP ID (tcp_v4_connect), so its SYNs look
+like 500 unrelated clocks and IP ID counters - and they are one host
+(true_hosts_behind_nat = 1). The negative control for counting hosts.""",
     "snat-retry-other-port": """A NAT that forgets closed connections early and moves the retry to another
 public port. Two client hosts (198.18.1.2, 198.18.3.2, tcp_timestamps=1, TTL
 64) behind a Linux SNAT with a 16-port pool

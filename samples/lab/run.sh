@@ -584,6 +584,21 @@ two_point_snat() {
     finish
 }
 
+# One Linux host at the defaults (tcp_timestamps=1, full ephemeral range, no
+# NAT, no stripping), 500 short connections 5 ms apart, server closes first:
+# 500 source ports, each with its own TSval offset and a random first IP ID.
+# The negative control for the host count: one host, whatever its SYNs look like.
+one_host_many() {
+    begin
+    write_meta scenario="$SC" client="$C4" server="$S4" server_port=3306 family=4 timestamps_stripped=false \
+        payload=1000 active_closer=server gap_ms=5 client_namespaces="$NS_C"
+    start_server "$S4" 3306 server
+    caps_both pcap tcpdump
+    SUF=before nstat_all
+    client --dst "$S4" --port 3306 --count 500 --payload 1000 --mode quit --timeout 10 --gap-ms 5 --tag main
+    finish
+}
+
 case "$SC" in
     tw-stale-ack-ts-stripped)      tw_incident 4 strip 2 ;;
     tw-stale-ack-ts-stripped-ipv6) tw_incident 6 strip 2 ;;
@@ -606,7 +621,8 @@ case "$SC" in
     tw-incident-one-host-500)      tw_incident 4 strip 2 520 100000 nopcapng ;;
     snat-retry-other-port)         snat_retry_other_port ;;
     two-point-snat)                two_point_snat ;;
-    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start|listen-overflow|listen-overflow-no-syncookies|snat-port-pool|snat-port-pool-ts-stripped|nat-clients-ts2|two-point-mss-clamp|nat-hosts-2|nat-hosts-3|nat-hosts-5|nat-hosts-mixed|tw-incident-one-host-500|snat-retry-other-port|two-point-snat} [OUTDIR]" >&2
+    one-host-500)                  one_host_many ;;
+    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start|listen-overflow|listen-overflow-no-syncookies|snat-port-pool|snat-port-pool-ts-stripped|nat-clients-ts2|two-point-mss-clamp|nat-hosts-2|nat-hosts-3|nat-hosts-5|nat-hosts-mixed|tw-incident-one-host-500|snat-retry-other-port|two-point-snat|one-host-500} [OUTDIR]" >&2
        echo "(paws-drop-crafted is made by samples/lab/craft_paws.py, not by this script)" >&2
        exit 2 ;;
 esac
