@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/detectors/index.js';
 import type { Store } from '../../src/flows/store.js';
 import { buildReport } from '../../src/report/build.js';
-import { fact, pipeline, scenarios } from '../helpers/pipeline.js';
+import { fact, pipeline, scenarios, tsharkFields } from '../helpers/pipeline.js';
 
 /**
  * Hosts behind one source address are never over-counted, and connection attempts are
@@ -42,6 +42,16 @@ for (const s of scenarios()) {
   const provable = s.expected.facts.hosts_distinguishable_from_server_capture as number | undefined;
 
   describe(`samples/${s.name}: ${truth} host${truth === 1 ? '' : 's'} behind one address`, () => {
+    const hosts = s.expected.facts.nat_hosts as Record<string, { connections_at_server?: number }> | undefined;
+    if (hosts) {
+      it('the lab attributed every client SYN at the server to one of its hosts (tshark, by ISN)', () => {
+        const file = join(s.dir, caps.find((c) => c.point === 'server')!.file);
+        const isns = new Set(tsharkFields(file, 'tcp.flags.syn==1 && tcp.flags.ack==0', ['tcp.seq_raw']).map((r) => r[0]));
+        expect(Object.values(hosts).reduce((n, h) => n + (h.connections_at_server ?? 0), 0)).toBe(isns.size);
+        expect(Object.values(hosts).filter((h) => (h.connections_at_server ?? 0) > 0)).toHaveLength(truth);
+        expect(s.expected.facts.server_syns_from_unknown_isn).toBe(0);
+      });
+    }
     for (const cap of caps.filter((c) => c.point === 'server')) {
       it(`${cap.file}: no nat-clients finding claims more than the ${truth} host${truth === 1 ? '' : 's'} that were there`, async () => {
         const { store, findings } = await pipeline([join(s.dir, cap.file)]);
