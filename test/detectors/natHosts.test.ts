@@ -129,3 +129,32 @@ for (const s of scenarios()) {
     }
   });
 }
+
+/**
+ * One host's traffic captured at two points (client side and server side, no NAT between):
+ * every attempt, stale ACK and SYN retransmit once. The attempts are the client capture's
+ * SYN-bearing connections (every SYN leaves through it; SYNs dropped on the path never reach
+ * the server capture); the SYN retransmits are what the client kernel counted
+ * (TcpExtTCPSynRetrans); the stale ACKs are the server's packets (each answered by one
+ * client RST, TcpOutRsts), seen once at each point.
+ */
+for (const s of scenarios()) {
+  const e = s.expected;
+  if (e.facts?.true_hosts_behind_nat !== 1 || e.addresses?.nat_public !== undefined) continue;
+  const caps = e.captures as Cap[];
+  const client = caps.find((c) => c.point === 'client');
+  const server = caps.find((c) => c.point === 'server');
+  if (!client || !server) continue;
+  describe(`samples/${s.name}: one host at two points`, () => {
+    it(`${client.file} + ${server.file}: ${fact(e, 'connections', client.file)} attempts, ${fact(e, 'syn_retransmits', client.file)} SYN retransmits, ${fact(e, 'bare_ack_replies_to_syn', server.file)} stale ACKs, once each`, async () => {
+      const { store } = await pipeline([join(s.dir, client.file), join(s.dir, server.file)]);
+      stores.push(store);
+      const r = report(store);
+      expect(fact(e, 'syn_retransmits', client.file)).toBe(synRetransNstat(e));
+      expect(fact(e, 'bare_ack_replies_to_syn', client.file)).toBe(fact(e, 'bare_ack_replies_to_syn', server.file));
+      expect.soft(r.totals.attempts).toBe(fact(e, 'connections', client.file));
+      expect.soft(r.totals.synRetransmits).toBe(synRetransNstat(e));
+      expect.soft(r.totals.staleAcks).toBe(fact(e, 'bare_ack_replies_to_syn', server.file));
+    });
+  });
+}
