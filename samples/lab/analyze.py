@@ -360,7 +360,7 @@ SEL = ["TcpActiveOpens", "TcpPassiveOpens", "TcpAttemptFails", "TcpEstabResets",
        "TcpExtSyncookiesSent", "TcpExtSyncookiesRecv", "TcpExtSyncookiesFailed",
        "TcpExtTCPReqQFullDoCookies", "TcpExtTCPReqQFullDrop", "TcpExtTCPAbortOnTimeout"]
 nstat = {}
-for who in ("client", "client2", "client3", "gateway", "server"):
+for who in ("client", "client2", "client3", "client4", "client5", "gateway", "server"):
     b, a = os.path.join(D, "nstat-%s-before.txt" % who), os.path.join(D, "nstat-%s-after.txt" % who)
     if os.path.exists(a):
         nb, na = nst(b), nst(a)
@@ -381,6 +381,14 @@ for k in ("closed_port", "blackhole_port"):
     if k in meta:
         addresses[k] = int(meta[k])
 how_extra = {}
+if meta.get("client_namespaces") and not meta.get("kind"):
+    # One client network namespace (lab-meta.json client_namespaces) made all the traffic: the
+    # true number of hosts behind the client address the server sees.
+    nss = meta["client_namespaces"].split(",")
+    facts["true_hosts_behind_nat"] = len(nss) if rows else 0
+    facts["client_namespaces"] = nss
+    how_extra["true_hosts_behind_nat"] = ("client network namespaces created by run.sh (lab-meta.json "
+                                          "client_namespaces) that made connections (client-log.csv rows)")
 if meta.get("kind"):
     import analyze_new  # scenario-specific facts of the NAT / listen-overflow / MSS scenarios
     analyze_new.extra(D, meta, facts, nstat, per, how_extra, addresses, sh, count, load, caps)

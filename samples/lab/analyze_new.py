@@ -173,7 +173,7 @@ def _nat(D, meta, facts, how, caps, sh, load, addresses):
     F = ["frame.time_epoch", "ip.src", "ip.ttl", "tcp.srcport", "tcp.dstport", "tcp.seq_raw",
          "tcp.options.timestamp.tsval", "ip.id"]
     filt = "tcp.flags.syn==1 && tcp.flags.ack==0"
-    isn_host, cli_syns, cli_first = {}, {}, {}
+    isn_host, cli_syns, cli_first, cli_port = {}, {}, {}, {}
     per_host = {a: {"client_capture": None, "syn_packets_at_client": 0, "connections_at_client": 0} for a in clients}
     for fn in caps:
         if not fn.startswith("client"):
@@ -190,6 +190,7 @@ def _nat(D, meta, facts, how, caps, sh, load, addresses):
                 h.setdefault("ttl_at_client", set()).add(int(r["ip.ttl"]))
             isn_host[isn] = a
             cli_syns[isn] = cli_syns.get(isn, 0) + 1
+            cli_port.setdefault(isn, int(r["tcp.srcport"]))
     srv_caps = [fn for fn in caps if fn.startswith("server")]
     sfn = srv_caps[0]
     srows = _fields(sh, sfn, filt, F)
@@ -213,6 +214,7 @@ def _nat(D, meta, facts, how, caps, sh, load, addresses):
         h.setdefault("public_ports", set()).add(int(r["tcp.srcport"]))
         ts = r["tcp.options.timestamp.tsval"]
         h.setdefault("_ts", []).append((t, int(ts) if ts else None))
+        h.setdefault("_ipid", []).append(int(r["ip.id"], 16) if r["ip.id"].startswith("0x") else int(r["ip.id"]))
     for a, h in per_host.items():
         ts = [x for x in h.pop("_ts", []) if x[1] is not None]
         h["syns_with_timestamp_at_server"] = len(ts)
@@ -234,7 +236,32 @@ def _nat(D, meta, facts, how, caps, sh, load, addresses):
                "one TSval clock across connections" if h["tsval_minus_time_ms_spread"] < 50 and len(ts) > 1 else
                "per-connection TSval offsets")
         h["tsval_class"] = cls
+        if cls.startswith("one"):
+            d = sorted(x[1] - x[0] * 1000 for x in ts)
+            h["_clock"] = d[len(d) // 2]   # median TSval - capture ms of this host's one clock
         h["signature_at_server"] = "ttl=%s, %s" % ("/".join(map(str, h.get("ttl_at_server", []))), cls)
+        # IP IDs of the host's first SYNs at the server, in time order: a global counter climbs by a
+        # small step from one SYN to the next; Linux's per-connection random start does not.
+        ids = h.pop("_ipid", [])
+        steps = [(b - a_) & 0xFFFF for a_, b in zip(ids, ids[1:])]
+        h["syn_ip_id_steps"] = len(steps)
+        h["syn_ip_id_steps_1_to_2048"] = sum(1 for x in steps if 1 <= x <= 2048)
+        h["syn_ip_id_distinct"] = len(set(ids))
+    # Hosts whose one clock is the same clock (namespaces share the kernel's clock: with
+    # tcp_timestamps=2 the TSval is the kernel's own ms clock without offset), grouped by
+    # median TSval - capture ms within 50 ms; the signature names the clock.
+    clocks = []
+    for a, h in per_host.items():
+        if "_clock" in h:
+            c = h.pop("_clock")
+            for i, c0 in enumerate(clocks):
+                if abs(c - c0) < 50:
+                    break
+            else:
+                clocks.append(c)
+                i = len(clocks) - 1
+            h["tsval_clock"] = "clock %d (TSval - capture ms = %d)" % (i + 1, round(clocks[i]))
+            h["signature_at_server"] += ", clock %d" % (i + 1)
     facts["hosts_behind_nat"] = sum(1 for h in per_host.values() if h.get("connections_at_server"))
     facts["nat_hosts"] = per_host
     sigs = {}
@@ -248,6 +275,41 @@ def _nat(D, meta, facts, how, caps, sh, load, addresses):
     if len({h["tsval_class"] for h in per_host.values()}) > 1:
         by.append("tcp timestamps (absent / one clock / per-connection offsets)")
     facts["hosts_distinguishable_by"] = by
+    # The true number of hosts: the client network namespaces run.sh created (lab-meta.json
+    # client_namespaces), each one host with its own address on its own veth; checked against
+    # the captures (every host's ISNs reached the server).
+    nss = meta.get("client_namespaces", "").split(",") if meta.get("client_namespaces") else []
+    facts["true_hosts_behind_nat"] = facts["hosts_behind_nat"]
+    if nss and len(nss) != facts["hosts_behind_nat"]:
+        facts.setdefault("cross_check_notes", []).append(
+            "client namespaces %d but hosts with connections at the server %d" % (len(nss), facts["hosts_behind_nat"]))
+    facts["client_namespaces"] = nss
+    addresses["client_namespaces"] = nss
+    # Per host: connect() calls in its own log, and its ephemeral ports in connect order.
+    for k, a in enumerate(clients):
+        fn = os.path.join(D, "client-log.csv" if k == 0 else "client%d-log.csv" % (k + 1))
+        if os.path.exists(fn):
+            rows = list(csv.DictReader(open(fn)))
+            per_host[a]["connects_in_log"] = len(rows)
+            ports = [int(r["local_port"]) for r in rows]
+            per_host[a]["local_ports_increasing_steps"] = sum(1 for x, y in zip(ports, ports[1:]) if y > x)
+            per_host[a]["local_ports_steps"] = max(0, len(ports) - 1)
+    how["true_hosts_behind_nat"] = (
+        "client network namespaces created by run.sh (lab-meta.json client_namespaces), each one Linux host with "
+        "its own address and veth, whose connections reached the server (ISNs of its client-side capture seen in "
+        "server.pcap); the server sees all of them from nat_public")
+    how["nat_hosts.syn_ip_id_*"] = (
+        "ip.id of each host's first SYNs at the server in time order: syn_ip_id_steps_1_to_2048 = consecutive pairs "
+        "whose ID climbed by 1..2048 (a global IP ID counter would climb on almost every pair; Linux starts each "
+        "connected socket at a random ID, tcp_v4_connect)")
+    how["nat_hosts.local_ports_*"] = (
+        "client-log local_port in connect order: local_ports_increasing_steps = pairs where the next port is higher "
+        "(Linux __inet_hash_connect walks the range upwards from a per-destination offset)")
+    how["nat_hosts.tsval_clock"] = (
+        "hosts whose TSval - capture ms is constant within 50 ms (one clock) grouped by the median of that "
+        "difference within 50 ms: the same clock number = indistinguishable clocks")
+
+    _attempts(D, facts, how, caps, sfn, srows, load, isn_host, cli_port, cli_syns)
     facts["nat_public_ports_used"] = sorted({int(r["tcp.srcport"]) for r in srows})
     facts["server_syns_from_unknown_isn"] = unknown
     facts["nat_syns_not_forwarded"] = sum(cli_syns.values()) - sum(seen.values())
@@ -358,3 +420,68 @@ def _mss(meta, facts, how, caps, sh, count, cmds):
     facts["clamp_mss"] = int(meta["clamp_mss"])
     how["syn_mss_values/synack_mss_values"] = "distinct tcp.options.mss_val of SYNs / SYN-ACKs in each capture"
     how["syns_with_sack_perm"] = "SYNs / SYN-ACKs with tcp.option_kind==4 (SACK permitted), commands under per_capture_commands_new"
+
+
+def _attempts(D, facts, how, caps, sfn, srows, load, isn_host, cli_port, cli_syns):
+    """Connection attempts across the NAT: one attempt per client connect() that sent a SYN (its
+    ISN, from the client-side captures); at the server the same ISN may come from several public
+    ports when the NAT moved the retry (the NAT rewrites address and port, never the sequence)."""
+    rows = []
+    for fn in sorted(glob.glob(os.path.join(D, "client*-log.csv"))):
+        rows += list(csv.DictReader(open(fn)))
+    facts["attempts_client_connect_calls"] = len(rows)
+    facts["attempts_by_client_isn"] = len(cli_syns)
+    ports, ssyn = {}, {}
+    for r in srows:
+        isn = int(r["tcp.seq_raw"])
+        if isn in isn_host:
+            pl = ports.setdefault(isn, [])
+            p = int(r["tcp.srcport"])
+            if p not in pl:
+                pl.append(p)
+            ssyn[isn] = ssyn.get(isn, 0) + 1
+    # stale ACKs at the server, per client ISN: a bare ACK (0x010, len 0, ack != ISN+1) that is the
+    # first server answer after that ISN's SYN on the public tuple
+    last, stale = {}, {}
+    for p in load(sfn):
+        k = (p["cport"], p["sport"])
+        if p["c"]:
+            if p["syn"] and not p["ack"]:
+                last[k] = p["seq"]
+            elif not p["rst"]:
+                last.pop(k, None)
+        elif k in last:
+            isn = last.pop(k)
+            if p["flags"] == 0x10 and p["len"] == 0 and p["ackn"] != (isn + 1) & M32:
+                stale[isn] = stale.get(isn, 0) + 1
+    facts["attempts_at_server_by_client_isn"] = len(ports)
+    hist = {}
+    for pl in ports.values():
+        hist[str(len(pl))] = hist.get(str(len(pl)), 0) + 1
+    facts["attempts_by_public_ports_used"] = hist
+    facts["attempts_on_several_public_ports"] = sum(1 for pl in ports.values() if len(pl) > 1)
+    facts["attempts_with_stale_ack_at_server"] = len(stale)
+    facts["attempts_with_stale_ack_then_other_port"] = sum(1 for i in stale if len(ports.get(i, [])) > 1)
+    # SYN retransmits of the attempts, linked by ISN: at the client every SYN after an attempt's first
+    # (compare TcpExtTCPSynRetrans); at the server the same, whatever public port each SYN came from.
+    facts["syn_retransmits_by_client_isn"] = {"client_side": sum(cli_syns.values()) - len(cli_syns),
+                                              "server_side": sum(ssyn.values()) - len(ssyn)}
+    lst = []
+    for isn in sorted(cli_syns, key=lambda i: (isn_host[i], cli_port[i], i)):
+        lst.append({"host": isn_host[isn], "private_port": cli_port[isn], "isn": isn,
+                    "syns_at_client": cli_syns[isn], "syns_at_server": ssyn.get(isn, 0),
+                    "public_ports": ports.get(isn, []), "stale_acks_at_server": stale.get(isn, 0)})
+    facts["private_connections"] = lst
+    how["attempts_*"] = (
+        "attempts_client_connect_calls = rows of client*-log.csv (one per connect()); attempts_by_client_isn = "
+        "distinct client SYN ISNs in the client-side captures; attempts_at_server_by_client_isn = those ISNs seen "
+        "in server.pcap; attempts_by_public_ports_used = how many distinct public source ports each such ISN "
+        "came from at the server; attempts_with_stale_ack_at_server = ISNs whose SYN was answered at the server "
+        "by a bare ACK (flags 0x010, len 0, ack != ISN+1) as the first server packet after it on that tuple; "
+        "attempts_with_stale_ack_then_other_port = of those, ISNs seen on more than one public port; "
+        "syn_retransmits_by_client_isn = SYN packets minus distinct ISNs, over all client-side captures / in server.pcap "
+        "(a retry the NAT moved to another port is still a retransmit of its attempt)")
+    how["private_connections"] = (
+        "one entry per client ISN (client-side captures): host, private source port, SYNs at the client and at "
+        "the server (tshark -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' -e tcp.seq_raw), public ports at the "
+        "server in order of appearance, stale ACKs at the server for it")

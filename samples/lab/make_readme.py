@@ -11,6 +11,23 @@ D = sys.argv[1]
 e = json.load(open(os.path.join(D, "expected.json")))
 f, sc = e["facts"], e["scenario"]
 
+NAT_HOSTS_STORY = """N client hosts (one network namespace each, own veth and address
+198.18.1.2, 198.18.3.2, 198.18.4.2, ...) behind one SNAT address
+(`iptables -t nat -A POSTROUTING -o <gw-server-veth> -p tcp -j SNAT --to-source 198.19.2.1`,
+ports kept where free), every host at the namespace DEFAULTS (tcp_timestamps=1,
+ip_default_ttl 64; lab-env.txt). Host k makes 100 / 80 / 60 / 90 / 70 short
+connections (1000 filler bytes + QUIT, server closes first, 40 ms apart), all
+hosts at the same time, so their connections interleave at the server. The
+true host count is true_hosts_behind_nat (the client namespaces); nat_hosts
+gives per host the connections attributed by client-side ISN (NAT rewrites
+address and port, never the sequence number). Nothing in the server capture
+tells these hosts apart: each connection has its own TSval offset (a hash of
+the 4-tuple), each connected socket starts at a random IP ID
+(syn_ip_id_steps_1_to_2048 ~ 1/32 of the steps, as random IDs give), and all
+SYNs arrive with TTL 63 - hosts_distinguishable_from_server_capture = 1. Each
+host's ephemeral ports climb (local_ports_increasing_steps), which is how
+Linux walks its port range, not a host identity the server can prove."""
+
 STORY = {
     "tw-stale-ack-ts-stripped": """The incident (seeds/003): a MySQL-like server closes first on QUIT, so the
 SERVER holds TIME_WAIT; the gateway strips TCP timestamps like the cloud VPC
@@ -155,6 +172,75 @@ and lists per host the TTL seen at the server, the TSval range and whether
 TSval - time is constant (one clock). Hosts with tcp_timestamps=1 cannot be
 linked by TSval at all (each connection its own clock): the host count here
 works only because the three hosts differ in TTL / timestamp mode.""",
+    "nat-hosts-2": """NAT_HOSTS_STORY""",
+    "nat-hosts-3": """NAT_HOSTS_STORY""",
+    "nat-hosts-5": """NAT_HOSTS_STORY""",
+    "nat-hosts-mixed": """Four client hosts behind one SNAT address
+(`iptables -t nat -A POSTROUTING -o <gw-server-veth> -p tcp -j SNAT --to-source 198.19.2.1`):
+host 1 (198.18.1.2) tcp_timestamps=1 (the default: per-4-tuple TSval offset),
+hosts 2 and 3 (198.18.3.2, 198.18.4.2) tcp_timestamps=2 (timestamps without
+offset: the TSval is the kernel's own millisecond clock), host 4 (198.18.5.2)
+tcp_timestamps=0; all TTL 64. 90 / 70 / 80 / 60 short connections (1000
+filler bytes + QUIT, server closes first), all hosts at the same time, 40 ms
+apart each. The true host count is 4 (true_hosts_behind_nat; per host the
+connections attributed by client-side ISN in nat_hosts). What the server
+capture can prove: one clock (hosts 2 and 3: all four namespaces run on ONE
+kernel, so the two tcp_timestamps=2 hosts send the SAME clock - see
+nat_hosts.*.tsval_clock - and cannot be told apart from each other), one set
+of per-connection offsets (host 1), SYNs without timestamps (host 4), one TTL:
+hosts_distinguishable_from_server_capture = 3 signatures, so "at least 3" is
+provable and 4 is not. On separate machines the two tcp_timestamps=2 hosts
+would run separate clocks and be 2 provable hosts.""",
+    "tw-incident-one-host-500": """The incident of tw-stale-ack-ts-stripped, longer: ONE client host
+(one network namespace, true_hosts_behind_nat = 1), 520 connects 2 ms apart
+from ports 40000-40003 (only 40000 and 40002 used), 100 000 filler bytes +
+QUIT each, server closes first, gateway strips timestamps
+(`iptables -t mangle -A FORWARD -p tcp -j TCPOPTSTRIP --strip-options timestamp`).
+Every reusing SYN whose ISN is before the old rcv_nxt is answered by the stale
+ACK, the client RSTs and retransmits ~10 ms later. Nothing here is a NAT: one
+Linux host whose connections each start at a random IP ID and whose two
+4-tuples each keep their own TSval offset (the offsets do not reach the server:
+timestamps are stripped). No server-side pcapng (only client.pcap, server.pcap).""",
+    "one-host-500": """ONE Linux client host at the namespace defaults (tcp_timestamps=1,
+ip_local_port_range 32768-60999, TTL 64), no NAT, no stripping: 500 short
+connections 5 ms apart (1000 filler bytes + QUIT, server closes first). Each
+connection leaves from its own source port, with its own TSval offset (a hash
+of the 4-tuple) and a random first IP ID (tcp_v4_connect), so its SYNs look
+like 500 unrelated clocks and IP ID counters - and they are one host
+(true_hosts_behind_nat = 1). The negative control for counting hosts.""",
+    "snat-retry-other-port": """A NAT that forgets closed connections early and moves the retry to another
+public port. Two client hosts (198.18.1.2, 198.18.3.2, tcp_timestamps=1, TTL
+64) behind a Linux SNAT with a 16-port pool
+(`iptables -t nat -A POSTROUTING -o <gw-server-veth> -p tcp -j SNAT --to-source 198.19.2.1:40000-40015`)
+whose conntrack TIME_WAIT is 1 s
+(`sysctl net.netfilter.nf_conntrack_tcp_timeout_time_wait=1` in the gateway
+namespace: a per-namespace setting on this kernel), and timestamps stripped
+(`iptables -t mangle -A FORWARD -p tcp -j TCPOPTSTRIP --strip-options timestamp`).
+100 connects per host, 200 ms apart, both hosts at the same time, 2000 filler
+bytes + QUIT, server closes first (it holds TIME_WAIT 60 s for every public
+4-tuple). Once the conntrack entry is gone (1 s) the NAT hands the public
+4-tuple to any private connection without Linux NAT's sequence check
+(nf_seq_has_advanced applies only while the entry exists), so the reusing
+SYN's ISN is unrelated to the old connection's: about half are before the old
+rcv_nxt and, with no timestamps, the server's TIME_WAIT answers with the stale
+ACK. The client RSTs; the RST ends the conntrack entry; the SYN retransmitted
+~10 ms later is a new conntrack entry with a new random port from the pool
+(nf_nat_l4proto_unique_tuple picks a random start for SNAT), so at the server
+the same client ISN reappears from another public port.
+private_connections lists, per client ISN (= per connect() that sent a SYN),
+the public ports it used at the server; attempts_* summarise them and
+attempts_client_connect_calls is the number of connect() calls.""",
+    "two-point-snat": """The same traffic captured on both sides of a source NAT: one client host
+(198.18.1.2, ports 40000-40003, only 40000 and 40002 used), the gateway SNATs
+to its own address (`iptables -t nat -A POSTROUTING -o <gw-server-veth> -p tcp -j SNAT --to-source 198.19.2.1`,
+port kept) and strips timestamps
+(`iptables -t mangle -A FORWARD -p tcp -j TCPOPTSTRIP --strip-options timestamp`);
+250 connects 2 ms apart, 200 000 filler bytes + QUIT, server closes first.
+client.pcap shows 198.18.1.2:4000x, server.pcap 198.19.2.1:4000x: the
+connections match across the two points by ISN (the NAT rewrites only the
+address). Stale ACKs as in the incident appear at both points
+(bare_ack_replies_to_syn per capture); attempts_client_connect_calls =
+connect() calls, attempts_at_server_by_client_isn = those that reached the server.""",
     "two-point-mss-clamp": """Options rewritten on the path: the gateway clamps the MSS of SYNs and
 SYN-ACKs to 1200 (`iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN
 -j TCPMSS --set-mss 1200`) and removes SACK-permitted
@@ -189,21 +275,29 @@ KEYS = ["connects_attempted", "connects_ok", "connects_failed", "connect_results
         "host_signatures_at_server", "nat_public_ports_used", "nat_syns_not_forwarded",
         "nat_connections_never_forwarded", "nat_first_syn_delay_ms", "server_syns_from_unknown_isn",
         "port_reuses_within_60s_same_host", "port_reuses_within_60s_other_host", "port_reuse_first_server_answer",
-        "reused_syns_paws_rejected_by_timewait_rule", "nat_hosts",
+        "reused_syns_paws_rejected_by_timewait_rule", "true_hosts_behind_nat", "client_namespaces",
+        "attempts_client_connect_calls", "attempts_by_client_isn", "attempts_at_server_by_client_isn",
+        "attempts_by_public_ports_used", "attempts_on_several_public_ports", "attempts_with_stale_ack_at_server",
+        "attempts_with_stale_ack_then_other_port", "syn_retransmits_by_client_isn", "nat_hosts",
         "syn_mss_values", "synack_mss_values", "syns_with_sack_perm", "synacks_with_sack_perm",
         "packets_with_sack_blocks", "clamp_mss"]
 
+# Namespace / veth prefix the run used (run.sh LAB_PREFIX, default td), from the recorded namespaces.
+P = (f.get("client_namespaces") or ["td-cli"])[0].rsplit("-", 1)[0]
+story = STORY.get(sc, "").replace("NAT_HOSTS_STORY", NAT_HOSTS_STORY).replace("<gw-server-veth>", P + "-g1")
+made = e["made_by"] if P == "td" else "LAB_PREFIX=%s %s" % (P, e["made_by"])
 out = ["# %s" % sc, "", "Made by `%s` (as root, by hand) on kernel %s. Real Linux kernel traffic "
-       "between three network namespaces (client td-cli %s, gateway td-gw, server td-srv %s, port %s); "
-       "see samples/lab/README.md for the topology." % (e["made_by"], e["kernel"], e["addresses"]["client"],
+       "between network namespaces (client %s-cli %s, gateway %s-gw, server %s-srv %s, port %s); "
+       "see samples/lab/README.md for the topology." % (made, e["kernel"], P, e["addresses"]["client"], P, P,
                                                         e["addresses"]["server"], e["addresses"]["server_port"]),
-       "", "## What happens", "", STORY.get(sc, ""), "", "## Files", "",
+       "", "## What happens", "", story, "", "## Files", "",
        "| file | capture point | format | bytes | packets | tcp packets |", "|---|---|---|---|---|---|"]
 for c in e["captures"]:
     out.append("| %s | %s-side veth | %s | %d | %d | %d |" % (c["file"], c["point"], c["format"], c["bytes"],
                                                             c["packets"], c["tcp_packets"]))
 out += ["",
-        "Snaplen 128 (headers only). Client-side capture on td-c0 in td-cli, server-side on td-s0 in td-srv, "
+        "Snaplen 128 (headers only). Client-side capture on %s-c0 in %s-cli (host k > 1: %s-cK in %s-cliK), "
+        "server-side on %s-s0 in %s-srv, " % (P, P, P, P, P, P) +
         "started before the first connect (except mid-connection-start) and stopped 2 s after the last. "
         "tcpdump `-s 128 -U --immediate-mode -B 8192` (pcap) / dumpcap `-s 128` (pcapng); the tools' "
         "own drop counters are in capture-stats.txt (0 dropped). Non-TCP packets (a warm-up UDP datagram, "

@@ -26,18 +26,23 @@ SAMPLES=$(dirname "$LAB")
 SC=${1:-}
 OUT=${2:-$SAMPLES/$SC}
 
-NS_C=td-cli; NS_G=td-gw; NS_S=td-srv
+# LAB_PREFIX (default td) names every namespace and veth, so two labs can run
+# side by side on one machine (e.g. LAB_PREFIX=tl -> tl-cli, tl-gw, tl-c0 ...).
+P=${LAB_PREFIX:-td}
+NS_C=$P-cli; NS_G=$P-gw; NS_S=$P-srv
 # Extra client hosts, only in the NAT scenarios (each on its own veth and /24
 # to the gateway): td-cli2 [td-c2 198.18.3.2] -- [td-g2 198.18.3.1] td-gw,
 #                  td-cli3 [td-c3 198.18.4.2] -- [td-g3 198.18.4.1] td-gw
-NS_C2=td-cli2; NS_C3=td-cli3
+# and, for the NAT host-count scenarios, td-cli4 [td-c4 198.18.5.2] and
+# td-cli5 [td-c5 198.18.6.2] the same way (host k on 198.18.(k+1).0/24).
+NS_C2=$P-cli2; NS_C3=$P-cli3; NS_C4=$P-cli4; NS_C5=$P-cli5
 C2_4=198.18.3.2; C3_4=198.18.4.2
 NAT4=198.19.2.1       # the gateway's server-side address = the SNAT address
 C4=198.18.1.2; G4C=198.18.1.1; G4S=198.19.2.1; S4=198.19.2.2
 C6=fd18:1::2;  G6C=fd18:1::1;  G6S=fd19:2::1;  S6=fd19:2::2
 SNAP=128              # snaplen: headers only, keeps captures small
 
-WORK=$(mktemp -d /tmp/td-lab.XXXXXX)
+WORK=$(mktemp -d /tmp/$P-lab.XXXXXX)
 PIDS=()
 
 cleanup() {
@@ -45,7 +50,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     sleep 0.5
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in $NS_C $NS_G $NS_S $NS_C2 $NS_C3; do ip netns del "$ns" 2>/dev/null; done
+    for ns in $NS_C $NS_G $NS_S $NS_C2 $NS_C3 $NS_C4 $NS_C5; do ip netns del "$ns" 2>/dev/null; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -55,24 +60,31 @@ ing() { ip netns exec $NS_G "$@"; }
 ins() { ip netns exec $NS_S "$@"; }
 
 build_net() {
-    for ns in $NS_C2 $NS_C3; do ip netns del "$ns" 2>/dev/null || true; done
+    # Never take over namespaces that exist already: they may be another lab's
+    # run (pick another LAB_PREFIX), or a leftover to remove by hand.
+    for ns in $NS_C $NS_G $NS_S $NS_C2 $NS_C3 $NS_C4 $NS_C5; do
+        if [ -e "/run/netns/$ns" ]; then
+            echo "namespace $ns exists already (another lab running? set LAB_PREFIX)" >&2
+            NS_C=; NS_G=; NS_S=; NS_C2=; NS_C3=; NS_C4=; NS_C5=   # so the trap deletes nothing
+            exit 1
+        fi
+    done
     for ns in $NS_C $NS_G $NS_S; do
-        ip netns del "$ns" 2>/dev/null || true
         ip netns add "$ns"
         ip -n "$ns" link set lo up
     done
-    ip link add td-c0 netns $NS_C type veth peer name td-g0 netns $NS_G
-    ip link add td-s0 netns $NS_S type veth peer name td-g1 netns $NS_G
-    ip -n $NS_C addr add $C4/24 dev td-c0
-    ip -n $NS_G addr add $G4C/24 dev td-g0
-    ip -n $NS_G addr add $G4S/24 dev td-g1
-    ip -n $NS_S addr add $S4/24 dev td-s0
+    ip link add $P-c0 netns $NS_C type veth peer name $P-g0 netns $NS_G
+    ip link add $P-s0 netns $NS_S type veth peer name $P-g1 netns $NS_G
+    ip -n $NS_C addr add $C4/24 dev $P-c0
+    ip -n $NS_G addr add $G4C/24 dev $P-g0
+    ip -n $NS_G addr add $G4S/24 dev $P-g1
+    ip -n $NS_S addr add $S4/24 dev $P-s0
     # nodad: usable at once, no 1-2 s tentative period that would delay the run
-    ip -n $NS_C addr add $C6/64 dev td-c0 nodad
-    ip -n $NS_G addr add $G6C/64 dev td-g0 nodad
-    ip -n $NS_G addr add $G6S/64 dev td-g1 nodad
-    ip -n $NS_S addr add $S6/64 dev td-s0 nodad
-    for pair in "$NS_C td-c0" "$NS_G td-g0" "$NS_G td-g1" "$NS_S td-s0"; do
+    ip -n $NS_C addr add $C6/64 dev $P-c0 nodad
+    ip -n $NS_G addr add $G6C/64 dev $P-g0 nodad
+    ip -n $NS_G addr add $G6S/64 dev $P-g1 nodad
+    ip -n $NS_S addr add $S6/64 dev $P-s0 nodad
+    for pair in "$NS_C $P-c0" "$NS_G $P-g0" "$NS_G $P-g1" "$NS_S $P-s0"; do
         set -- $pair; ip -n "$1" link set "$2" up
     done
     # Routes to the other side only (no default route).
@@ -96,7 +108,7 @@ for a, f in (('$C4', socket.AF_INET), ('$C6', socket.AF_INET6)):
 
 extra_clients() {  # the extra client namespaces that exist (NAT scenarios only)
     local ns
-    for ns in $NS_C2 $NS_C3; do [ -e "/run/netns/$ns" ] && echo "$ns"; done; return 0
+    for ns in $NS_C2 $NS_C3 $NS_C4 $NS_C5; do [ -e "/run/netns/$ns" ] && echo "$ns"; done; return 0
 }
 
 # add_client NS IFNAME_C IFNAME_G ADDR_C ADDR_G : one more client host on its
@@ -146,7 +158,7 @@ save_env() {
 
 nstat_all() {  # $1 = before|after ; -a absolute, -s do not touch history, -z zeros
     local pairs=("client $NS_C" "gateway $NS_G" "server $NS_S") ns
-    for ns in $(extra_clients); do pairs+=("client${ns#td-cli} $ns"); done   # client2, client3
+    for ns in $(extra_clients); do pairs+=("client${ns#$NS_C} $ns"); done   # client2, client3
     for pair in "${pairs[@]}"; do
         set -- $pair
         ip netns exec "$2" nstat -asz > "$OUT/nstat-$1-$SUF.txt"
@@ -230,8 +242,8 @@ strip_ts() {  # $1 = 4|6 : NOP out the timestamp option in both directions,
 }
 
 caps_both() {  # caps_both EXT TOOL  (client side + server side)
-    start_cap $NS_C td-c0 "$OUT/client.$1" "$2"
-    start_cap $NS_S td-s0 "$OUT/server.$1" "$2"
+    start_cap $NS_C $P-c0 "$OUT/client.$1" "$2"
+    start_cap $NS_S $P-s0 "$OUT/server.$1" "$2"
 }
 
 write_meta() {  # scenario parameters analyze.py needs
@@ -257,21 +269,23 @@ EOF
 # connection's last one; with 0 ms, SYNs sent in the same millisecond carry an
 # equal TSval, which the TIME_WAIT rule does not count as newer, and stale ACKs
 # appear even with timestamps kept (scenario tw-reuse-ts-kept-same-ms).
+# $4 = connects (100), $5 = filler bytes per connection (200000), $6 = pcapng|nopcapng
 tw_incident() {  # $1 = 4|6  $2 = strip|keep  $3 = gap ms
-    local fam=$1 mode=$2 gap=$3 S=$S4 C=$C4
+    local fam=$1 mode=$2 gap=$3 n=${4:-100} pl=${5:-200000} ng=${6:-pcapng} S=$S4 C=$C4
     [ "$fam" = 6 ] && { S=$S6; C=$C6; }
     begin
     inc sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
     [ "$mode" = strip ] && strip_ts "$fam"
     write_meta scenario="$SC" client="$C" server="$S" server_port=3306 family="$fam" \
         timestamps_stripped=$([ "$mode" = strip ] && echo true || echo false) \
-        client_port_range="40000-40003" payload=200000 active_closer=server gap_ms="$gap"
+        client_port_range="40000-40003" payload="$pl" active_closer=server gap_ms="$gap" \
+        client_namespaces="$NS_C"
     start_server "$S" 3306 server
     caps_both pcap tcpdump
     # A real dumpcap pcapng of the same server-side traffic.
-    [ "$fam" = 4 ] && start_cap $NS_S td-s0 "$OUT/server.pcapng" dumpcap
+    [ "$fam" = 4 ] && [ "$ng" = pcapng ] && start_cap $NS_S $P-s0 "$OUT/server.pcapng" dumpcap
     SUF=before nstat_all
-    client --dst "$S" --port 3306 --count 100 --payload 200000 --mode quit --timeout 10 --gap-ms "$gap" --tag main
+    client --dst "$S" --port 3306 --count "$n" --payload "$pl" --mode quit --timeout 10 --gap-ms "$gap" --tag main
     finish
 }
 
@@ -384,17 +398,17 @@ listen_overflow() {
 snat_pool() {
     local mode=$1
     begin
-    add_client $NS_C2 td-c2 td-g2 $C2_4 198.18.3.1
-    ing iptables -t nat -A POSTROUTING -o td-g1 -p tcp -j SNAT --to-source $NAT4:40000-40003
+    add_client $NS_C2 $P-c2 $P-g2 $C2_4 198.18.3.1
+    ing iptables -t nat -A POSTROUTING -o $P-g1 -p tcp -j SNAT --to-source $NAT4:40000-40003
     [ "$mode" = strip ] && strip_ts 4
     write_meta scenario="$SC" kind=nat client="$C4" clients="$C4,$C2_4" nat_public="$NAT4" \
         nat_ports="40000-40003" server="$S4" server_port=3306 family=4 \
         timestamps_stripped=$([ "$mode" = strip ] && echo true || echo false) \
         payload=2000 active_closer=server
     start_server "$S4" 3306 server
-    start_cap $NS_C td-c0 "$OUT/client.pcap" tcpdump
-    start_cap $NS_C2 td-c2 "$OUT/client2.pcap" tcpdump
-    start_cap $NS_S td-s0 "$OUT/server.pcap" tcpdump
+    start_cap $NS_C $P-c0 "$OUT/client.pcap" tcpdump
+    start_cap $NS_C2 $P-c2 "$OUT/client2.pcap" tcpdump
+    start_cap $NS_S $P-s0 "$OUT/server.pcap" tcpdump
     SUF=before nstat_all
     # Both hosts at the same time, 40 connects each, 25 ms apart.
     ip netns exec $NS_C2 python3 "$LAB/client.py" --log "$OUT/client2-log.csv" --max-seconds 120 \
@@ -411,21 +425,21 @@ snat_pool() {
 # tcp_timestamps=0, TTL 128 (ip_default_ttl, like Windows).
 nat_clients_ts() {
     begin
-    add_client $NS_C2 td-c2 td-g2 $C2_4 198.18.3.1
-    add_client $NS_C3 td-c3 td-g3 $C3_4 198.18.4.1
+    add_client $NS_C2 $P-c2 $P-g2 $C2_4 198.18.3.1
+    add_client $NS_C3 $P-c3 $P-g3 $C3_4 198.18.4.1
     inc sysctl -qw net.ipv4.tcp_timestamps=1
     ip netns exec $NS_C2 sysctl -qw net.ipv4.tcp_timestamps=2
     ip netns exec $NS_C3 sysctl -qw net.ipv4.tcp_timestamps=0
     ip netns exec $NS_C3 sysctl -qw net.ipv4.ip_default_ttl=128
-    ing iptables -t nat -A POSTROUTING -o td-g1 -p tcp -j SNAT --to-source $NAT4
+    ing iptables -t nat -A POSTROUTING -o $P-g1 -p tcp -j SNAT --to-source $NAT4
     write_meta scenario="$SC" kind=nat client="$C4" clients="$C4,$C2_4,$C3_4" nat_public="$NAT4" \
         server="$S4" server_port=3306 family=4 timestamps_stripped=false payload=1000 active_closer=server \
         host_settings="$C4:tcp_timestamps=1:ttl=64,$C2_4:tcp_timestamps=2:ttl=64,$C3_4:tcp_timestamps=0:ttl=128"
     start_server "$S4" 3306 server
-    start_cap $NS_C td-c0 "$OUT/client.pcap" tcpdump
-    start_cap $NS_C2 td-c2 "$OUT/client2.pcap" tcpdump
-    start_cap $NS_C3 td-c3 "$OUT/client3.pcap" tcpdump
-    start_cap $NS_S td-s0 "$OUT/server.pcap" tcpdump
+    start_cap $NS_C $P-c0 "$OUT/client.pcap" tcpdump
+    start_cap $NS_C2 $P-c2 "$OUT/client2.pcap" tcpdump
+    start_cap $NS_C3 $P-c3 "$OUT/client3.pcap" tcpdump
+    start_cap $NS_S $P-s0 "$OUT/server.pcap" tcpdump
     SUF=before nstat_all
     local p2 p3
     ip netns exec $NS_C2 python3 "$LAB/client.py" --log "$OUT/client2-log.csv" --max-seconds 60 \
@@ -454,6 +468,137 @@ mss_clamp() {
     finish
 }
 
+# ---------------------------------------------------------------------------
+# Host counting behind one SNAT address, retries moved by a NAT, two points
+# through a NAT (issue: hosts behind NAT must never be over-counted).
+# Host k (1..5): namespace $NS_C (k=1) or $P-cliK, address 198.18.(k+1).2
+# (198.18.1.2 for k=1), client-side veth $P-c0 / $P-cK, capture clientK.pcap
+# (client.pcap for k=1), log clientK-log.csv.
+# ---------------------------------------------------------------------------
+host_ns()   { if [ "$1" = 1 ]; then echo $NS_C; else echo $P-cli$1; fi; }
+host_addr() { if [ "$1" = 1 ]; then echo $C4; else echo 198.18.$(( $1 + 1 )).2; fi; }
+host_if()   { if [ "$1" = 1 ]; then echo $P-c0; else echo $P-c$1; fi; }
+host_file() { if [ "$1" = 1 ]; then echo client; else echo client$1; fi; }
+
+add_hosts() {  # add_hosts N : hosts 2..N on their own veth and /24
+    local k
+    for k in $(seq 2 "$1"); do
+        add_client "$(host_ns $k)" $P-c$k $P-g$k "$(host_addr $k)" 198.18.$(( k + 1 )).1
+    done
+}
+
+caps_hosts() {  # caps_hosts N : one capture per client host + the server side
+    local k
+    for k in $(seq 1 "$1"); do start_cap "$(host_ns $k)" "$(host_if $k)" "$OUT/$(host_file $k).pcap" tcpdump; done
+    start_cap $NS_S $P-s0 "$OUT/server.pcap" tcpdump
+}
+
+# run_hosts "COUNT1 COUNT2 ..." GAP_MS PAYLOAD : every host's client loop at the
+# same moment (so their connections interleave at the server), then wait.
+run_hosts() {
+    local counts=($1) gap=$2 pl=$3 k p pids=()
+    for k in $(seq 1 ${#counts[@]}); do
+        ip netns exec "$(host_ns $k)" python3 "$LAB/client.py" --log "$OUT/$(host_file $k)-log.csv" \
+            --max-seconds 120 --dst "$S4" --port 3306 --count "${counts[$((k - 1))]}" --payload "$pl" \
+            --mode quit --timeout 10 --gap-ms "$gap" --tag host$k &
+        p=$!; pids+=($p); PIDS+=($p)
+    done
+    for p in "${pids[@]}"; do wait "$p" || true; done
+}
+
+# N Linux client hosts behind one SNAT address (port kept where free), server
+# closes first, ~60-100 short connections per host at the same time.
+# $1 = N (2..5); $2 = default | mixed
+#   default: every host at the namespace defaults (tcp_timestamps=1, TTL 64):
+#            nothing in their SYNs tells them apart (per-4-tuple TSval offsets,
+#            random per-connection IP IDs, one TTL).
+#   mixed (N=4): host1 tcp_timestamps=1, host2 and host3 tcp_timestamps=2 (no
+#            offset: the kernel's own ms clock), host4 tcp_timestamps=0; TTL 64.
+nat_hosts() {
+    local n=$1 mode=$2 k ts cl="" nss="" hs="" counts
+    begin
+    add_hosts "$n"
+    if [ "$mode" = mixed ]; then counts="90 70 80 60"; else counts=$(echo "100 80 60 90 70" | cut -d' ' -f1-"$n"); fi
+    for k in $(seq 1 "$n"); do
+        ts=1
+        if [ "$mode" = mixed ]; then
+            case $k in 2|3) ts=2 ;; 4) ts=0 ;; esac
+            ip netns exec "$(host_ns $k)" sysctl -qw net.ipv4.tcp_timestamps=$ts
+        fi
+        cl+="${cl:+,}$(host_addr $k)"; nss+="${nss:+,}$(host_ns $k)"
+        hs+="${hs:+,}$(host_addr $k):tcp_timestamps=$ts:ttl=$(ip netns exec "$(host_ns $k)" sysctl -n net.ipv4.ip_default_ttl)"
+    done
+    ing iptables -t nat -A POSTROUTING -o $P-g1 -p tcp -j SNAT --to-source $NAT4
+    write_meta scenario="$SC" kind=nat client="$C4" clients="$cl" client_namespaces="$nss" nat_public="$NAT4" \
+        server="$S4" server_port=3306 family=4 timestamps_stripped=false payload=1000 active_closer=server \
+        host_settings="$hs" host_connects="$counts" gap_ms=40
+    start_server "$S4" 3306 server
+    caps_hosts "$n"
+    SUF=before nstat_all
+    run_hosts "$counts" 40 1000
+    finish
+}
+
+# A NAT that forgets closed connections early and moves retries to another
+# public port: two hosts behind a Linux SNAT with a 16-port pool whose conntrack
+# TIME_WAIT is 1 s (nf_conntrack_tcp_timeout_time_wait, per network namespace),
+# timestamps stripped. After 1 s the NAT hands a public 4-tuple the server
+# still holds in TIME_WAIT (60 s) to any private connection, without the
+# nf_seq_has_advanced check, so about half of the reusing SYNs fall before the
+# old rcv_nxt -> stale ACK -> client RST (which ends the conntrack entry) ->
+# the retransmitted SYN gets a new mapping, on a random free port of the pool.
+snat_retry_other_port() {
+    begin
+    add_hosts 2
+    ing iptables -t nat -A POSTROUTING -o $P-g1 -p tcp -j SNAT --to-source $NAT4:40000-40015
+    ing sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1
+    strip_ts 4
+    write_meta scenario="$SC" kind=nat client="$C4" clients="$C4,$(host_addr 2)" \
+        client_namespaces="$NS_C,$(host_ns 2)" nat_public="$NAT4" nat_ports="40000-40015" \
+        conntrack_time_wait_s=1 server="$S4" server_port=3306 family=4 timestamps_stripped=true \
+        payload=2000 active_closer=server host_connects="100 100" gap_ms=200 \
+        host_settings="$C4:tcp_timestamps=1:ttl=64,$(host_addr 2):tcp_timestamps=1:ttl=64"
+    start_server "$S4" 3306 server
+    caps_hosts 2
+    SUF=before nstat_all
+    run_hosts "100 100" 200 2000
+    finish
+}
+
+# The incident through a source NAT, captured on both sides of the gateway: one
+# host (ports 40000-40003), SNAT to the gateway's address (port kept), timestamps
+# stripped, server closes first. The same traffic at two points whose addresses
+# differ (198.18.1.2 at the client, 198.19.2.1 at the server).
+two_point_snat() {
+    begin
+    inc sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
+    ing iptables -t nat -A POSTROUTING -o $P-g1 -p tcp -j SNAT --to-source $NAT4
+    strip_ts 4
+    write_meta scenario="$SC" kind=nat client="$C4" clients="$C4" client_namespaces="$NS_C" nat_public="$NAT4" \
+        server="$S4" server_port=3306 family=4 timestamps_stripped=true client_port_range="40000-40003" \
+        payload=200000 active_closer=server gap_ms=2 host_settings="$C4:tcp_timestamps=1:ttl=64"
+    start_server "$S4" 3306 server
+    caps_both pcap tcpdump
+    SUF=before nstat_all
+    client --dst "$S4" --port 3306 --count 250 --payload 200000 --mode quit --timeout 10 --gap-ms 2 --tag main
+    finish
+}
+
+# One Linux host at the defaults (tcp_timestamps=1, full ephemeral range, no
+# NAT, no stripping), 500 short connections 5 ms apart, server closes first:
+# 500 source ports, each with its own TSval offset and a random first IP ID.
+# The negative control for the host count: one host, whatever its SYNs look like.
+one_host_many() {
+    begin
+    write_meta scenario="$SC" client="$C4" server="$S4" server_port=3306 family=4 timestamps_stripped=false \
+        payload=1000 active_closer=server gap_ms=5 client_namespaces="$NS_C"
+    start_server "$S4" 3306 server
+    caps_both pcap tcpdump
+    SUF=before nstat_all
+    client --dst "$S4" --port 3306 --count 500 --payload 1000 --mode quit --timeout 10 --gap-ms 5 --tag main
+    finish
+}
+
 case "$SC" in
     tw-stale-ack-ts-stripped)      tw_incident 4 strip 2 ;;
     tw-stale-ack-ts-stripped-ipv6) tw_incident 6 strip 2 ;;
@@ -469,7 +614,15 @@ case "$SC" in
     snat-port-pool-ts-stripped)    snat_pool strip ;;
     nat-clients-ts2)               nat_clients_ts ;;
     two-point-mss-clamp)           mss_clamp ;;
-    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start|listen-overflow|listen-overflow-no-syncookies|snat-port-pool|snat-port-pool-ts-stripped|nat-clients-ts2|two-point-mss-clamp} [OUTDIR]" >&2
+    nat-hosts-2)                   nat_hosts 2 default ;;
+    nat-hosts-3)                   nat_hosts 3 default ;;
+    nat-hosts-5)                   nat_hosts 5 default ;;
+    nat-hosts-mixed)               nat_hosts 4 mixed ;;
+    tw-incident-one-host-500)      tw_incident 4 strip 2 520 100000 nopcapng ;;
+    snat-retry-other-port)         snat_retry_other_port ;;
+    two-point-snat)                two_point_snat ;;
+    one-host-500)                  one_host_many ;;
+    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start|listen-overflow|listen-overflow-no-syncookies|snat-port-pool|snat-port-pool-ts-stripped|nat-clients-ts2|two-point-mss-clamp|nat-hosts-2|nat-hosts-3|nat-hosts-5|nat-hosts-mixed|tw-incident-one-host-500|snat-retry-other-port|two-point-snat|one-host-500} [OUTDIR]" >&2
        echo "(paws-drop-crafted is made by samples/lab/craft_paws.py, not by this script)" >&2
        exit 2 ;;
 esac
