@@ -44,7 +44,7 @@ export function assignAttempts(db: Database.Database): CapturePair[] {
   const moved = db.prepare(`SELECT e.id, r.id FROM connections e JOIN connections r
       ON r.client_isn = e.client_isn AND r.capture_id = e.capture_id AND r.client_addr = e.client_addr
         AND r.server_addr = e.server_addr AND r.server_port = e.server_port AND r.client_port != e.client_port
-    WHERE e.foreign_ack_count > 0 AND e.synack_count = 0 AND r.syn_count > 0
+    WHERE e.foreign_ack_count > 0 AND r.syn_count > 0
       AND r.syn_ts_usec > e.foreign_ack_ts_usec AND r.syn_ts_usec <= e.foreign_ack_ts_usec + ${CROSS_PORT_RETRY_USEC}`).raw();
   for (const [a, b] of moved.iterate() as Iterable<[number, number]>) union(a, b);
 
