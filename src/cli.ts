@@ -15,6 +15,13 @@ import { CaptureError, ExitError } from './errors.js';
 
 export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, CAPTURE: 3, INTERNAL: 4 } as const;
 
+const EXIT_HELP = `Exit codes:
+  0  analysis complete, nothing at or above --fail-on
+  1  a finding or root cause at or above --fail-on
+  2  usage error (bad option or value)
+  3  a capture (or its store, disk or output) could not be read or written whole; results up to there are kept
+  4  internal error (a bug: TCPDIAG_DEBUG=1 prints the stack)`;
+
 function intOpt(name: string) {
   return (v: string): number => {
     const n = Number(v);
@@ -25,11 +32,20 @@ function intOpt(name: string) {
 
 async function main(argv: string[]): Promise<number> {
   const program = new Command();
+  const { VERSION } = await import('./version.js');
   program
     .name('tcpdiag')
     .description('Explains why new TCP connections fail or are slow, from a packet capture.')
+    .version(VERSION, '-V, --version', 'print the version')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addHelpText('after', `
+Examples:
+  tcpdiag analyze server.pcap                      the diagnosis, in the terminal
+  tcpdiag analyze client.pcap server.pcap -o r.md  both capture points, Markdown for a ticket
+  tcpdiag analyze f.pcap --fail-on error           for CI: exit 1 when a problem is found
+  tcpdiag flows f.pcap --state S0 --format zeek    the connection table as a Zeek conn.log
+${EXIT_HELP}`);
 
   let code = EXIT.OK as number;
 
@@ -52,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--tuple <filter>', 'only connections matching ADDR[:PORT] or PORT')
     .option('--state <state>', 'only connections in this Zeek conn_state (SF, S0, REJ, ...)')
     .option('--limit <n>', 'print at most n connections', intOpt('--limit'))
-    .option('--format <fmt>', 'table | json | csv', 'table')
+    .option('--format <fmt>', 'table | json | csv (documented fields, times in seconds) | zeek (a conn.log)', 'table')
+    .option('--raw', 'json and csv: every store column as stored (times in microseconds)')
     .option('--time-wait <seconds>', 'TIME_WAIT length assumed when linking incarnations', intOpt('--time-wait'), 60)
     .action(async (files: string[], opts) => {
       const { flowsCommand } = await import('./commands/flows.js');
@@ -66,14 +83,22 @@ async function main(argv: string[]): Promise<number> {
     .option('--db <path>', 'keep the SQLite database here (with no capture given: re-run detectors on it)')
     .option('--time-wait <seconds>', 'TIME_WAIT period (Linux 60, Windows 120 or 240)', intOpt('--time-wait'), 60)
     .option('--port-range <lo-hi>', 'client ephemeral port range (Linux 32768-60999, Windows 49152-65535)', '32768-60999')
-    .option('--format <fmt>', 'text | md | json | html', 'text')
-    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--format <fmt>', 'text | md | json | html (default: from the -o extension, else text)', 'text')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout (.md, .json, .html set the format)')
+    .option('--max-findings <n>', 'findings listed in the text and Markdown reports (the JSON and the store have all)', intOpt('--max-findings'))
+    .option('--color <when>', 'auto | always | never (NO_COLOR and FORCE_COLOR are honoured in auto)', 'auto')
     .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: info | warning | error')
     .option('-q, --quiet', 'print only the verdict')
+    .addHelpText('after', `
+Examples:
+  tcpdiag analyze server.pcap
+  tcpdiag analyze client.pcap server.pcap --format md -o report.md
+  tcpdiag analyze capture.pcap --db kept.sqlite && tcpdiag analyze --db kept.sqlite --format json
+${EXIT_HELP}`)
     .action(async (files: string[], opts, cmd: Command) => {
       const { analyzeCommand } = await import('./commands/analyze.js');
       const given = (name: string): boolean => cmd.getOptionValueSource(name) !== 'default';
-      code = await analyzeCommand(files, { ...opts, explicit: { timeWait: given('timeWait'), portRange: given('portRange') } });
+      code = await analyzeCommand(files, { ...opts, explicit: { timeWait: given('timeWait'), portRange: given('portRange'), format: given('format') } });
     });
 
   try {

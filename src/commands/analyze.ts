@@ -6,7 +6,7 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { VERSION } from '../version.js';
-import { openOrIngest, reportCaptureErrors, storedSettings } from './ingestFiles.js';
+import { assertCapturesExist, openOrIngest, reportCaptureErrors, storedSettings } from './ingestFiles.js';
 
 export interface AnalyzeOptions {
   db?: string;
@@ -16,8 +16,10 @@ export interface AnalyzeOptions {
   output?: string;
   failOn?: string;
   quiet?: boolean;
+  maxFindings?: number;
+  color?: string;
   /** Options the user gave (not commander's defaults): on a kept store the others come from it. */
-  explicit?: { timeWait: boolean; portRange: boolean };
+  explicit?: { timeWait: boolean; portRange: boolean; format?: boolean };
 }
 
 const FORMATS = ['text', 'md', 'json', 'html'];
@@ -30,8 +32,27 @@ export function parsePortRange(s: string): [number, number] {
   return [lo, hi];
 }
 
+/** The format -o FILE implies by its extension, when --format was not given. */
+export function formatOf(output: string | undefined): string | undefined {
+  const m = output === undefined ? null : /\.(md|markdown|json|html?|txt)$/i.exec(output);
+  if (!m) return undefined;
+  const ext = m[1].toLowerCase();
+  return ext === 'markdown' ? 'md' : ext === 'htm' ? 'html' : ext === 'txt' ? 'text' : ext;
+}
+
+/** Colour on a terminal unless NO_COLOR; FORCE_COLOR or --color always turn it on anywhere. */
+export function useColor(mode: string | undefined, toTty: boolean): boolean {
+  if (mode === 'always') return true;
+  if (mode === 'never') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return toTty && !process.env.NO_COLOR;
+}
+
 export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Promise<number> {
+  if (!opts.explicit?.format) opts.format = formatOf(opts.output) ?? opts.format;
   if (!FORMATS.includes(opts.format)) throw new ExitError(2, `--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"`);
+  if (opts.color !== undefined && !['auto', 'always', 'never'].includes(opts.color)) throw new ExitError(2, `--color must be auto, always or never, not "${opts.color}"`);
+  assertCapturesExist(files);
   if (opts.failOn !== undefined && !(opts.failOn in SEVERITY_RANK)) throw new ExitError(2, `--fail-on must be info, warning or error, not "${opts.failOn}"`);
   if (!(opts.timeWait > 0)) throw new ExitError(2, '--time-wait must be more than 0 seconds');
   let portRange = parsePortRange(opts.portRange);
@@ -57,10 +78,13 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
     }
     // A root cause can rest on facts that are not findings (refused connections): count it too.
     for (const c of report.causes) worst = Math.max(worst, SEVERITY_RANK[c.severity]);
-    if (opts.format === 'json') text = renderJson(report);
-    else if (opts.format === 'md') text = renderMarkdown(report);
-    else if (opts.format === 'html') text = (await import('../report/html.js')).renderHtml(report);
-    else text = renderText(report, { color: opts.output === undefined && process.stdout.isTTY === true && !process.env.NO_COLOR, quiet: opts.quiet === true });
+    const quiet = opts.quiet === true;
+    const tty = opts.output === undefined && process.stdout.isTTY === true;
+    // -q is the verdict alone, in every format.
+    if (opts.format === 'json') text = quiet ? `${JSON.stringify({ schemaVersion: report.schemaVersion, verdict: report.verdict }, null, 2)}\n` : renderJson(report);
+    else if (opts.format === 'md') text = quiet ? `**Verdict (${report.verdict.status}):** ${report.verdict.headline}\n` : renderMarkdown(report, { maxFindings: opts.maxFindings });
+    else if (opts.format === 'html') text = (await import('../report/html.js')).renderHtml(report, { quiet });
+    else text = renderText(report, { color: useColor(opts.color, tty), quiet, maxRows: opts.maxFindings, width: tty ? process.stdout.columns : undefined });
   } finally {
     store.close();
   }

@@ -1,22 +1,43 @@
 import { ExitError } from '../errors.js';
-import { selectConnections } from '../flows/query.js';
+import { countConnections, CONN_STATES, parseTupleFilter, selectConnections } from '../flows/query.js';
 import { connectionsCsv, connectionsTable } from '../report/connections.js';
-import { openOrIngest, reportCaptureErrors } from './ingestFiles.js';
+import { FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
+import { zeekConnLog } from '../report/zeekConn.js';
+import { assertCapturesExist, openOrIngest, reportCaptureErrors } from './ingestFiles.js';
 
 export interface FlowsOptions {
-  db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number;
+  db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean;
 }
 
+const FORMATS = ['table', 'json', 'csv', 'zeek'];
+
 export async function flowsCommand(files: string[], opts: FlowsOptions): Promise<number> {
-  if (!['table', 'json', 'csv'].includes(opts.format)) throw new ExitError(2, `--format must be table, json or csv, not "${opts.format}"`);
+  if (!FORMATS.includes(opts.format)) throw new ExitError(2, `--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"`);
+  // Bad filters are usage errors before anything is read.
+  if (opts.tuple !== undefined) parseTupleFilter(opts.tuple);
+  if (opts.state !== undefined && !CONN_STATES.includes(opts.state.toUpperCase())) {
+    throw new ExitError(2, `--state must be a Zeek conn_state (${CONN_STATES.join(', ')}), not "${opts.state}"`);
+  }
+  assertCapturesExist(files);
   const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait });
   try {
-    const rows = selectConnections(store.db, { tuple: opts.tuple, state: opts.state, limit: opts.limit });
-    if (opts.format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
-    else if (opts.format === 'csv') {
-      const cols = (store.db.pragma('table_info(connections)') as { name: string }[]).map((c) => c.name);
-      process.stdout.write(connectionsCsv(rows, cols));
-    } else process.stdout.write(connectionsTable(rows));
+    const filter = { tuple: opts.tuple, state: opts.state, limit: opts.limit };
+    const rows = selectConnections(store.db, filter);
+    const total = opts.limit !== undefined ? countConnections(store.db, filter) : rows.length;
+    if (opts.format === 'json') {
+      process.stdout.write(`${JSON.stringify(opts.raw ? rows : rows.map(flowRecord), null, 1)}\n`);
+    } else if (opts.format === 'csv') {
+      if (opts.raw) {
+        const cols = (store.db.pragma('table_info(connections)') as { name: string }[]).map((c) => c.name);
+        process.stdout.write(connectionsCsv(rows, cols));
+      } else {
+        process.stdout.write(connectionsCsv(rows.map(flowRecord) as never, FLOW_FIELDS.map((f) => f.name)));
+      }
+    } else if (opts.format === 'zeek') {
+      const t0 = store.db.prepare('SELECT min(first_ts_usec) FROM captures').pluck().get() as number | null;
+      process.stdout.write(zeekConnLog(rows, t0 ?? 0));
+    } else process.stdout.write(connectionsTable(rows, total));
+    if (rows.length < total && opts.format !== 'table') process.stderr.write(`tcpdiag: ${rows.length} of ${total} connections shown (--limit)\n`);
   } finally {
     store.close();
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { CaptureError, ExitError } from '../errors.js';
 import { assignAttempts } from '../flows/attempts.js';
 import { ingestCapture, type IngestResult } from '../flows/ingest.js';
@@ -29,6 +30,17 @@ export function storedSettings(store: Store): Partial<StoreSettings> {
     ...(tw !== undefined ? { timeWaitS: Number(tw) / 1e6 } : {}),
     ...(lo !== undefined && hi !== undefined ? { portRange: [Number(lo), Number(hi)] as [number, number] } : {}),
   };
+}
+
+/**
+ * A mistyped file name is one line and exit 3 before anything is read, not a report of nothing.
+ * ("-" is standard input.)
+ */
+export function assertCapturesExist(files: string[]): void {
+  for (const f of files) {
+    if (f === '-') continue;
+    if (!existsSync(f)) throw new ExitError(3, `${f}: no such file`);
+  }
 }
 
 /** Build (or open) the store for a command: read the captures given, or open --db alone. */

@@ -35,8 +35,12 @@ export interface WorstConnection {
   synFrame: number | null;
 }
 
-export interface Timeline { bucketUsec: number; buckets: TimelineBucket[]; sustainablePerS: number }
-export interface Ladder { title: string; packets: LadderPacket[] }
+export interface Timeline {
+  bucketUsec: number; buckets: TimelineBucket[]; sustainablePerS: number;
+  /** What the source ports seen in use on the busiest reused path sustain, when fewer than the range (null otherwise). */
+  inUseSustainablePerS: number | null;
+}
+export interface Ladder { title: string; client: string; server: string; packets: LadderPacket[] }
 
 const FLAG_NAMES: [number, string][] = [[0x002, 'SYN'], [0x010, 'ACK'], [0x001, 'FIN'], [0x004, 'RST'], [0x008, 'PSH']];
 const flagText = (f: number): string => FLAG_NAMES.filter(([b]) => (f & b) !== 0).map(([, n]) => n).join(',');
@@ -54,11 +58,11 @@ export function worstConnections(db: Database.Database, captureName: (id: number
   }));
 }
 
-export function timeline(db: Database.Database, sustainablePerS: number): Timeline {
+export function timeline(db: Database.Database, sustainablePerS: number, inUseSustainablePerS: number | null = null): Timeline {
   // The whole capture's span, not only the SYNs': retransmits a second later belong on the chart.
   const span = db.prepare(`SELECT (SELECT min(first_ts_usec) FROM connections WHERE syn_count > 0) AS t0,
     max((SELECT max(last_ts_usec) FROM captures), (SELECT max(first_ts_usec) FROM connections WHERE syn_count > 0)) AS t1`).get() as { t0: number | null; t1: number | null };
-  if (span.t0 === null || span.t1 === null) return { bucketUsec: 0, buckets: [], sustainablePerS };
+  if (span.t0 === null || span.t1 === null) return { bucketUsec: 0, buckets: [], sustainablePerS, inUseSustainablePerS };
   const steps = [1e3, 1e4, 1e5, 1e6, 1e7, 6e7, 6e8, 3.6e9];
   // Captures with broken clocks span centuries: never more than ~120 buckets.
   const bucketUsec = steps.find((s) => (span.t1! - span.t0!) / s <= 120) ?? Math.ceil((span.t1 - span.t0) / 120 / 3.6e9) * 3.6e9;
@@ -71,7 +75,7 @@ export function timeline(db: Database.Database, sustainablePerS: number): Timeli
   for (const r of counts('SELECT syn_ts_usec AS t FROM connections WHERE syn_count > 0')) if (buckets[r.b]) buckets[r.b].newConnections += r.n;
   for (const r of counts("SELECT ts_usec AS t FROM events WHERE kind = 'syn-rtx'")) if (buckets[r.b]) buckets[r.b].synRetransmits += r.n;
   for (const r of counts("SELECT ts_usec AS t FROM findings WHERE detector = 'stale-ack' AND ts_usec IS NOT NULL")) if (buckets[r.b]) buckets[r.b].staleAcks += r.n;
-  return { bucketUsec, buckets, sustainablePerS };
+  return { bucketUsec, buckets, sustainablePerS, inUseSustainablePerS };
 }
 
 /** SYN, SYN-ACK and FINs of a connection rebuilt from its columns, as event-like rows. */
@@ -106,5 +110,7 @@ export function ladder(db: Database.Database): Ladder | null {
     frame: r.frame, tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
     label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
   }));
-  return { title: `${ep(conn.client_addr, conn.client_port)} -> ${ep(conn.server_addr, conn.server_port)}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, packets };
+  const client = ep(conn.client_addr, conn.client_port);
+  const server = ep(conn.server_addr, conn.server_port);
+  return { title: `${client} -> ${server}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, client, server, packets };
 }

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { isIP } from 'node:net';
+import { ExitError } from '../errors.js';
 
 /** A connections row as stored (see schema.ts for each column's meaning). */
 export type ConnRow = Record<string, string | number | null> & {
@@ -20,10 +22,24 @@ export function parseTupleFilter(s: string): { addr: string | null; port: number
   if (v6) return { addr: v6[1].toLowerCase(), port: v6[2] !== undefined ? Number(v6[2]) : null };
   const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(s);
   if (v4) return { addr: v4[1], port: v4[2] !== undefined ? Number(v4[2]) : null };
-  return { addr: s.toLowerCase(), port: null }; // a bare IPv6 address
+  if (/^[0-9a-fA-F:]+$/.test(s) && s.includes(':') && isIP(s) === 6) return { addr: s.toLowerCase(), port: null }; // a bare IPv6 address
+  throw new ExitError(2, `--tuple must be ADDR, ADDR:PORT, [IPV6]:PORT or PORT, not "${s}"`);
+}
+
+/** Zeek conn_state values (base/protocols/conn/main.zeek). */
+export const CONN_STATES = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH'];
+
+/** Connections matching a filter, before --limit (for "3 of 100"). */
+export function countConnections(db: Database.Database, f: ConnFilter): number {
+  return (db.prepare(`SELECT count(*) FROM (${sqlOf({ ...f, limit: undefined }).sql})`).pluck().get(...sqlOf(f).args) as number);
 }
 
 export function selectConnections(db: Database.Database, f: ConnFilter): ConnRow[] {
+  const { sql, args } = sqlOf(f);
+  return db.prepare(sql).all(...args) as ConnRow[];
+}
+
+function sqlOf(f: ConnFilter): { sql: string; args: (string | number)[] } {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (f.tuple !== undefined) {
@@ -36,8 +52,11 @@ export function selectConnections(db: Database.Database, f: ConnFilter): ConnRow
     };
     where.push(`((${end('client_addr', 'client_port')}) OR (${end('server_addr', 'server_port')}))`);
   }
-  if (f.state !== undefined) { where.push('conn_state = ?'); args.push(f.state.toUpperCase()); }
+  if (f.state !== undefined) {
+    if (!CONN_STATES.includes(f.state.toUpperCase())) throw new ExitError(2, `--state must be a Zeek conn_state (${CONN_STATES.join(', ')}), not "${f.state}"`);
+    where.push('conn_state = ?'); args.push(f.state.toUpperCase());
+  }
   const sql = `SELECT * FROM connections ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY capture_id, first_ts_usec, id`
     + (f.limit !== undefined ? ` LIMIT ${Math.floor(f.limit)}` : '');
-  return db.prepare(sql).all(...args) as ConnRow[];
+  return { sql, args };
 }

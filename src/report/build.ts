@@ -74,7 +74,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
         + `, SYN retransmits: ${totals.synRetransmits || 'none'}, stale ACKs: none, timestamps stripped: ${facts.stripped.weak ? 'not shown (the ts-stripped observations cannot tell a server with timestamps off from a path that strips them)' : 'no'}`
         + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.${partial}`,
     }
-    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}. ${causes[0].explanation}${partial}` };
+    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}: ${causes[0].summary}.${causes.length > 1 ? ` ${causes.length - 1} more cause${causes.length > 2 ? 's' : ''} below.` : ''}${partial}` };
 
   const { findings, findingsOmitted } = topFindings(db);
   // Per detector, in the order detectors wrote them (first finding's rowid), as the report lists them.
@@ -99,7 +99,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     findingsOmitted,
     findingCounts,
     worstConnections: worstConnections(db, captureName),
-    timeline: timeline(db, facts.sustainablePerS),
+    timeline: timeline(db, facts.sustainablePerS, facts.reuse.top && facts.reuse.top.portsInUseSustainPerS < facts.sustainablePerS / 2 ? facts.reuse.top.portsInUseSustainPerS : null),
     ladder: ladder(db),
   };
 }

@@ -9,7 +9,7 @@ const endpoint = (addr: unknown, port: unknown): string => ep(String(addr), Numb
 export const epoch = (usec: number): string => `${Math.floor(usec / 1e6)}.${String(usec % 1e6).padStart(6, '0')}`;
 
 /** The connection table for a terminal. */
-export function connectionsTable(rows: ConnRow[]): string {
+export function connectionsTable(rows: ConnRow[], total = rows.length): string {
   const t = new Table({
     head: ['id', 'start', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'pkts c/s', 'bytes c/s', 'closer', 'prev gap s'],
     style: { head: [], border: [] },
@@ -22,7 +22,7 @@ export function connectionsTable(rows: ConnRow[]): string {
       typeof r.prev_gap_usec === 'number' ? (r.prev_gap_usec / 1e6).toFixed(3) : '',
     ]);
   }
-  return `${t.toString()}\n${rows.length} connection${rows.length === 1 ? '' : 's'}${rows.some((r) => r.roles_inferred) ? ' (? = roles inferred from ports: no SYN seen)' : ''}\n`;
+  return `${t.toString()}\n${rows.length < total ? `${rows.length} of ${total}` : rows.length} connection${total === 1 ? '' : 's'}${rows.some((r) => r.roles_inferred) ? ' (? = roles inferred from ports: no SYN seen)' : ''}\n`;
 }
 
 /** RFC 4180 CSV of every stored column. */

@@ -37,7 +37,8 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       const named = nClients > 5 ? `${f.reuse.clients.join(', ')} and ${nClients - 5} more` : f.reuse.clients.join(', ');
       const cmp = compareRate(top.rate, top.sustainablePerS);
       const cmpInUse = top.distinctPorts < top.sustainablePerS * f.timeWaitS / 2 ? compareRate(top.rate, top.portsInUseSustainPerS) : null;
-      sentences.push(`client${nClients > 1 ? 's' : ''} ${named} reuse${nClients > 1 ? '' : 's'} source ports ${dur(top.minGapUsec ?? 0)} to ${dur(top.maxGapUsec ?? 0)} after the previous connection on them closed (to ${top.server} from ${plural(top.distinctPorts, 'source port')}: ${rateText(top.rate)}`
+      const gaps = dur(top.minGapUsec ?? 0) === dur(top.maxGapUsec ?? 0) ? dur(top.minGapUsec ?? 0) : `${dur(top.minGapUsec ?? 0)} to ${dur(top.maxGapUsec ?? 0)}`;
+      sentences.push(`client${nClients > 1 ? 's' : ''} ${named} reuse${nClients > 1 ? '' : 's'} source ports ${gaps} after the previous connection on them closed (to ${top.server} from ${plural(top.distinctPorts, 'source port')}: ${rateText(top.rate)}`
         + `${cmp ? `, ${comparisonText(cmp)} the ${top.sustainablePerS.toFixed(0)}/s the configured port range would sustain` : ''}`
         + `${cmpInUse ? ` and ${comparisonText(cmpInUse)} the ${top.portsInUseSustainPerS.toFixed(2)}/s that the ${plural(top.distinctPorts, 'port')} in use sustain` : ''})`);
     }
@@ -80,6 +81,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'error',
       confidence: linked >= 0.5 ? 'high' : linked > 0 ? 'medium' : 'low',
       score: Math.min(1, 0.4 + 0.6 * linked),
+      summary: `${s.attempts} of ${f.attempts} connection attempts (${pct(s.attempts, f.attempts)}) were answered with an ACK of an older connection${s.connectUsec ? ` and connected a median ${dur(s.connectUsec.p50)} after their first SYN` : ''}${stripped ? '; timestamps are stripped on the path' : noTsAnswer ? '; timestamps are not negotiated' : ''}${f.closes.closer === 'server' ? '; the server closes first and holds TIME_WAIT' : ''}`,
       explanation: `${sentences.join('; ')}.`,
       figures: {
         staleAcks: s.attempts, attempts: f.attempts, linkedToPreviousFin: s.timeWait, closed: f.closes.closed, serverFirst: f.closes.serverFirst,
@@ -99,6 +101,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'error',
       confidence: 'medium',
       score: 0.6,
+      summary: `${plural(f.challengeAcks.count, 'SYN')} answered with an ACK of a connection the server still held open`,
       explanation: `${plural(f.challengeAcks.count, 'SYN')} arrived on a 4-tuple whose previous connection never closed in the capture and ${f.challengeAcks.count === 1 ? 'was' : 'were'} answered with an ACK of that connection: the client restarted without closing, or a NAT handed the mapping to another host. The server keeps the old connection until it times out or the client's RST reaches it.`,
       figures: { challengeAcks: f.challengeAcks.count },
       evidence: f.challengeAcks.sample.map(ev),
@@ -114,6 +117,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'warning',
       confidence: f.stripped.twoPoint || f.stripped.nopRun ? 'high' : 'medium',
       score: 0.7,
+      summary: `${plural(f.stripped.count, 'finding')} of the timestamp option removed on the path; nothing failed yet`,
       explanation: 'Timestamps are removed between client and server. Nothing failed in this capture, but a server that closes first will reject reused ports\' SYNs with stale ACKs once clients reuse ports within TIME_WAIT, tcp_tw_reuse cannot help, and PAWS is off.',
       figures: { strippedFindings: f.stripped.count },
       evidence: f.stripped.sample.map(ev),
@@ -133,6 +137,8 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'error',
       confidence: f.lostBetweenPoints > 0 ? 'high' : 'medium',
       score: f.lostBetweenPoints > 0 ? 0.8 : 0.5,
+      summary: [f.synRetransmits.unanswered ? `${plural(f.synRetransmits.unanswered, 'SYN retransmit')} after a SYN that got no answer` : '',
+        f.lostBetweenPoints ? `${plural(f.lostBetweenPoints, 'attempt')} never reached the far capture point` : ''].filter(Boolean).join('; '),
       explanation: `${parts.join('. ')}.`,
       figures: { unansweredRetransmits: f.synRetransmits.unanswered, attemptsLostBetweenPoints: f.lostBetweenPoints, attempts: f.attempts },
       evidence: [...f.synRetransmitSummaries, ...lost].map(ev),
@@ -148,6 +154,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'error',
       confidence: 'high',
       score: 0.85,
+      summary: `${plural(f.listenOverflow.length, 'server endpoint')} dropped completed handshakes`,
       explanation: f.listenOverflow.map((x) => `${x.summary}.`).join(' '),
       figures: { servers: f.listenOverflow.length },
       evidence: f.listenOverflow.map(ev),
@@ -161,6 +168,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'error',
       confidence: 'medium',
       score: 0.8,
+      summary: `SYNs from ${plural(f.pawsDrop.length, 'address', 'addresses')} dropped when their timestamp went backwards`,
       explanation: f.pawsDrop.map((x) => `${x.summary}.`).join(' '),
       figures: { addresses: f.pawsDrop.length },
       evidence: f.pawsDrop.map(ev),
@@ -176,10 +184,11 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'error',
       confidence: 'high',
       score: 0.9,
+      summary: `${f.outcomes.refused} of ${f.attempts} connection attempts were refused (SYN answered by RST)`,
       explanation: `${f.outcomes.refused} of ${f.attempts} connection attempts were refused: the server side answered the SYN with RST, which a host sends when nothing listens on the port (or a firewall REJECT rule sends for it): ${f.refusedBy.map((r) => `${r.endpoint} refused ${r.refused} of ${r.attempts}`).join('; ')}.`,
       figures: { refused: f.outcomes.refused, attempts: f.attempts },
       evidence: f.refusedBy.map((r) => ({
-        text: `${r.endpoint}: ${r.refused} of ${r.attempts} connection attempts answered by RST`, frames: r.frames,
+        findingId: null, text: `${r.endpoint}: ${r.refused} of ${r.attempts} connection attempts answered by RST`, frames: r.frames,
         filter: r.frames.length ? `frame.number in {${r.frames.join(' ')}}` : null, capture: names.name(r.captureId),
       })),
       remedies: [],
@@ -196,6 +205,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'warning',
       confidence: 'medium',
       score: 0.5,
+      summary: f.exhaustion.length > 0 ? `${plural(f.exhaustion.length, 'client -> server path')} would run out of source ports at the rate seen` : `${plural(f.reuse.reuses, '4-tuple')} reused within TIME_WAIT on ${plural(f.reuse.hotCount, 'path')} running close to what the port range sustains`,
       explanation: [...f.reuse.hot.map((x) => `${x.summary}.`), ...f.exhaustion.map((x) => `${x.summary}.`)].join(' '),
       figures: { reuses: f.reuse.reuses, hotPaths: f.reuse.hotCount, exhaustedPaths: f.exhaustion.length },
       evidence: [...f.reuse.hot.slice(0, 5), ...f.exhaustion.slice(0, 5)].map(ev),

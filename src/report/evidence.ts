@@ -31,5 +31,5 @@ export function frameFilter(f: Finding): string | null {
 }
 
 export function evidenceOf(f: Finding, names: CaptureNames): EvidenceItem {
-  return { text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), capture: names.name(f.captureId) };
+  return { findingId: f.id, text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), capture: names.name(f.captureId) };
 }

@@ -45,28 +45,45 @@ function timelineChart(r: Report): string {
     + '</svg>';
 }
 
+const maxOf = (xs: number[]): number => { let m = -Infinity; for (const x of xs) if (x > m) m = x; return m; };
+
+/** Rates are drawn per second over buckets of at least a second: a shorter bucket is a burst, not a rate. */
+const RATE_BUCKET_USEC = 1e6;
+
 function rateChart(r: Report): string {
-  const { buckets, bucketUsec, sustainablePerS: limit } = r.timeline;
+  const { buckets: fine, bucketUsec: fineUsec, sustainablePerS: limit, inUseSustainablePerS: inUse } = r.timeline;
+  const bucketUsec = Math.max(fineUsec, RATE_BUCKET_USEC);
+  const per = Math.round(bucketUsec / fineUsec);
+  const buckets: { tUsec: number; newConnections: number }[] = [];
+  for (let i = 0; i < fine.length; i += per) buckets.push({ tUsec: fine[i].tUsec, newConnections: fine.slice(i, i + per).reduce((n, b) => n + b.newConnections, 0) });
+  const spanUsec = fine.length * fineUsec;
+  if (spanUsec < RATE_BUCKET_USEC) {
+    const n = fine.reduce((a, b) => a + b.newConnections, 0);
+    return `<p class="muted">${esc(`A burst of ${n} new connection${n === 1 ? '' : 's'} in under a second: too short to set a rate per second against the ${limit.toFixed(0)}/s the port range sustains.`)}</p>`;
+  }
   const t0 = buckets[0].tUsec;
   const u = timeUnit(buckets.length * bucketUsec);
   const xs = buckets.map((b) => (b.tUsec - t0) / u.div);
   const w = bucketUsec / u.div;
   const rates = buckets.map((b) => b.newConnections / (bucketUsec / 1e6));
-  const peak = Math.max(...rates);
+  const peak = maxOf(rates);
   // A limit far above the peak would flatten the curve to the axis; say so instead of drawing it.
   const limitOnChart = limit > 0 && limit <= 4 * Math.max(peak, 1e-9);
   const yTicks = niceTicks(Math.max(limitOnChart ? limit * 1.1 : 0, peak * 1.1, 1), 4);
   const p = plot(WIDE, buckets.length * w, yTicks[yTicks.length - 1]);
   let extra = '';
-  if (limitOnChart) {
-    const y = p.y(limit).toFixed(1);
-    extra = `<g class="s-limit"><line x1="${p.left}" x2="${p.width - p.right}" y1="${y}" y2="${y}" stroke-dasharray="6 4"/>`
-      + `<text x="${p.width - p.right - 4}" y="${(Number(y) - 5).toFixed(1)}" text-anchor="end">sustainable ${esc(limit.toFixed(0))}/s</text></g>`;
-  } else if (limit > 0) {
-    extra = `<text class="note" x="${p.width - p.right - 4}" y="${p.top + 12}" text-anchor="end">sustainable rate ${esc(limit.toFixed(0))}/s is ${esc((limit / Math.max(peak, 1e-9)).toFixed(0))}x the peak, off the scale</text>`;
-  }
+  const line = (v: number, cls: string, label: string): string => {
+    const y = p.y(v).toFixed(1);
+    return `<g class="${cls}"><line x1="${p.left}" x2="${p.width - p.right}" y1="${y}" y2="${y}" stroke-dasharray="6 4"/>`
+      + `<text x="${p.width - p.right - 4}" y="${(Number(y) - 5).toFixed(1)}" text-anchor="end">${esc(label)}</text></g>`;
+  };
+  if (limitOnChart) extra += line(limit, 's-limit', `sustainable ${limit.toFixed(0)}/s`);
+  else if (limit > 0) extra += `<text class="note" x="${p.width - p.right - 4}" y="${p.top + 12}" text-anchor="end">sustainable rate ${esc(limit.toFixed(0))}/s is ${esc((limit / Math.max(peak, 1e-9)).toFixed(0))}x the peak, off the scale</text>`;
+  // The ports actually in use are the binding limit when far fewer than the range.
+  if (inUse !== null && inUse <= yTicks[yTicks.length - 1]) extra += line(inUse, 's-inuse', `the ports in use sustain ${inUse.toFixed(2)}/s`);
   const items: Parameters<typeof legend>[1] = [{ cls: 's-rate', label: 'new connections per second', kind: 'line' }];
   if (limitOnChart) items.push({ cls: 's-limit', label: 'sustainable for port range and TIME_WAIT', kind: 'dash' });
+  if (inUse !== null) items.push({ cls: 's-inuse', label: 'sustainable for the source ports in use', kind: 'dash' });
   return svgOpen('chart-rate', WIDE, `New-connection rate against the sustainable rate${limit > 0 ? ` of ${limit.toFixed(0)}/s` : ''}`)
     + axes(p, niceTicks(p.xMax, 8), yTicks, `time since ${iso(t0)} (${u.unit})`, 'new connections (1/s)')
     + stepLine(p, xs, w, rates, 's-rate') + extra + legend(p, items) + '</svg>';
@@ -75,7 +92,7 @@ function rateChart(r: Report): string {
 const PREV = ' [previous connection]';
 
 function ladderChart(l: NonNullable<Report['ladder']>): string {
-  const [client, server] = /^(\S+) -> (\S+)/.exec(l.title)?.slice(1) ?? ['client', 'server'];
+  const { client, server } = l;
   const row = 34, top = 70, cx = 250, sx = 760;
   const isPrev = (i: number): boolean => l.packets[i]?.label.endsWith(PREV) ?? false;
   // The line between the previous connection and this one gets a row of its own.
@@ -138,7 +155,7 @@ table.counts{width:auto;min-width:50%}
 .figure{margin:12px 0;overflow-x:auto}svg.chart{width:100%;max-width:1000px;height:auto;font:12px system-ui,sans-serif;display:block}
 svg .grid{stroke:#eceff3}svg .axis,svg .tickmark{stroke:#8a939d}svg .tick{fill:#5b636d;font-size:11px}svg .axis-label{fill:#333;font-size:12px}svg .note{fill:var(--muted);font-style:italic}
 svg .legend text{fill:#333}.s-conn rect{fill:var(--conn)}.s-rtx rect{fill:var(--rtx)}.s-stale rect{fill:var(--stale)}.s-rate path,.s-rate line{stroke:var(--conn);stroke-width:2}.s-rate circle{fill:var(--conn)}
-.s-limit line{stroke:var(--bad);stroke-width:1.5}.s-limit text{fill:var(--bad)}
+.s-limit line{stroke:var(--bad);stroke-width:1.5}.s-limit text{fill:var(--bad)}.s-inuse line{stroke:var(--warn);stroke-width:1.5}.s-inuse text{fill:var(--warn)}
 .actor rect{fill:#f6f8fa;stroke:#8a939d}.actor text{font:12px ui-monospace,monospace;fill:#333}.actor .actor-name{font:600 13px system-ui,sans-serif}.lifeline{stroke:#8a939d;stroke-dasharray:4 3}
 .col-head{fill:var(--muted);font:11px ui-monospace,monospace}.pkt line{stroke:#24557a;stroke-width:1.6}.pkt polygon{fill:#24557a}.pkt text{font:12px ui-monospace,monospace;fill:#1b1f24}
 .pkt .when{fill:var(--muted)}.pkt.warn line{stroke:var(--rtx)}.pkt.warn polygon{fill:var(--rtx)}.pkt.bad line{stroke:var(--bad);stroke-width:2.2}.pkt.bad polygon,.pkt.bad .lbl{fill:var(--bad)}.pkt.bad .lbl{font-weight:600}
@@ -148,8 +165,11 @@ footer{margin-top:3em;color:var(--muted);font-size:.85em}
 .verdict,.badge,svg{print-color-adjust:exact;-webkit-print-color-adjust:exact}.figure{overflow:visible}a{color:inherit;text-decoration:none}}
 `;
 
+/** Escaped text whose `backtick spans` (the settings are written for Markdown too) become <code>. */
+const code = (s: string): string => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
+
 /** One self-contained HTML page: no scripts, no external resources, prints on paper. */
-export function renderHtml(r: Report): string {
+export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
   const o: string[] = [];
   const t = r.totals;
   o.push('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
@@ -159,6 +179,7 @@ export function renderHtml(r: Report): string {
     `<title>tcpdiag: ${esc(r.verdict.status)} - ${esc(r.captures.map((c) => c.name).join(', ') || 'no captures')}</title><style>${CSS}</style></head><body>`);
   o.push('<header><h1>tcpdiag report</h1>', `<div class="meta">${esc(r.captures.map((c) => c.name).join(', '))}</div></header>`);
   o.push(`<section id="verdict" class="verdict ${esc(r.verdict.status)}"><strong>${esc(r.verdict.status)}</strong>${esc(r.verdict.headline)}</section>`);
+  if (opts.quiet) { o.push(`<footer>tcpdiag ${esc(r.tool.version)}, report schema ${esc(r.schemaVersion)}.</footer></body></html>\n`); return o.join('\n'); }
 
   o.push('<section id="captures"><h2>Captures</h2>', table(['file', 'format', 'frames', 'TCP packets', 'connections', 'from', 'to', 'read'], r.captures.map((c) => [
     `<code>${esc(c.name)}</code>`, esc(`${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}`), esc(c.frames), esc(c.tcpPackets), esc(c.connections),
@@ -194,7 +215,7 @@ export function renderHtml(r: Report): string {
   }
   if (r.remedies.length) {
     o.push('<section id="remedies"><h2>Remedies, best first</h2>', table(['#', 'remedy', 'where', 'setting', 'cost', 'risk', 'why'], r.remedies.map((m, i) => [
-      String(i + 1), `<span id="${anchor(m.id)}">${esc(m.title)}</span> <code>${esc(m.id)}</code>`, esc(m.where), esc(m.setting), esc(m.cost), badge(m.risk === 'high' ? 'error' : m.risk === 'medium' ? 'warning' : 'info', m.risk), esc(m.why),
+      String(i + 1), `<span id="${anchor(m.id)}">${esc(m.title)}</span> <code>${esc(m.id)}</code>`, esc(m.where), code(m.setting), esc(m.cost), badge(m.risk === 'high' ? 'error' : m.risk === 'medium' ? 'warning' : 'info', m.risk), esc(m.why),
     ])), '</section>');
   }
   if (r.withheld.length) {

@@ -1,10 +1,44 @@
-import { omittedNote, type Report } from './model.js';
+import type { Finding } from '../detectors/index.js';
+import { omittedNote, type EvidenceItem, type Report } from './model.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const iso = (usec: number | null): string => (usec === null ? '-' : new Date(Math.floor(usec / 1000)).toISOString());
 
+/**
+ * GitHub refuses issue and comment bodies over 65 536 characters; Jira's default comment limit
+ * is lower. The default Markdown stays under this, whatever the capture: fewer findings and
+ * evidence lines are listed until it fits (the JSON and the store hold them all).
+ */
+export const MARKDOWN_LIMIT = 60_000;
+/** Findings listed in the Markdown by default (--max-findings changes it). */
+export const DEFAULT_MAX_FINDINGS = 20;
+const MAX_EVIDENCE = 5;
+
+export interface MarkdownOptions {
+  /** Findings to list; the rest are counted. Infinity lists every finding the report holds. */
+  maxFindings?: number;
+}
+
 /** A Markdown report for an incident ticket. */
-export function renderMarkdown(r: Report): string {
+export function renderMarkdown(r: Report, opts: MarkdownOptions = {}): string {
+  const asked = opts.maxFindings ?? DEFAULT_MAX_FINDINGS;
+  let out = render(r, asked, MAX_EVIDENCE);
+  // Only the default is bounded: an explicit --max-findings is what the user asked for.
+  if (opts.maxFindings === undefined) {
+    for (let n = asked, ev = MAX_EVIDENCE; out.length > MARKDOWN_LIMIT && (n > 0 || ev > 1);) {
+      if (n > 0) n = Math.floor(n / 2); else ev = Math.max(1, ev - 2);
+      out = render(r, n, ev);
+    }
+  }
+  return out;
+}
+
+function evidenceLine(e: EvidenceItem): string {
+  const where = [e.capture ? `\`${esc(e.capture)}\`` : '', e.frames.length ? `frame${e.frames.length === 1 ? '' : 's'} ${e.frames.join(', ')}` : ''].filter(Boolean).join(' ');
+  return `- ${where}${e.filter ? `${where ? ' — ' : ''}Wireshark filter: \`${e.filter}\`` : ''}${where || e.filter ? '  \n  ' : ''}${esc(e.text)}`;
+}
+
+function render(r: Report, maxFindings: number, maxEvidence: number): string {
   const o: string[] = [];
   o.push('# tcpdiag report', '');
   o.push(`**Verdict (${r.verdict.status}):** ${r.verdict.headline}`, '');
@@ -19,13 +53,16 @@ export function renderMarkdown(r: Report): string {
     + (t.connectMs.p50 !== null ? `; connect time p50 ${t.connectMs.p50} ms, p99 ${t.connectMs.p99} ms, max ${t.connectMs.max} ms` : '') + '.');
   o.push(`Settings: TIME_WAIT ${r.settings.timeWaitS} s, client port range ${r.settings.portRange[0]}-${r.settings.portRange[1]}.`, '');
 
+  const cited = new Set<string>();
   if (r.causes.length) {
     o.push('## Root causes', '');
     for (const [i, c] of r.causes.entries()) {
       o.push(`### ${i + 1}. ${c.title}`, '', `Severity **${c.severity}**, confidence **${c.confidence}**.`, '', c.explanation, '');
-      if (c.evidence.length) {
+      const ev = c.evidence.slice(0, maxEvidence);
+      if (ev.length) {
         o.push('Evidence:', '');
-        for (const e of c.evidence) o.push(`- ${e.capture ? `\`${e.capture}\` ` : ''}frames ${e.frames.join(', ')}${e.filter ? ` — Wireshark filter: \`${e.filter}\`` : ''}  \n  ${e.text}`);
+        for (const e of ev) { o.push(evidenceLine(e)); if (e.findingId) cited.add(e.findingId); }
+        if (c.evidence.length > ev.length) o.push(`- ... and ${c.evidence.length - ev.length} more in the JSON report`);
         o.push('');
       }
       if (c.remedies.length) o.push(`Remedies: ${c.remedies.map((id) => `\`${id}\``).join(', ')}.`, '');
@@ -46,11 +83,22 @@ export function renderMarkdown(r: Report): string {
     for (const w of r.worstConnections) o.push(`| ${esc(w.capture)} | ${w.client} | ${w.server} | ${w.state} | ${esc(w.history)} | ${w.syns} | ${w.answer} | ${w.connectMs ?? 'never'} | ${w.synFrame ?? ''} |`);
     o.push('');
   }
-  if (r.findings.length) {
-    o.push('## Findings', '', '| severity | id | summary | frames |', '|---|---|---|---|');
-    for (const f of r.findings) o.push(`| ${f.severity} | \`${f.id}\` | ${esc(f.summary)} | ${(f.evidence.frames ?? []).join(', ')} |`);
-    if (r.findingsOmitted > 0) o.push('', esc(omittedNote(r.findingsOmitted)));
+  const counts = Object.entries(r.findingCounts);
+  if (counts.length) {
+    o.push('## Findings', '', '| detector | error | warning | info |', '|---|---|---|---|');
+    for (const [d, n] of counts) o.push(`| ${d} | ${n.error} | ${n.warning} | ${n.info} |`);
     o.push('');
+    // Findings not already cited as a cause's evidence, worst first, at most maxFindings.
+    const rest = r.findings.filter((f) => !cited.has(f.id));
+    const shown: Finding[] = rest.slice(0, Math.max(0, maxFindings));
+    if (shown.length) {
+      o.push('<details><summary>' + `${shown.length} of ${rest.length + r.findingsOmitted} finding${rest.length + r.findingsOmitted === 1 ? '' : 's'} not cited above` + '</summary>', '');
+      o.push('| severity | id | summary | frames |', '|---|---|---|---|');
+      for (const f of shown) o.push(`| ${f.severity} | \`${f.id}\` | ${esc(f.summary)} | ${(f.evidence.frames ?? []).join(', ')} |`);
+      o.push('', '</details>', '');
+    }
+    const notShown = rest.length - shown.length + r.findingsOmitted;
+    if (notShown > 0) o.push(esc(r.findingsOmitted > 0 && notShown === r.findingsOmitted ? omittedNote(r.findingsOmitted) : `${notShown} more finding${notShown === 1 ? '' : 's'} in the JSON report and the store (--max-findings N lists more).`), '');
   }
   o.push(`_tcpdiag ${r.tool.version}, report schema ${r.schemaVersion}._`, '');
   return o.join('\n');

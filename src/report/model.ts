@@ -53,6 +53,8 @@ export interface Totals {
 export type Confidence = 'high' | 'medium' | 'low';
 
 export interface EvidenceItem {
+  /** The finding this line cites, when it is one (reports then do not list it again). */
+  findingId: string | null;
   text: string;
   frames: number[];
   /** A Wireshark display filter that shows this evidence. */
@@ -67,6 +69,8 @@ export interface RootCause {
   confidence: Confidence;
   /** 0..1, how strongly the evidence supports this cause. */
   score: number;
+  /** One sentence of the figures that matter most, for the verdict (not repeated from the explanation). */
+  summary: string;
   /** The chain of evidence as one paragraph an on-call engineer can paste, rendered from `figures`. */
   explanation: string;
   /** The numbers the explanation states, by name: the claims test holds them against the totals. */

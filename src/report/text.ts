@@ -6,6 +6,15 @@ export interface TextOptions {
   quiet: boolean;
   /** Worst connections / findings listed in the table. */
   maxRows?: number;
+  /** Columns to wrap to (the terminal's width on a TTY); 100 otherwise. */
+  width?: number;
+}
+
+/** Table column widths scaled to the line width (cli-table3 adds a border per column and two at the ends). */
+function cols(width: number, shares: number[], min = 4): number[] {
+  const inner = Math.max(shares.length * (min + 1), width - shares.length - 1);
+  const total = shares.reduce((a, b) => a + b, 0);
+  return shares.map((x) => Math.max(min, Math.floor((inner * x) / total)));
 }
 
 const paint = (on: boolean, code: number, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -14,8 +23,9 @@ const SEV_COLOR = { error: 31, warning: 33, info: 36 } as const;
 /** The terminal report: verdict first, then causes, remedies and tables. */
 export function renderText(r: Report, o: TextOptions): string {
   const out: string[] = [];
+  const width = Math.max(60, o.width ?? 100);
   const status = r.verdict.status === 'ok' ? paint(o.color, 32, 'OK') : r.verdict.status === 'problem' ? paint(o.color, 31, 'PROBLEM') : paint(o.color, 33, 'WARNING');
-  out.push(`${status}: ${r.verdict.headline}`);
+  out.push(wrap(`${status}: ${r.verdict.headline}`, width, ''));
   for (const c of r.captures) if (c.error) out.push(paint(o.color, 33, `warning: ${c.name} was read only up to the damage (${c.error}); results cover the packets before it`));
   if (o.quiet) return `${out.join('\n')}\n`;
 
@@ -28,21 +38,24 @@ export function renderText(r: Report, o: TextOptions): string {
   for (const [i, c] of r.causes.entries()) {
     out.push('');
     out.push(paint(o.color, 1, `Cause ${i + 1}: ${c.title}`) + ` [${paint(o.color, SEV_COLOR[c.severity], c.severity)}, confidence ${c.confidence}]`);
-    out.push(wrap(c.explanation, 100, '  '));
+    out.push(wrap(c.explanation, width, '  '));
     const ev = c.evidence.slice(0, 3);
-    for (const e of ev) out.push(`  - ${e.capture ? `${e.capture}: ` : ''}frames ${e.frames.join(', ')}${e.filter ? `  (Wireshark: ${e.filter})` : ''}`);
+    for (const e of ev) {
+      const where = [e.capture ?? '', e.frames.length ? `frame${e.frames.length === 1 ? '' : 's'} ${e.frames.join(', ')}` : ''].filter(Boolean).join(': ');
+      out.push(wrap(`- ${where}${e.filter ? `${where ? '  ' : ''}(Wireshark: ${e.filter})` : ''}`, width, '  '));
+    }
   }
 
   if (r.remedies.length) {
     out.push('');
     out.push(paint(o.color, 1, 'Remedies, best first'));
-    const rt = new Table({ head: ['#', 'remedy', 'where', 'setting', 'cost / risk'], colWidths: [4, 28, 13, 60, 18], wordWrap: true, style: { head: [], border: [] } });
+    const rt = new Table({ head: ['#', 'remedy', 'where', 'setting', 'cost / risk'], colWidths: cols(width, [4, 28, 13, 60, 18]), wordWrap: true, style: { head: [], border: [] } });
     r.remedies.forEach((m, i) => rt.push([i + 1, m.title, m.where, m.setting, `${m.cost} / ${m.risk}`]));
     out.push(rt.toString());
   }
   if (r.withheld.length) {
     out.push('Not recommended here:');
-    for (const w of r.withheld) out.push(wrap(`- ${w.title}: ${w.reason}`, 100, '  ').replace(/^ {2}/, ''));
+    for (const w of r.withheld) out.push(wrap(`- ${w.title}: ${w.reason}`, width, '  ').replace(/^ {2}/, ''));
   }
 
   const counts = Object.entries(r.findingCounts);
@@ -53,18 +66,24 @@ export function renderText(r: Report, o: TextOptions): string {
     out.push(ft.toString());
     const top = r.findings.filter((f) => f.severity !== 'info').slice(0, o.maxRows ?? 10);
     if (top.length) {
-      const wt = new Table({ head: ['severity', 'finding', 'frames'], colWidths: [10, 96, 20], wordWrap: true, style: { head: [], border: [] } });
+      const wt = new Table({ head: ['severity', 'finding', 'frames'], colWidths: cols(width, [10, 96, 20], 8), wordWrap: true, style: { head: [], border: [] } });
       for (const f of top) wt.push([paint(o.color, SEV_COLOR[f.severity], f.severity), `${f.id}\n${f.summary}`, (f.evidence.frames ?? []).slice(0, 6).join(' ')]);
       out.push(wt.toString());
       const rest = r.findings.filter((f) => f.severity !== 'info').length - top.length;
       if (rest > 0) out.push(`... and ${rest} more (use --format md or json for ${r.findingsOmitted > 0 ? `the first ${r.findings.length}` : 'all'})`);
     }
+    // Info-level findings (hosts behind NAT, MSS clamping, who closes first) one line each:
+    // --fail-on info counts them, so the terminal shows them.
+    const info = r.findings.filter((f) => f.severity === 'info');
+    for (const f of info.slice(0, o.maxRows ?? 10)) out.push(wrap(`${paint(o.color, SEV_COLOR.info, 'info')} ${f.id}: ${f.summary}`, width, '  ').replace(/^ {2}/, ''));
+    if (info.length > (o.maxRows ?? 10)) out.push(`... and ${info.length - (o.maxRows ?? 10)} more info findings`);
     if (r.findingsOmitted > 0) out.push(omittedNote(r.findingsOmitted));
   }
   if (r.worstConnections.length) {
     out.push('');
     out.push(paint(o.color, 1, 'Worst connections'));
-    const ct = new Table({ head: ['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'], style: { head: [], border: [] } });
+    const ct = new Table({ head: ['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
+      ...(width < 130 ? { colWidths: cols(width, [14, 22, 22, 7, 11, 6, 8, 9, 7], 5), wordWrap: true, wrapOnWordBoundary: false } : {}), style: { head: [], border: [] } });
     for (const w of r.worstConnections) ct.push([w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', w.synFrame ?? '']);
     out.push(ct.toString());
   }

@@ -94,7 +94,9 @@ describe('claims: one report, one set of numbers', () => {
       const stale = r.causes.find((x) => x.id === 'time-wait-stale-ack');
       if (stale) {
         expect(stale.explanation).toContain(`answers ${t.staleAcks} of ${t.attempts} connection attempts`);
-        if (r.causes[0] === stale) expect(r.verdict.headline).toContain(stale.explanation);
+        // The verdict states the figures once, in the cause's summary, and never repeats the explanation.
+        if (r.causes[0] === stale) expect(r.verdict.headline).toContain(stale.summary);
+        expect(r.verdict.headline).not.toContain(stale.explanation);
         // A rate per second is never stated from under a second of connections.
         expect(stale.explanation).not.toMatch(/\d+\/s over \d+(\.\d)? ms/);
       }

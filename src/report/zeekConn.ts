@@ -1,0 +1,48 @@
+import type { ConnRow } from '../flows/query.js';
+
+/**
+ * Zeek's conn.log in its ASCII format (base/protocols/conn/main.zeek; logging/writers/ascii):
+ * tab-separated, with the #separator / #fields / #types header zeek-cut reads, "-" for an unset
+ * field. orig is the client, resp the server. What this store cannot know is unset: service,
+ * local_orig/local_resp, missed_bytes, and the *_ip_bytes (the store counts frame bytes, with
+ * link headers).
+ */
+const FIELDS: [string, string][] = [
+  ['ts', 'time'], ['uid', 'string'], ['id.orig_h', 'addr'], ['id.orig_p', 'port'], ['id.resp_h', 'addr'], ['id.resp_p', 'port'],
+  ['proto', 'enum'], ['service', 'string'], ['duration', 'interval'], ['orig_bytes', 'count'], ['resp_bytes', 'count'],
+  ['conn_state', 'string'], ['local_orig', 'bool'], ['local_resp', 'bool'], ['missed_bytes', 'count'], ['history', 'string'],
+  ['orig_pkts', 'count'], ['orig_ip_bytes', 'count'], ['resp_pkts', 'count'], ['resp_ip_bytes', 'count'],
+];
+
+const UNSET = '-';
+const secs = (usec: number): string => `${Math.floor(usec / 1e6)}.${String(Math.round(usec % 1e6)).padStart(6, '0')}`;
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+/** A stable uid per store connection ("C" and base 62, as Zeek's uids look). */
+function uid(id: number): string {
+  let s = '';
+  for (let n = id; n > 0; n = Math.floor(n / 62)) s = B62[n % 62] + s;
+  return `C${s.padStart(6, '0')}`;
+}
+
+/** Bytes in the sequence space, as Zeek counts orig_bytes: next sequence - ISN - SYN - FIN. */
+function seqBytes(isn: unknown, next: unknown, fin: unknown): string {
+  if (typeof isn !== 'number' || typeof next !== 'number') return UNSET;
+  return String((next - isn - 1 - (fin !== null && fin !== undefined ? 1 : 0) + 2 ** 32) % 2 ** 32);
+}
+
+export function zeekConnLog(rows: ConnRow[], openedUsec: number): string {
+  const stamp = (usec: number): string => new Date(usec / 1000).toISOString().replace(/T/, '-').replace(/:/g, '-').slice(0, 19);
+  const out = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn', `#open\t${stamp(openedUsec)}`,
+    `#fields\t${FIELDS.map((f) => f[0]).join('\t')}`, `#types\t${FIELDS.map((f) => f[1]).join('\t')}`];
+  for (const r of rows) {
+    out.push([
+      secs(r.first_ts_usec), uid(r.id), r.client_addr, r.client_port, r.server_addr, r.server_port, 'tcp', UNSET,
+      secs(Number(r.last_ts_usec) - r.first_ts_usec),
+      seqBytes(r.client_isn, r.client_next, r.client_fin_frame), seqBytes(r.server_isn, r.server_next, r.server_fin_frame),
+      r.conn_state, UNSET, UNSET, UNSET, r.history === '' ? '(empty)' : r.history,
+      r.client_pkts, UNSET, r.server_pkts, UNSET,
+    ].join('\t'));
+  }
+  out.push(`#close\t${stamp(openedUsec)}`);
+  return `${out.join('\n')}\n`;
+}
