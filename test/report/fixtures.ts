@@ -65,9 +65,10 @@ export function staleAckReport(): Report {
       { connId: 8, capture: 'server.pcap', client: '198.18.1.2:40000', server: '198.19.2.2:3306', state: 'SF', history: 'SaRhADdfF', syns: 2, answer: 'ack', connectMs: 10.8, synFrame: 160 },
       { connId: 9, capture: 'server.pcap', client: '[fd18:1::2]:40002', server: '[fd19:2::2]:3306', state: 'S0', history: 'S', syns: 5, answer: 'none', connectMs: null, synFrame: 170 },
     ],
-    timeline: { bucketUsec: BUCKET, buckets, sustainablePerS: 470.5 },
+    timeline: { bucketUsec: BUCKET, buckets, sustainablePerS: 470.5, inUseSustainablePerS: 0.07 },
     ladder: {
       title: '10.0.0.5:40001 -> 10.0.0.9:3306 and its previous connection on the same ports',
+      client: '10.0.0.5:40001', server: '10.0.0.9:3306',
       packets: [
         { frame: 1201, tUsec: T0 + 100_000, fromClient: false, label: 'FIN,ACK seq=900 ack=500 [previous connection]' },
         { frame: 1202, tUsec: T0 + 100_210, fromClient: true, label: 'FIN,ACK seq=500 ack=901 [previous connection]' },
@@ -105,7 +106,7 @@ export function okReport(): Report {
     findingsOmitted: 0,
     findingCounts: {},
     worstConnections: [],
-    timeline: { bucketUsec: 0, buckets: [], sustainablePerS: 0 },
+    timeline: { bucketUsec: 0, buckets: [], sustainablePerS: 0, inUseSustainablePerS: null },
     ladder: null,
   };
 }

@@ -114,7 +114,7 @@ describe('renderHtml', () => {
 
   it('keeps a ladder without a previous connection and a single bucket drawable', () => {
     const r = staleAckReport();
-    r.ladder = { title: 'odd title', packets: [{ frame: 1, tUsec: 5, fromClient: true, label: 'SYN seq=1' }] };
+    r.ladder = { title: 'odd title', client: 'client', server: 'server', packets: [{ frame: 1, tUsec: 5, fromClient: true, label: 'SYN seq=1' }] };
     r.timeline.buckets = [{ tUsec: 0, newConnections: 0, synRetransmits: 0, staleAcks: 0 }];
     const h = renderHtml(r);
     expect(svg(h, 'chart-ladder')).toContain('client');
