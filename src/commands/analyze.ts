@@ -44,7 +44,8 @@ export function formatOf(output: string | undefined): string | undefined {
 export function useColor(mode: string | undefined, toTty: boolean): boolean {
   if (mode === 'always') return true;
   if (mode === 'never') return false;
-  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
   return toTty && !process.env.NO_COLOR;
 }
 

@@ -21,7 +21,7 @@ export function parseTupleFilter(s: string): { addr: string | null; port: number
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(s);
   if (v6) return { addr: v6[1].toLowerCase(), port: v6[2] !== undefined ? Number(v6[2]) : null };
   const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(s);
-  if (v4) return { addr: v4[1], port: v4[2] !== undefined ? Number(v4[2]) : null };
+  if (v4 && isIP(v4[1]) === 4) return { addr: v4[1], port: v4[2] !== undefined ? Number(v4[2]) : null };
   if (/^[0-9a-fA-F:]+$/.test(s) && s.includes(':') && isIP(s) === 6) return { addr: s.toLowerCase(), port: null }; // a bare IPv6 address
   throw new ExitError(2, `--tuple must be ADDR, ADDR:PORT, [IPV6]:PORT or PORT, not "${s}"`);
 }

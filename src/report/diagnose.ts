@@ -189,7 +189,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       figures: { refused: f.outcomes.refused, attempts: f.attempts },
       evidence: f.refusedBy.map((r) => ({
         findingId: null, text: `${r.endpoint}: ${r.refused} of ${r.attempts} connection attempts answered by RST`, frames: r.frames,
-        filter: r.frames.length ? `frame.number in {${r.frames.join(' ')}}` : null, capture: names.name(r.captureId),
+        filter: r.frames.length ? `frame.number in {${r.frames.join(',')}}` : null, capture: names.name(r.captureId),
       })),
       remedies: [],
     });

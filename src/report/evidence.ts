@@ -27,7 +27,7 @@ export function frameFilter(f: Finding): string | null {
     return `${ip} == ${t.client} && ${ip} == ${t.server} && ${ports} && frame.number >= ${range[0]}${range[1] !== null ? ` && frame.number < ${range[1]}` : ''}`;
   }
   const frames = f.evidence.frames ?? [];
-  return frames.length ? `frame.number in {${frames.join(' ')}}` : null;
+  return frames.length ? `frame.number in {${frames.join(',')}}` : null;
 }
 
 export function evidenceOf(f: Finding, names: CaptureNames): EvidenceItem {

@@ -14,7 +14,11 @@ export interface TextOptions {
 function cols(width: number, shares: number[], min = 4): number[] {
   const inner = Math.max(shares.length * (min + 1), width - shares.length - 1);
   const total = shares.reduce((a, b) => a + b, 0);
-  return shares.map((x) => Math.max(min, Math.floor((inner * x) / total)));
+  const w = shares.map((x) => Math.max(min, Math.floor((inner * x) / total)));
+  // Minimums can push the sum past the line: take the excess from the widest column.
+  const over = w.reduce((a, b) => a + b, 0) - inner;
+  if (over > 0) { const i = w.indexOf(Math.max(...w)); w[i] = Math.max(min, w[i] - over); }
+  return w;
 }
 
 const paint = (on: boolean, code: number, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -23,11 +27,12 @@ const SEV_COLOR = { error: 31, warning: 33, info: 36 } as const;
 /** The terminal report: verdict first, then causes, remedies and tables. */
 export function renderText(r: Report, o: TextOptions): string {
   const out: string[] = [];
+  // A terminal gets lines of its width; a pipe or file gets the verdict on one line (for grep) and 100 columns.
   const width = Math.max(60, o.width ?? 100);
   const status = r.verdict.status === 'ok' ? paint(o.color, 32, 'OK') : r.verdict.status === 'problem' ? paint(o.color, 31, 'PROBLEM') : paint(o.color, 33, 'WARNING');
-  out.push(wrap(`${status}: ${r.verdict.headline}`, width, ''));
+  out.push(o.width !== undefined ? wrap(`${status}: ${r.verdict.headline}`, width, '') : `${status}: ${r.verdict.headline}`);
   for (const c of r.captures) if (c.error) out.push(paint(o.color, 33, `warning: ${c.name} was read only up to the damage (${c.error}); results cover the packets before it`));
-  if (o.quiet) return `${out.join('\n')}\n`;
+  if (o.quiet) return fit(out, o.width);
 
   out.push('');
   out.push(r.captures.map((c) => `${c.name}: ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}, ${c.frames} frames, ${c.tcpPackets} TCP, ${c.connections} connections over ${c.durationS.toFixed(3)} s`).join('\n'));
@@ -87,7 +92,17 @@ export function renderText(r: Report, o: TextOptions): string {
     for (const w of r.worstConnections) ct.push([w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', w.synFrame ?? '']);
     out.push(ct.toString());
   }
-  return `${out.join('\n')}\n`;
+  return fit(out, o.width);
+}
+
+const visible = (l: string): number => l.replace(/\x1b\[[0-9;]*m/g, '').length;
+
+/** On a terminal, every line that is not a table's fits its width (tables are sized to it). */
+function fit(out: string[], width: number | undefined): string {
+  const lines = out.join('\n').split('\n');
+  if (width === undefined) return `${lines.join('\n')}\n`;
+  const w = Math.max(60, width);
+  return `${lines.map((l) => (visible(l) > w && !/^[┌│├└]/.test(l) ? wrap(l, w, '  ').replace(/^ {2}/, '') : l)).join('\n')}\n`;
 }
 
 export function wrap(s: string, width: number, indent: string): string {
