@@ -15,8 +15,9 @@ import { pathToFileURL } from 'node:url';
 const DIST = resolve(process.env.TCPDIAG_DIST ?? new URL('../dist', import.meta.url).pathname);
 const load = (m) => import(pathToFileURL(join(DIST, m)).href);
 const det = await load('detectors/index.js');
-// Builds before the typed contract kept the facts in report/facts.js.
-const { gatherFacts } = await load('detectors/facts.js').catch(() => load('report/facts.js'));
+// Builds before the typed contract kept the facts in report/facts.js, with gatherFacts(db, timeWaitS).
+const typed = await load('detectors/facts.js').catch(() => null);
+const gatherFacts = typed ? (db) => typed.gatherFacts(db, { timeWaitS: 60, portRange: [32768, 60999] }) : (await load('report/facts.js')).gatherFacts;
 const { buildReport } = await load('report/build.js');
 const STORE = process.argv[2];
 const RUNS = Number(process.argv[3] ?? 3);
@@ -45,7 +46,7 @@ try {
         for (const f of d.run(ctx)) ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
       })());
     }
-    timed('report: facts', () => gatherFacts(db, gatherFacts.length > 1 && typeof 60 === 'number' ? { timeWaitS: 60, portRange: [32768, 60999] } : 60));
+    timed('report: facts', () => gatherFacts(db, 60));
     timed('report: whole (facts again + the rest)', () => buildReport(db, { version: 'bench', timeWaitS: 60, portRange: [32768, 60999] }));
     db.close();
     rmSync(path);
