@@ -114,3 +114,8 @@ export function ladder(db: Database.Database): Ladder | null {
   const server = ep(conn.server_addr, conn.server_port);
   return { title: `${client} -> ${server}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, client, server, packets };
 }
+
+/** The captures table with each capture's connection count (column conns). */
+export function captureRows(db: Database.Database): Record<string, unknown>[] {
+  return db.prepare('SELECT c.*, (SELECT count(*) FROM connections x WHERE x.capture_id = c.id) AS conns FROM captures c ORDER BY id').all() as Record<string, unknown>[];
+}

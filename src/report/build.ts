@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
-import { ladder, timeline, worstConnections } from '../detectors/charts.js';
+import { captureRows, ladder, timeline, worstConnections } from '../detectors/charts.js';
 import { gatherFacts } from '../detectors/facts.js';
 import { rootCauses } from './diagnose.js';
 import { captureNames } from './evidence.js';
@@ -22,7 +22,7 @@ const ms = (x: number | null | undefined): number | null => (x === null || x ===
  * findings are read into memory.
  */
 export function buildReport(db: Database.Database, opts: BuildOptions): Report {
-  const captures = (db.prepare(`SELECT c.*, (SELECT count(*) FROM connections x WHERE x.capture_id = c.id) AS conns FROM captures c ORDER BY id`).all() as Record<string, any>[])
+  const captures = (captureRows(db) as Record<string, any>[])
     .map((c): CaptureSummary => ({
       id: c.id, name: c.name, path: c.path, format: c.format, compression: c.compression, frames: c.frames, tcpPackets: c.tcp_packets,
       firstTsUsec: c.first_ts_usec, lastTsUsec: c.last_ts_usec,
