@@ -83,11 +83,12 @@ ${EXIT_HELP}`);
     .option('--db <path>', 'keep the SQLite database here (with no capture given: re-run detectors on it)')
     .option('--time-wait <seconds>', 'TIME_WAIT period (Linux 60, Windows 120 or 240)', intOpt('--time-wait'), 60)
     .option('--port-range <lo-hi>', 'client ephemeral port range (Linux 32768-60999, Windows 49152-65535)', '32768-60999')
-    .option('--format <fmt>', 'text | md | json | html (default: from the -o extension, else text)', 'text')
+    .option('--format <fmt>', 'text | md | json | html | junit | github (default: from the -o extension, else text)', 'text')
     .option('-o, --output <file>', 'write the report to a file instead of stdout (.md, .json, .html set the format)')
     .option('--max-findings <n>', 'findings listed in the text and Markdown reports (the JSON and the store have all)', intOpt('--max-findings'))
     .option('--color <when>', 'auto | always | never (NO_COLOR and FORCE_COLOR are honoured in auto)', 'auto')
-    .option('--fail-on <severity>', 'exit 1 when a finding of this severity or worse exists: info | warning | error')
+    .option('--fail-on <gate>', 'exit 1 when a gate fails (repeatable): info | warning | error, a detector[:severity] (stale-ack, syn-retransmit:warning), or a metric comparison (\'stale-ack-share>0.01\', \'connect-p99-ms>200\')', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--baseline <report.json>', 'an earlier JSON report: gates count only new findings and metrics that got worse')
     .option('-q, --quiet', 'print only the verdict')
     .addHelpText('after', `
 Examples:

@@ -1,5 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { runDetectors, SEVERITY_RANK, type Severity } from '../detectors/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { runDetectors } from '../detectors/index.js';
+import { diffBaseline, evaluateGates, parseGate } from '../report/gates.js';
+import { renderGithub } from '../report/github.js';
+import { renderJunit } from '../report/junit.js';
+import { REPORT_SCHEMA_VERSION, type Report } from '../report/model.js';
 import { ExitError } from '../errors.js';
 import { buildReport } from '../report/build.js';
 import { renderJson } from '../report/json.js';
@@ -14,7 +18,8 @@ export interface AnalyzeOptions {
   portRange: string;
   format: string;
   output?: string;
-  failOn?: string;
+  failOn?: string[];
+  baseline?: string;
   quiet?: boolean;
   maxFindings?: number;
   color?: string;
@@ -22,7 +27,7 @@ export interface AnalyzeOptions {
   explicit?: { timeWait: boolean; portRange: boolean; format?: boolean };
 }
 
-const FORMATS = ['text', 'md', 'json', 'html'];
+const FORMATS = ['text', 'md', 'json', 'html', 'junit', 'github'];
 
 export function parsePortRange(s: string): [number, number] {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(s);
@@ -30,6 +35,21 @@ export function parsePortRange(s: string): [number, number] {
   const hi = m ? Number(m[2]) : NaN;
   if (!m || lo < 1 || hi > 65535 || lo > hi) throw new ExitError(2, `--port-range must look like 32768-60999, not "${s}"`);
   return [lo, hi];
+}
+
+/** An earlier `analyze --format json` report to compare with. */
+function readBaseline(path: string): { path: string; report: Report } {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ExitError(2, `--baseline ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not a JSON report'}`);
+  }
+  const r = j as Partial<Report>;
+  if (r.schemaVersion !== REPORT_SCHEMA_VERSION || !Array.isArray(r.findings) || typeof r.metrics !== 'object') {
+    throw new ExitError(2, `--baseline ${path}: not a tcpdiag JSON report of schema ${REPORT_SCHEMA_VERSION} (make it with analyze --format json)`);
+  }
+  return { path, report: r as Report };
 }
 
 /** The format -o FILE implies by its extension, when --format was not given. */
@@ -54,13 +74,16 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   if (!FORMATS.includes(opts.format)) throw new ExitError(2, `--format must be one of ${FORMATS.join(', ')}, not "${opts.format}"`);
   if (opts.color !== undefined && !['auto', 'always', 'never'].includes(opts.color)) throw new ExitError(2, `--color must be auto, always or never, not "${opts.color}"`);
   assertCapturesExist(files);
-  if (opts.failOn !== undefined && !(opts.failOn in SEVERITY_RANK)) throw new ExitError(2, `--fail-on must be info, warning or error, not "${opts.failOn}"`);
+  const gates = (opts.failOn ?? []).map(parseGate);
+  // CI formats report on gates; without any, the gate is "no error".
+  if (gates.length === 0 && (opts.format === 'junit' || opts.format === 'github')) gates.push(parseGate('error'));
+  const base = opts.baseline === undefined ? null : readBaseline(opts.baseline);
   if (!(opts.timeWait > 0)) throw new ExitError(2, '--time-wait must be more than 0 seconds');
   let portRange = parsePortRange(opts.portRange);
   let timeWaitS = opts.timeWait;
   const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS, portRange });
   let text: string;
-  let worst = -1;
+  let failed = false;
   try {
     if (files.length === 0) {
       // A kept store analysed again: its own settings, unless given now (then they are kept).
@@ -73,18 +96,17 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
     }
     runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: portRange[0], portHi: portRange[1] });
     const report = buildReport(store.db, { version: VERSION, timeWaitS, portRange });
-    // findingCounts counts every finding in the store (the findings list may be cut short).
-    for (const counts of Object.values(report.findingCounts)) {
-      for (const [s, n] of Object.entries(counts)) if (n > 0) worst = Math.max(worst, SEVERITY_RANK[s as Severity]);
-    }
-    // A root cause can rest on facts that are not findings (refused connections): count it too.
-    for (const c of report.causes) worst = Math.max(worst, SEVERITY_RANK[c.severity]);
+    report.gates = evaluateGates(report, gates, base?.report ?? null);
+    if (base) report.baseline = diffBaseline(report, base.report, base.path);
+    failed = report.gates.some((g) => g.failed);
     const quiet = opts.quiet === true;
     const tty = opts.output === undefined && process.stdout.isTTY === true;
     // -q is the verdict alone, in every format.
     if (opts.format === 'json') text = quiet ? `${JSON.stringify({ schemaVersion: report.schemaVersion, verdict: report.verdict }, null, 2)}\n` : renderJson(report);
     else if (opts.format === 'md') text = quiet ? `**Verdict (${report.verdict.status}):** ${report.verdict.headline}\n` : renderMarkdown(report, { maxFindings: opts.maxFindings });
     else if (opts.format === 'html') text = (await import('../report/html.js')).renderHtml(report, { quiet });
+    else if (opts.format === 'junit') text = renderJunit(report);
+    else if (opts.format === 'github') text = renderGithub(report);
     else text = renderText(report, { color: useColor(opts.color, tty), quiet, maxRows: opts.maxFindings, width: tty ? process.stdout.columns : undefined });
   } finally {
     store.close();
@@ -100,6 +122,5 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   }
   reportCaptureErrors(errors);
   if (errors.length > 0) return 3;
-  if (opts.failOn !== undefined && worst >= SEVERITY_RANK[opts.failOn as Severity]) return 1;
-  return 0;
+  return failed ? 1 : 0;
 }

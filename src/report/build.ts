@@ -5,6 +5,7 @@ import { gatherFacts } from '../detectors/facts.js';
 import { rootCauses } from './diagnose.js';
 import { captureNames } from './evidence.js';
 import { MAX_REPORT_FINDINGS, REPORT_SCHEMA_VERSION, type CaptureSummary, type Report, type Totals } from './model.js';
+import { metricsOf } from './metrics.js';
 import { chooseRemedies, REMEDIES_BY_CAUSE } from './remedies.js';
 
 export interface BuildOptions {
@@ -101,6 +102,9 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     worstConnections: worstConnections(db, captureName),
     timeline: timeline(db, facts.sustainablePerS, facts.reuse.top && facts.reuse.top.portsInUseSustainPerS < facts.sustainablePerS / 2 ? facts.reuse.top.portsInUseSustainPerS : null),
     ladder: ladder(db),
+    metrics: metricsOf(facts),
+    gates: [],
+    baseline: null,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Finding } from '../detectors/index.js';
 import { omittedNote, type EvidenceItem, type Report } from './model.js';
+import { baselineLine } from './gates.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const iso = (usec: number | null): string => (usec === null ? '-' : new Date(Math.floor(usec / 1000)).toISOString());
@@ -42,6 +43,12 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   const o: string[] = [];
   o.push('# tcpdiag report', '');
   o.push(`**Verdict (${r.verdict.status}):** ${r.verdict.headline}`, '');
+  if (r.gates.length) {
+    o.push('| gate | result | |', '|---|---|---|');
+    for (const g of r.gates) o.push(`| \`--fail-on ${esc(g.gate)}\` | ${g.failed ? '**fail**' : 'pass'} | ${esc(g.message)} |`);
+    o.push('');
+  }
+  if (r.baseline) o.push(esc(baselineLine(r.baseline)), '');
   o.push('## Captures', '');
   o.push('| file | format | frames | TCP packets | connections | from | to | read |', '|---|---|---|---|---|---|---|---|');
   for (const c of r.captures) {

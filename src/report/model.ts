@@ -1,5 +1,7 @@
 import type { Ladder, LadderPacket, Timeline, TimelineBucket, WorstConnection } from '../detectors/charts.js';
 import type { Finding, Severity } from '../detectors/index.js';
+import type { BaselineDiff, GateResult } from './gates.js';
+import type { Metrics } from './metrics.js';
 
 export type { Ladder, LadderPacket, Timeline, TimelineBucket, WorstConnection };
 
@@ -127,4 +129,10 @@ export interface Report {
   timeline: Timeline;
   /** One affected connection and its previous incarnation, packet by packet. */
   ladder: Ladder | null;
+  /** The figures gates, baselines and `compare` read (src/report/metrics.ts). */
+  metrics: Metrics;
+  /** The --fail-on gates and how each came out (empty without --fail-on). */
+  gates: GateResult[];
+  /** What changed against --baseline (null without it). */
+  baseline: BaselineDiff | null;
 }

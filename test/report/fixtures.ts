@@ -66,6 +66,9 @@ export function staleAckReport(): Report {
       { connId: 9, capture: 'server.pcap', client: '[fd18:1::2]:40002', server: '[fd19:2::2]:3306', state: 'S0', history: 'S', syns: 5, answer: 'none', connectMs: null, synFrame: 170 },
     ],
     timeline: { bucketUsec: BUCKET, buckets, sustainablePerS: 470.5, inUseSustainablePerS: 0.07 },
+    metrics: { attempts: 1158, staleAcks: 12, synRetransmitted: 20, refused: 0, unanswered: 2, reusesWithinTimeWait: 300, failedReuses: 12, connectN: 1150, connectP50Ms: 0.25, connectP99Ms: 1003.4, connectMaxMs: 1011.2, timestampsStripped: 1, natAddresses: 0 },
+    gates: [],
+    baseline: null,
     ladder: {
       title: '10.0.0.5:40001 -> 10.0.0.9:3306 and its previous connection on the same ports',
       client: '10.0.0.5:40001', server: '10.0.0.9:3306',
@@ -108,5 +111,8 @@ export function okReport(): Report {
     worstConnections: [],
     timeline: { bucketUsec: 0, buckets: [], sustainablePerS: 0, inUseSustainablePerS: null },
     ladder: null,
+    metrics: { attempts: 0, staleAcks: 0, synRetransmitted: 0, refused: 0, unanswered: 0, reusesWithinTimeWait: 0, failedReuses: 0, connectN: 0, connectP50Ms: null, connectP99Ms: null, connectMaxMs: null, timestampsStripped: 0, natAddresses: 0 },
+    gates: [],
+    baseline: null,
   };
 }
