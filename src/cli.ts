@@ -102,6 +102,25 @@ ${EXIT_HELP}`)
       code = await analyzeCommand(files, { ...opts, explicit: { timeWait: given('timeWait'), portRange: given('portRange'), format: given('format') } });
     });
 
+  program
+    .command('compare')
+    .description('did a remedy work? each metric before and after, and whether the change is more than the samples explain')
+    .argument('<before>', 'a capture, a kept store (--db) or a JSON report')
+    .argument('<after>', 'the same, after the change')
+    .option('--format <fmt>', 'text | md | json', 'text')
+    .option('--fail-on <worse>', 'exit 1 when a share got significantly worse')
+    .option('--time-wait <seconds>', 'TIME_WAIT period for captures (stores keep their own)', intOpt('--time-wait'), 60)
+    .option('--port-range <lo-hi>', 'client ephemeral port range for captures', '32768-60999')
+    .addHelpText('after', `
+Examples:
+  tcpdiag compare before.pcap after.pcap
+  tcpdiag compare last-week.json today.pcap --fail-on worse
+${EXIT_HELP}`)
+    .action(async (before: string, after: string, opts) => {
+      const { compareCommand } = await import('./commands/compare.js');
+      code = await compareCommand(before, after, opts);
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (e) {
