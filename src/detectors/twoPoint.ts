@@ -89,8 +89,11 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
 
   const changes: string[] = [];
   const ev: Record<string, unknown> = { near: nearName, far: farName, matched: pairs.length, matchedBy: isnRewritten ? 'tuple' : 'client ISN and server port' };
-  const exampleFrames: number[] = [];
-  const note = (p: Pair): void => { if (exampleFrames.length < 4) exampleFrames.push(p.near.syn_frame, p.far.syn_frame); };
+  // Example SYNs, as frame numbers of each capture: the finding's frames are the far capture's
+  // (its captureId), the near capture's are named in the text.
+  const nearFrames: number[] = [];
+  const farFrames: number[] = [];
+  const note = (p: Pair): void => { if (farFrames.length < 4 && !farFrames.includes(p.far.syn_frame)) { nearFrames.push(p.near.syn_frame); farFrames.push(p.far.syn_frame); } };
 
   const nat = ps.filter((p) => p.near.client_addr !== p.far.client_addr || p.near.client_port !== p.far.client_port);
   if (nat.length) {
@@ -176,7 +179,8 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
     captureId: farCap,
     connId: null,
     tsUsec: null,
-    summary: `${nearName} (nearer the client) and ${farName}: ${pairs.length} connections matched by ${ev.matchedBy}; ${altered ? changes.join('; ') : `nothing changed on the path${changes.length ? `; ${changes.join('; ')}` : ''}`}`,
-    evidence: { frames: firstN(exampleFrames, 8), ...ev },
+    summary: `${nearName} (nearer the client) and ${farName}: ${pairs.length} connections matched by ${ev.matchedBy}; ${altered ? changes.join('; ') : `nothing changed on the path${changes.length ? `; ${changes.join('; ')}` : ''}`}`
+      + `${farFrames.length ? ` (example SYNs: frame${nearFrames.length === 1 ? '' : 's'} ${nearFrames.join(', ')} in ${nearName}, ${farFrames.join(', ')} in ${farName})` : ''}`,
+    evidence: { frames: firstN(farFrames, 8), nearCaptureId: nearCap, farCaptureId: farCap, nearFrames: firstN(nearFrames, 8), ...ev },
   };
 }
