@@ -33,7 +33,7 @@ export interface AnalysisFacts {
   /** Closed attempts (and connections seen mid-stream), and those whose first FIN was the server's. */
   closes: { closed: number; serverFirst: number; closer: Closer | null };
   /** SYNs / SYN-ACKs with the timestamp option at every capture point that saw them. */
-  timestamps: { synWithTs: number; synAcks: number; synAckWithTs: number; notAnsweredWithTs: number };
+  timestamps: { synWithTs: number; synWithoutTsOrNops: number; synAcks: number; synAckWithTs: number; notAnsweredWithTs: number };
   clientLooksWindows: boolean;
   stale: {
     attempts: number; timeWait: number; notCaptured: number; sameTick: number; pawsBackwards: number;
@@ -100,7 +100,10 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
       SELECT max(first_fin_by = 'server') AS server_first FROM connections WHERE first_fin_by IS NOT NULL
       GROUP BY coalesce(attempt_id, -id))`).get() as { closed: number; server_first: number };
   // Windows clients: no timestamps by default and ports from 49152.
-  const winLike = one<number>(`SELECT count(*) FROM connections WHERE id = attempt_id AND syn_ts = 0 AND syn_nop_run < ${STRIPPED_NOP_RUN} AND client_port >= 49152`);
+  // An attempt's own row (id = attempt_id): its first SYN as first seen.
+  const noTs = `id = attempt_id AND syn_ts = 0 AND syn_nop_run < ${STRIPPED_NOP_RUN}`;
+  const winLike = one<number>(`SELECT count(*) FROM connections WHERE ${noTs} AND client_port >= 49152`);
+  const noTsSent = one<number>(`SELECT count(*) FROM connections WHERE ${noTs}`);
 
   // Stale ACKs, one per attempt: the finding that saw most (linked to the previous connection's
   // FIN numbers: the server side), then the first written.
@@ -162,7 +165,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     connectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE connect_usec IS NOT NULL'),
     handshakeRttUsec: dist(db, 'SELECT rtt_syn_usec AS v FROM attempts WHERE rtt_syn_usec IS NOT NULL'),
     closes: { closed: closes.closed, serverFirst: closes.server_first, closer: usualCloser(closes.closed, closes.server_first) },
-    timestamps: { synWithTs: a.syn_ts, synAcks: a.synacks, synAckWithTs: a.synack_ts, notAnsweredWithTs: a.not_answered_ts },
+    timestamps: { synWithTs: a.syn_ts, synWithoutTsOrNops: noTsSent, synAcks: a.synacks, synAckWithTs: a.synack_ts, notAnsweredWithTs: a.not_answered_ts },
     clientLooksWindows: a.n > 0 && winLike / a.n > 0.5,
     stale: {
       attempts: st.n, timeWait: st.tw, notCaptured: st.nc, sameTick: st.tick, pawsBackwards: st.back, established: st.est, clientRsts: st.rst,

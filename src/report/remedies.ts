@@ -23,7 +23,8 @@ export const CONDITIONS = {
   // The SYN carried timestamps and the SYN-ACK did not: not negotiated, removed on the path or off on the server.
   'synack-without-timestamps': (f: Facts) => f.timestamps.notAnsweredWithTs > 0 && f.timestamps.notAnsweredWithTs >= f.timestamps.synAcks / 2,
   'timestamps-end-to-end': (f: Facts) => f.stripped.count === 0 && f.timestamps.synAcks > 0 && f.timestamps.synAckWithTs === f.timestamps.synAcks,
-  'clients-without-timestamps': (f: Facts) => f.attempts > 0 && f.timestamps.synWithTs / f.attempts < 0.5,
+  // SYNs without the option and without a NOP run where it was: the clients' stacks sent none.
+  'clients-without-timestamps': (f: Facts) => f.attempts > 0 && f.timestamps.synWithoutTsOrNops / f.attempts >= 0.5,
   'behind-nat': (f: Facts) => f.natClients.length > 0 || f.sourceNatBetweenPoints || f.crossPortRetries > 0,
   'windows-clients': (f: Facts) => f.clientLooksWindows,
   'unanswered-syns': (f: Facts) => f.synRetransmits.unanswered > 0,
@@ -45,6 +46,8 @@ interface Rule {
   risk: Remedy['risk'];
   /** Any one of these puts the remedy on the table. */
   problem: ConditionId[];
+  /** All of these must hold for the remedy to concern this capture at all (else it is not listed). */
+  scope?: ConditionId[];
   /** All of these must hold; when one does not, the remedy is withheld with `needs`' sentence. */
   requires?: { when: ConditionId; needs: (f: Facts) => string }[];
   /** Any of these rules it out, with the reason. */
@@ -76,7 +79,7 @@ export const RULES: Rule[] = [
     cost: 'network change',
     risk: 'low',
     problem: ['stale-acks', 'failed-reuses', 'ports-run-out'],
-    requires: [{ when: 'behind-nat', needs: () => 'no NAT between clients and server is seen (one host per address, no address or port rewriting between capture points)' }],
+    scope: ['behind-nat'],
     why: (f) => `the reused tuples are the NAT's: ${[f.natClients.length ? `${f.natClients.length} address${f.natClients.length === 1 ? ' is' : 'es are'} several hosts behind NAT` : '', f.sourceNatBetweenPoints ? 'addresses and ports are rewritten between the two capture points' : '', f.crossPortRetries ? `${f.crossPortRetries} retries left from another public port with the same ISN` : ''].filter(Boolean).join('; ')}; its pool and its conntrack TIME_WAIT decide how soon a public 4-tuple comes back, not the clients' port range`,
   },
   {
@@ -133,7 +136,7 @@ export const RULES: Rule[] = [
     cost: 'registry change and reboot',
     risk: 'medium',
     problem: ['reuse-within-time-wait', 'ports-run-out'],
-    requires: [{ when: 'windows-clients', needs: () => 'the clients do not look like Windows' }],
+    scope: ['windows-clients'],
     why: () => 'the clients look like Windows (no timestamps, ports from 49152), whose default TIME_WAIT is 120 s over 16 384 ports (about 136 connections/s per destination)',
   },
   {
@@ -248,15 +251,17 @@ export function chooseRemedies(f: Facts, causeIds: string[] = []): { offered: Re
   const withheld: WithheldRemedy[] = [];
   for (const r of RULES) {
     const problems = r.problem.filter((c) => holds(f, c));
-    if (problems.length === 0) continue;
+    if (problems.length === 0 || !(r.scope ?? []).every((c) => holds(f, c))) continue;
     const out = (r.ruledOutBy ?? []).filter((x) => holds(f, x.when));
     const unmet = (r.requires ?? []).filter((x) => !holds(f, x.when));
     if (out.length > 0 || unmet.length > 0) {
-      withheld.push({ id: r.id, title: r.title, reason: [...out.map((x) => x.reason(f)), ...unmet.map((x) => x.needs(f))].join('; '), because: [...out.map((x) => x.when), ...unmet.map((x) => `not ${x.when}`)] });
+      // What rules it out is the reason; what it would also need is said only when nothing rules it out.
+      const reasons = [...new Set(out.length ? out.map((x) => x.reason(f)) : unmet.map((x) => x.needs(f)))];
+      withheld.push({ id: r.id, title: r.title, reason: reasons.join('; '), because: [...out.map((x) => x.when), ...unmet.map((x) => `not ${x.when}`)] });
       continue;
     }
     offered.push({ id: r.id, title: r.title, where: r.where, setting: r.setting(f), cost: r.cost, risk: r.risk, why: r.why(f),
-      preconditions: [...problems, ...(r.requires ?? []).map((x) => x.when)] });
+      preconditions: [...problems, ...(r.scope ?? []), ...(r.requires ?? []).map((x) => x.when)] });
   }
   const order = [...causeIds.flatMap((c) => REMEDIES_BY_CAUSE[c] ?? []), ...RULES.map((r) => r.id)];
   const rank = (id: string): number => order.indexOf(id);

@@ -32,7 +32,7 @@ const CHECKS: Record<string, (one: (sql: string) => number) => boolean> = {
   'synack-without-timestamps': (one) => one('SELECT count(*) FROM connections WHERE syn_count > 0 AND syn_ts = 1 AND synack_count > 0 AND synack_ts = 0') > 0,
   'timestamps-end-to-end': (one) => one('SELECT count(*) FROM connections WHERE synack_count > 0 AND synack_ts = 0') === 0
     && one("SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND severity != 'info'") === 0,
-  'clients-without-timestamps': (one) => one('SELECT avg(syn_ts) FROM connections WHERE syn_count > 0') < 0.5,
+  'clients-without-timestamps': (one) => one('SELECT avg(syn_ts = 0 AND syn_nop_run < 10) FROM connections WHERE syn_count > 0') >= 0.5,
   'behind-nat': (one) => one("SELECT count(*) FROM findings WHERE detector = 'nat-clients'") > 0
     || one("SELECT count(*) FROM findings WHERE detector = 'two-point' AND json_type(evidence, '$.sourceNat') = 'object'") > 0
     || one('SELECT count(*) FROM (SELECT 1 FROM connections WHERE attempt_id IS NOT NULL GROUP BY attempt_id, capture_id HAVING count(*) > 1)') > 0,

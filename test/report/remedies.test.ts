@@ -20,7 +20,7 @@ const healthy: AnalysisFacts = {
   synRetransmits: { total: 0, afterStaleAck: 0, afterSynAck: 0, unanswered: 0, attempts: 0 },
   crossPortRetries: 0, connectUsec: null, handshakeRttUsec: null,
   closes: { closed: 100, serverFirst: 10, closer: 'client' },
-  timestamps: { synWithTs: 100, synAcks: 100, synAckWithTs: 100, notAnsweredWithTs: 0 },
+  timestamps: { synWithTs: 100, synWithoutTsOrNops: 0, synAcks: 100, synAckWithTs: 100, notAnsweredWithTs: 0 },
   clientLooksWindows: false,
   stale: { attempts: 0, timeWait: 0, notCaptured: 0, sameTick: 0, pawsBackwards: 0, established: 0, clientRsts: 0, connectUsec: null, frames: [], sample: [] },
   challengeAcks: { count: 0, sample: [] },
@@ -34,7 +34,7 @@ const healthy: AnalysisFacts = {
 const incident: AnalysisFacts = {
   ...healthy,
   closes: { closed: 100, serverFirst: 97, closer: 'server' },
-  timestamps: { synWithTs: 100, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 0 },
+  timestamps: { synWithTs: 0, synWithoutTsOrNops: 0, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 0 },
   stale: { ...healthy.stale, attempts: 43, timeWait: 43, sample: [finding('stale-ack', 'error', { relation: 'time-wait' })] },
   stripped: { count: 1, twoPoint: false, nopRun: true, sample: [finding('ts-stripped', 'warning', { kind: 'nop-run' })], weak: 0 },
   reuse: { ...healthy.reuse, reuses: 98, failed: 43, clients: ['198.18.1.2'], clientCount: 1 },
@@ -71,7 +71,7 @@ describe('remedy preconditions', () => {
     const kept = { ...incident, stripped: healthy.stripped, timestamps: healthy.timestamps };
     expect(offered(kept)).not.toContain('keep-timestamps');
     // Client side: SYNs with timestamps, SYN-ACKs without: not negotiated end to end.
-    const clientSide = { ...kept, timestamps: { synWithTs: 100, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 100 } };
+    const clientSide = { ...kept, timestamps: { synWithTs: 100, synWithoutTsOrNops: 0, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 100 } };
     expect(offered(clientSide)).toContain('keep-timestamps');
   });
 
@@ -85,7 +85,7 @@ describe('remedy preconditions', () => {
     expect(offered({ ...clientHolds, reuse: healthy.reuse })).not.toContain('tw-reuse');
     // Timestamps not on every SYN-ACK.
     expect(offered({ ...clientHolds, timestamps: { ...healthy.timestamps, synAckWithTs: 60 } })).not.toContain('tw-reuse');
-    expect(withheld({ ...clientHolds, timestamps: { synWithTs: 0, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 0 } })).toContain('tw-reuse');
+    expect(withheld({ ...clientHolds, timestamps: { synWithTs: 0, synWithoutTsOrNops: 100, synAcks: 100, synAckWithTs: 0, notAnsweredWithTs: 0 } })).toContain('tw-reuse');
   });
 
   it('port range, source addresses: only with reuse within TIME_WAIT or exhaustion, and not when the tuples are a NAT\'s', () => {
