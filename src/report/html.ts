@@ -215,11 +215,11 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
   }
   if (r.remedies.length) {
     o.push('<section id="remedies"><h2>Remedies, best first</h2>', table(['#', 'remedy', 'where', 'setting', 'cost', 'risk', 'why'], r.remedies.map((m, i) => [
-      String(i + 1), `<span id="${anchor(m.id)}">${esc(m.title)}</span> <code>${esc(m.id)}</code>`, esc(m.where), code(m.setting), esc(m.cost), badge(m.risk === 'high' ? 'error' : m.risk === 'medium' ? 'warning' : 'info', m.risk), esc(m.why),
+      String(i + 1), `<span id="${anchor(m.id)}">${esc(m.title)}</span> <code>${esc(m.id)}</code>`, esc(m.where), code(m.setting), esc(m.cost), badge(m.risk === 'high' ? 'error' : m.risk === 'medium' ? 'warning' : 'info', m.risk), code(m.why),
     ])), '</section>');
   }
   if (r.withheld.length) {
-    o.push(`<section id="withheld"><h2>Not recommended here</h2><ul>${r.withheld.map((w) => `<li><strong>${esc(w.title)}</strong> <code>${esc(w.id)}</code>: ${esc(w.reason)}</li>`).join('')}</ul></section>`);
+    o.push(`<section id="withheld"><h2>Not recommended here</h2><ul>${r.withheld.map((w) => `<li><strong>${esc(w.title)}</strong> <code>${esc(w.id)}</code>: ${code(w.reason)}</li>`).join('')}</ul></section>`);
   }
   if (r.worstConnections.length) {
     o.push('<section id="worst"><h2>Worst connections</h2>', table(['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
