@@ -74,7 +74,7 @@ describe('SIGINT / SIGTERM during analyze', () => {
     expect(JSON.parse(json.out).captures.map((c: { interrupted: boolean }) => c.interrupted)).toEqual([true]);
     expectOneLine(json, /term\.sqlite: fifo-SIGTERM-\w+ was not read to the end \(the run reading it was interrupted\)/);
     const text = cli(['analyze', '--db', db]);
-    expect(text.out).toMatch(/was not read to the end: the run reading it into the store was interrupted/);
+    expect(text.out).toMatch(/was not read to the end: the run reading it into the store was\s+interrupted/);
     // The next run adds to it.
     expect(cli(['analyze', SERVER, '-q', '--db', db]).code).toBe(3);
     expect(query(db, 'SELECT status FROM captures ORDER BY id')).toEqual([{ status: 'interrupted' }, { status: 'complete' }]);
