@@ -15,6 +15,9 @@ import { cli, expectOneLine, scratch } from './helpers.js';
  * so every run tries the same inputs (bench/fuzz.mjs runs as many as a budget allows).
  * Allowed: exit 0 or 3 (damage reported), a report that renders (JSON that parses).
  */
+// Each CLI case spawns Node (~0.3 s of start-up apiece on a busy 2-core machine).
+vi.setConfig({ testTimeout: 120_000 });
+
 const INPUTS = 200;
 const CLI_RUNS = 12;
 const FORMATS = ['text', 'md', 'json', 'html'];
@@ -65,7 +68,7 @@ describe('fault fuzz: mutated captures through analyze', () => {
     expect(codes.get(3) ?? 0).toBeGreaterThan(INPUTS / 10);
     expect(codes.get(0) ?? 0).toBeGreaterThan(INPUTS / 10);
     expect(readdirSync(tmp)).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 
   it(`${CLI_RUNS} of them through the built CLI: exit 0 or 3, no stack trace, damage as one line plus its warning`, () => {
     for (let i = 0; i < CLI_RUNS; i++) {
