@@ -8,10 +8,14 @@
  *   1 findings at or above --fail-on
  *   2 usage error
  *   3 a capture could not be read whole (results up to the damage were still printed)
+ *   3 also: the environment failed (stdout or the store: disk full, read-only, locked, TMPDIR)
  *   4 internal error (a bug: please report it with the capture)
+ *   141 stdout closed by its reader (`| head`), quietly, as git does
+ *   128 + N stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129)
  */
 import { Command, CommanderError } from 'commander';
-import { CaptureError, ExitError } from './errors.js';
+import { installSignalHandlers } from './commands/signals.js';
+import { CaptureError, EXIT_PIPE, ExitError, Interrupted, StdoutClosed } from './errors.js';
 
 export const EXIT = { OK: 0, FINDINGS: 1, USAGE: 2, CAPTURE: 3, INTERNAL: 4 } as const;
 
@@ -20,7 +24,9 @@ const EXIT_HELP = `Exit codes:
   1  a finding or root cause at or above --fail-on
   2  usage error (bad option or value)
   3  a capture (or its store, disk or output) could not be read or written whole; results up to there are kept
-  4  internal error (a bug: TCPDIAG_DEBUG=1 prints the stack)`;
+  4  internal error (a bug: TCPDIAG_DEBUG=1 prints the stack)
+  141  stdout closed by its reader (| head), quietly
+  130, 143, 129  stopped by SIGINT, SIGTERM, SIGHUP (a temporary store is removed; --db marks the capture interrupted)`;
 
 function intOpt(name: string) {
   return (v: string): number => {
@@ -130,10 +136,34 @@ ${EXIT_HELP}`)
   return code;
 }
 
-main(process.argv).then(
+// Writes that go through process.stdout (commander's --help) fail as the rest do; a
+// stderr nobody reads must not turn a finished run into a crash.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') process.stderr.write(`tcpdiag: cannot write to stdout: ${e.message}\n`);
+  process.exit(e.code === 'EPIPE' ? EXIT_PIPE : EXIT.CAPTURE);
+});
+process.stderr.on('error', () => {});
+installSignalHandlers();
+
+// A promise nobody settles would end the process with exit 0 and no output: a bug, said as one.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write('tcpdiag: internal error: the run stopped waiting for an operation that never finished\n(this is a bug; please report it with the capture)\n');
+  process.exitCode = EXIT.INTERNAL;
+});
+
+main(process.argv).finally(() => { settled = true; }).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    if (e instanceof ExitError) {
+    if (e instanceof StdoutClosed) {
+      process.exitCode = EXIT_PIPE;
+    } else if (e instanceof Interrupted) {
+      process.stderr.write(`tcpdiag: ${e.message}\n`);
+      // A read left pending on a FIFO would keep the event loop alive: the cleanup is done, exit.
+      process.exit(e.code);
+    } else if (e instanceof ExitError) {
       process.stderr.write(`tcpdiag: ${e.message}\n`);
       process.exitCode = e.code;
     } else if (e instanceof CaptureError) {

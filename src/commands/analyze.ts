@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { runDetectors } from '../detectors/index.js';
 import { diffBaseline, evaluateGates, parseGate } from '../report/gates.js';
 import { renderGithub } from '../report/github.js';
@@ -10,7 +10,10 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { VERSION } from '../version.js';
-import { assertCapturesExist, openOrIngest, reportCaptureErrors, storedSettings } from './ingestFiles.js';
+import { storeFault } from '../flows/store.js';
+import { assertCapturesExist, interruptedCaptures, keptByStore, openOrIngest, reportCaptureErrors, reportInterrupted, storedSettings } from './ingestFiles.js';
+import { writeReportFile, writeStdout } from './output.js';
+import { throwIfInterrupted } from './signals.js';
 
 export interface AnalyzeOptions {
   db?: string;
@@ -84,7 +87,9 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS, portRange });
   let text: string;
   let failed = false;
+  let interrupted: string[] = [];
   try {
+    interrupted = interruptedCaptures(store);
     if (files.length === 0) {
       // A kept store analysed again: its own settings, unless given now (then they are kept).
       const kept = storedSettings(store);
@@ -95,6 +100,7 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
       store.setSetting('port_hi', portRange[1]);
     }
     runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: portRange[0], portHi: portRange[1] });
+    throwIfInterrupted(keptByStore(opts.db));
     const report = buildReport(store.db, { version: VERSION, timeWaitS, portRange });
     report.gates = evaluateGates(report, gates, base?.report ?? null);
     if (base) report.baseline = diffBaseline(report, base.report, base.path);
@@ -108,19 +114,18 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
     else if (opts.format === 'junit') text = renderJunit(report);
     else if (opts.format === 'github') text = renderGithub(report);
     else text = renderText(report, { color: useColor(opts.color, tty), quiet, maxRows: opts.maxFindings, width: tty ? process.stdout.columns : undefined });
-  } finally {
     store.close();
+  } catch (e) {
+    // The detectors write findings: a full disk or a lost lock ends here as one line.
+    const fault = storeFault(e, store.label);
+    store.abandon();
+    throw fault ?? e;
   }
-  if (opts.output !== undefined) {
-    try {
-      writeFileSync(opts.output, text);
-    } catch (e) {
-      throw new ExitError(2, `cannot write ${opts.output}: ${(e as Error).message}`);
-    }
-  } else {
-    process.stdout.write(text);
-  }
+  throwIfInterrupted(keptByStore(opts.db));
+  if (opts.output !== undefined) writeReportFile(opts.output, text);
+  else writeStdout(text);
   reportCaptureErrors(errors);
-  if (errors.length > 0) return 3;
+  reportInterrupted(interrupted, store.label);
+  if (errors.length > 0 || interrupted.length > 0) return 3;
   return failed ? 1 : 0;
 }

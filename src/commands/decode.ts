@@ -8,44 +8,16 @@
  * with nanoseconds (what tshark's frame.time_epoch shows), so lines from two
  * captures can be lined up. Totals go to stderr (stdout with --count-only).
  */
-import * as fs from 'node:fs';
 import { readCapture } from '../decode/capture.js';
 import { formatPacketLine } from '../decode/format.js';
 import type { TcpPacket } from '../decode/packet.js';
 import type { CaptureInfo } from '../decode/capture.js';
+import { LineOut } from './output.js';
 
 export interface DecodeOptions {
   countOnly?: boolean;
   /** Print at most this many packets; the totals still cover the whole file. */
   limit?: number;
-}
-
-/** stdout closed by the reader (`| head`): stop quietly. */
-class StdoutClosed extends Error {}
-
-/** Batched synchronous writes: one syscall per ~64 KB, no unbounded queue. */
-class Out {
-  private buf = '';
-  constructor(private readonly fd: number) {}
-  line(s: string): void {
-    this.buf += s + '\n';
-    if (this.buf.length >= 65536) this.flush();
-  }
-  flush(): void {
-    let data = Buffer.from(this.buf);
-    this.buf = '';
-    while (data.length > 0) {
-      try {
-        const n = fs.writeSync(this.fd, data);
-        data = data.subarray(n);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') continue;
-        if (code === 'EPIPE') throw new StdoutClosed();
-        throw e;
-      }
-    }
-  }
 }
 
 export function totalsLine(info: CaptureInfo): string {
@@ -56,44 +28,38 @@ export function totalsLine(info: CaptureInfo): string {
 }
 
 export async function decodeCommand(file: string, opts: DecodeOptions): Promise<number> {
-  const out = new Out(1);
+  const out = new LineOut(opts.countOnly ? 'the totals' : 'the packet lines');
   const limit = opts.limit ?? Infinity;
   let printed = 0;
   const stop = new AbortController();
-  let closed = false;
+  /** A failed write to stdout (closed pipe, full disk): reading stops, and this is what cli.ts reports. */
+  let outErr: unknown = null;
   const onTcp = opts.countOnly
     ? (_p: TcpPacket): void => {}
     : (p: TcpPacket): void => {
-      if (closed || printed >= limit) return;
+      if (outErr !== null || printed >= limit) return;
       printed++;
       try {
         out.line(formatPacketLine(p));
       } catch (e) {
-        if (!(e instanceof StdoutClosed)) throw e;
-        closed = true;
+        // Not the capture's fault: keep it out of readCapture, which would report it as one.
+        outErr = e;
         stop.abort();
       }
     };
   const t0 = process.hrtime.bigint();
   const info = await readCapture(file, onTcp, { signal: stop.signal });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  try {
-    if (!closed) {
-      if (opts.countOnly) out.line(totalsLine(info));
-      out.flush();
-    }
-    // The decoder's own rate, without process start-up: what bench/decode.mjs reports.
-    if (opts.countOnly) process.stderr.write(`decoded in ${secs.toFixed(3)} s: ${(info.tcpPackets / Math.max(secs, 1e-9) / 1e6).toFixed(2)} M TCP packets/s\n`);
-  } catch (e) {
-    if (!(e instanceof StdoutClosed)) throw e;
-    closed = true;
-  }
-  if (closed) return 0;
+  if (outErr !== null) throw outErr;
+  if (opts.countOnly) out.line(totalsLine(info));
+  out.flush();
+  // The decoder's own rate, without process start-up: what bench/decode.mjs reports.
+  if (opts.countOnly) process.stderr.write(`decoded in ${secs.toFixed(3)} s: ${(info.tcpPackets / Math.max(secs, 1e-9) / 1e6).toFixed(2)} M TCP packets/s\n`);
   if (!opts.countOnly && info.format !== null) process.stderr.write(`${totalsLine(info)}\n`);
   if (info.error !== null) {
     const e = info.error;
     process.stderr.write(`tcpdiag: ${e.message}\n`);
-    process.stderr.write(`tcpdiag: warning: ${e.path} could not be read whole; the output covers only the ${info.frames} frames before byte offset ${e.byteOffset}\n`);
+    process.stderr.write(`tcpdiag: warning: ${e.path} could not be read whole; the output covers only the ${info.frames} frames before ${e.decompressed ? 'decompressed ' : ''}byte offset ${e.byteOffset}\n`);
     return 3;
   }
   return 0;

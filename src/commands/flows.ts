@@ -1,9 +1,11 @@
 import { ExitError } from '../errors.js';
 import { countConnections, CONN_STATES, parseTupleFilter, selectConnections } from '../flows/query.js';
 import { connectionsCsv, connectionsTable } from '../report/connections.js';
+import { storeFault } from '../flows/store.js';
 import { FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
 import { zeekConnLog } from '../report/zeekConn.js';
-import { assertCapturesExist, openOrIngest, reportCaptureErrors } from './ingestFiles.js';
+import { assertCapturesExist, interruptedCaptures, openOrIngest, reportCaptureErrors, reportInterrupted } from './ingestFiles.js';
+import { writeStdout } from './output.js';
 
 export interface FlowsOptions {
   db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean;
@@ -19,28 +21,38 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
     throw new ExitError(2, `--state must be a Zeek conn_state (${CONN_STATES.join(', ')}), not "${opts.state}"`);
   }
   assertCapturesExist(files);
-  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait });
+  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait }, true);
+  let text: string;
+  let interrupted: string[] = [];
+  let shown = '';
   try {
+    interrupted = interruptedCaptures(store);
     const filter = { tuple: opts.tuple, state: opts.state, limit: opts.limit };
     const rows = selectConnections(store.db, filter);
     const total = opts.limit !== undefined ? countConnections(store.db, filter) : rows.length;
     if (opts.format === 'json') {
-      process.stdout.write(`${JSON.stringify(opts.raw ? rows : rows.map(flowRecord), null, 1)}\n`);
+      text = `${JSON.stringify(opts.raw ? rows : rows.map(flowRecord), null, 1)}\n`;
     } else if (opts.format === 'csv') {
       if (opts.raw) {
         const cols = (store.db.pragma('table_info(connections)') as { name: string }[]).map((c) => c.name);
-        process.stdout.write(connectionsCsv(rows, cols));
+        text = connectionsCsv(rows, cols);
       } else {
-        process.stdout.write(connectionsCsv(rows.map(flowRecord) as never, FLOW_FIELDS.map((f) => f.name)));
+        text = connectionsCsv(rows.map(flowRecord) as never, FLOW_FIELDS.map((f) => f.name));
       }
     } else if (opts.format === 'zeek') {
       const t0 = store.db.prepare('SELECT min(first_ts_usec) FROM captures').pluck().get() as number | null;
-      process.stdout.write(zeekConnLog(rows, t0 ?? 0));
-    } else process.stdout.write(connectionsTable(rows, total));
-    if (rows.length < total && opts.format !== 'table') process.stderr.write(`tcpdiag: ${rows.length} of ${total} connections shown (--limit)\n`);
-  } finally {
+      text = zeekConnLog(rows, t0 ?? 0);
+    } else text = connectionsTable(rows, total);
+    if (rows.length < total && opts.format !== 'table') shown = `tcpdiag: ${rows.length} of ${total} connections shown (--limit)\n`;
     store.close();
+  } catch (e) {
+    const fault = storeFault(e, store.label);
+    store.abandon();
+    throw fault ?? e;
   }
+  writeStdout(text, 'the connection table');
+  if (shown) process.stderr.write(shown);
   reportCaptureErrors(errors);
-  return errors.length > 0 ? 3 : 0;
+  reportInterrupted(interrupted, store.label);
+  return errors.length > 0 || interrupted.length > 0 ? 3 : 0;
 }

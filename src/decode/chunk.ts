@@ -49,29 +49,6 @@ export class ChunkFeeder {
   }
 }
 
-/**
- * Push decompressed chunks (a zlib stream) through the feeder. The parse
- * itself stays synchronous per chunk. Returns true if the stream ended cleanly.
- */
-export async function pumpAsync(
-  f: ChunkFeeder,
-  chunks: AsyncIterable<Buffer>,
-  signal: AbortSignal | undefined,
-): Promise<boolean> {
-  for await (const chunk of chunks) {
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(chunk.length - off, f.buf.length - f.len);
-      chunk.copy(f.buf, f.len, off, off + n);
-      f.len += n;
-      off += n;
-      if (f.len === f.buf.length && !f.drain(false)) return false;
-    }
-    if (signal?.aborted) return false;
-  }
-  return true;
-}
-
 /** Asynchronous read into into[at, at+len); resolves with the bytes read, 0 at the end. */
 export type ReadAsync = (into: Buffer, at: number, len: number) => Promise<number>;
 

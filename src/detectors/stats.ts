@@ -1,4 +1,5 @@
 /** Small statistics helpers shared by detectors. */
+import { maxOf } from './minmax.js';
 
 /** Nearest-rank percentile (p in 0..100) of an unsorted list; NaN when empty. */
 export function percentile(values: number[], p: number): number {
@@ -13,7 +14,7 @@ export interface Distribution { n: number; p50Ms: number; p99Ms: number; maxMs: 
 /** p50/p99/max in milliseconds (3 decimals) of microsecond values. */
 export function distributionMs(usec: number[]): Distribution {
   const r = (x: number): number => Math.round(x) / 1000;
-  return { n: usec.length, p50Ms: r(percentile(usec, 50)), p99Ms: r(percentile(usec, 99)), maxMs: r(usec.length ? Math.max(...usec) : NaN) };
+  return { n: usec.length, p50Ms: r(percentile(usec, 50)), p99Ms: r(percentile(usec, 99)), maxMs: r(maxOf(usec, NaN)) };
 }
 
 export const fmtMs = (usec: number): string => (usec >= 10_000 ? `${(usec / 1000).toFixed(0)} ms` : `${(usec / 1000).toFixed(1)} ms`);

@@ -8,6 +8,12 @@
  */
 export const SCHEMA_VERSION = 4;
 
+/**
+ * PRAGMA application_id of a tcpdiag store ("tcpd"), set when the store is created: it
+ * tells a tcpdiag store from another application's SQLite file, which --db refuses.
+ */
+export const APPLICATION_ID = 0x74637064;
+
 export const SCHEMA_SQL = `
 -- One row per capture file read into this store.
 CREATE TABLE IF NOT EXISTS captures (
@@ -25,7 +31,12 @@ CREATE TABLE IF NOT EXISTS captures (
   truncated_packets INTEGER NOT NULL DEFAULT 0, -- caplen < origlen (snaplen)
   bytes_read        INTEGER,
   error             TEXT,               -- one-line reason reading stopped early, NULL if read whole
-  error_offset      INTEGER             -- byte offset of that error
+  error_offset      INTEGER,            -- byte offset of that error
+  -- complete: reading finished (whole or up to error) and every connection is written.
+  -- interrupted: the run stopped while reading it (a signal, a full disk, a killed process);
+  -- its connections are those written before. Inserted as interrupted, set complete at the end,
+  -- so a process that dies leaves the mark without having to write it.
+  status            TEXT NOT NULL DEFAULT 'interrupted' CHECK (status IN ('complete', 'interrupted'))
 );
 
 -- One row per TCP connection incarnation: a 4-tuple from one SYN to its close.
@@ -192,6 +203,18 @@ CREATE TABLE IF NOT EXISTS findings (
 
 -- Run settings, written at ingest and read back by 'analyze --db' (time_wait_usec, port_lo, port_hi).
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- The process writing this store, one row while it runs (src/flows/writerLock.ts): a second
+-- tcpdiag on the same file refuses to write while that process lives. Taken and released in
+-- BEGIN IMMEDIATE transactions, so two processes cannot both take it; a row whose process is
+-- gone (killed) is taken over.
+CREATE TABLE IF NOT EXISTS writer_lock (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  pid        INTEGER NOT NULL,
+  started    TEXT,                      -- process start time (/proc/PID/stat field 22), tells a reused pid
+  host       TEXT NOT NULL,             -- os.hostname(): a pid means nothing on another host
+  since_usec INTEGER NOT NULL           -- when it was taken
+);
 `;
 
 /** Findings by detector (the report's queries); runDetectors rebuilds it after writing. */

@@ -82,7 +82,10 @@ export class RowWriter {
   private waitBelow(n: number): void {
     for (;;) {
       const done = Atomics.load(this.state, 0);
-      if (Atomics.load(this.state, 1) !== 0) throw new Error(`writing the store failed: ${this.errorText()}`);
+      if (Atomics.load(this.state, 1) !== 0) {
+        const [code, msg] = this.errorText().split('\t');
+        throw Object.assign(new Error(`writing the store failed: ${msg}`), { code: code || undefined });
+      }
       if (this.posted - done < n) return;
       Atomics.wait(this.state, 0, done, 1000);
     }

@@ -35,8 +35,10 @@ export function writerMain(req: NodeRequire, wt: typeof import('node:worker_thre
   const data = wt.workerData as WriterData;
   const state = new Int32Array(data.state);
   const errText = new Uint8Array(data.state, 8);
+  // The SQLite result code travels with the message (SQLITE_FULL: the main thread says "disk full").
   const fail = (e: unknown): void => {
-    errText.set(new TextEncoder().encode(String((e as Error)?.message ?? e)).subarray(0, errText.length));
+    const code = (e as { code?: unknown })?.code;
+    errText.set(new TextEncoder().encode(`${typeof code === 'string' ? code : ''}\t${String((e as Error)?.message ?? e)}`).subarray(0, errText.length - 1));
     Atomics.store(state, 1, 1);
     Atomics.notify(state, 0);
   };
@@ -125,6 +127,8 @@ export function writerMain(req: NodeRequire, wt: typeof import('node:worker_thre
         } else { db.close(); db = null; }
       }
     } catch (e) {
+      // Roll the batch back now: the store keeps every batch committed before it, whole.
+      try { if (db?.inTransaction) db.exec('ROLLBACK'); } catch { /* the error below is reported */ }
       fail(e);
     }
     Atomics.add(state, 0, 1);

@@ -29,6 +29,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
       firstTsUsec: c.first_ts_usec, lastTsUsec: c.last_ts_usec,
       durationS: c.first_ts_usec !== null ? (c.last_ts_usec - c.first_ts_usec) / 1e6 : 0,
       connections: c.conns, skipped: c.skipped ? JSON.parse(c.skipped) : {}, error: c.error,
+      interrupted: c.status !== 'complete',
     }));
   const names = captureNames(captures);
   const captureName = (id: number | null): string | null => names.name(id);

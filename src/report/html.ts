@@ -1,7 +1,8 @@
 import { omittedNote, type Report } from './model.js';
+import { isoTime as iso } from './time.js';
+import { maxOf, minOf } from '../detectors/minmax.js';
 import { axes, bars, esc, legend, niceTicks, plot, stepLine, svgOpen, timeUnit } from './svg.js';
 
-const iso = (usec: number | null): string => (usec === null ? '-' : new Date(Math.floor(usec / 1000)).toISOString());
 const ms = (x: number | null): string => (x === null ? '-' : `${x} ms`);
 
 /** "100 ms", "1 s", "10 min": bucket widths come from a fixed ladder, so exact values read best. */
@@ -32,7 +33,7 @@ function timelineChart(r: Report): string {
   const conns = buckets.map((b) => b.newConnections), rtx = buckets.map((b) => b.synRetransmits), stale = buckets.map((b) => b.staleAcks);
   const per = `per ${duration(bucketUsec)}`;
   const f = { width: 860, height: 360, left: 64, right: 20, top: 28, bottom: 180 };
-  const cTicks = niceTicks(Math.max(1, ...conns), 4), bTicks = niceTicks(Math.max(1, ...rtx, ...stale), 3);
+  const cTicks = niceTicks(Math.max(1, maxOf(conns)), 4), bTicks = niceTicks(Math.max(1, maxOf(rtx), maxOf(stale)), 3);
   const top = plot(f, buckets.length * w, cTicks[cTicks.length - 1]);
   const low = plot({ ...f, top: 212, bottom: 44 }, buckets.length * w, bTicks[bTicks.length - 1]);
   const tip = (i: number): string => `${iso(buckets[i].tUsec)}: ${conns[i]} new connections, ${rtx[i]} SYN retransmits, ${stale[i]} stale ACKs`;
@@ -44,8 +45,6 @@ function timelineChart(r: Report): string {
     + legend(low, [{ cls: 's-rtx', label: 'SYN retransmits', kind: 'box' }, { cls: 's-stale', label: 'stale ACKs answering a SYN', kind: 'box' }], 204)
     + '</svg>';
 }
-
-const maxOf = (xs: number[]): number => { let m = -Infinity; for (const x of xs) if (x > m) m = x; return m; };
 
 /** Rates are drawn per second over buckets of at least a second: a shorter bucket is a burst, not a rate. */
 const RATE_BUCKET_USEC = 1e6;
@@ -98,7 +97,7 @@ function ladderChart(l: NonNullable<Report['ladder']>): string {
   // The line between the previous connection and this one gets a row of its own.
   const gapAt = l.packets.findIndex((_, i) => i > 0 && isPrev(i - 1) && !isPrev(i));
   const f = { width: 860, height: top + (l.packets.length + (gapAt > 0 ? 1 : 0)) * row + 20, left: 0, right: 0, top: 0, bottom: 0 };
-  const t0 = Math.min(...l.packets.map((p) => p.tUsec));
+  const t0 = minOf(l.packets.map((p) => p.tUsec));
   const o: string[] = [svgOpen('chart-ladder', f, `Packet ladder: ${l.title}`)];
   for (const [x, name, addr] of [[cx, 'client', client], [sx, 'server', server]] as const) {
     o.push(`<g class="actor"><rect x="${x - 90}" y="8" width="180" height="40" rx="4"/><text x="${x}" y="24" text-anchor="middle" class="actor-name">${name}</text>`
@@ -183,7 +182,7 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
 
   o.push('<section id="captures"><h2>Captures</h2>', table(['file', 'format', 'frames', 'TCP packets', 'connections', 'from', 'to', 'read'], r.captures.map((c) => [
     `<code>${esc(c.name)}</code>`, esc(`${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}`), esc(c.frames), esc(c.tcpPackets), esc(c.connections),
-    esc(iso(c.firstTsUsec)), esc(iso(c.lastTsUsec)), c.error ? `<span class="badge warning">stopped</span> ${esc(c.error)}` : 'whole',
+    esc(iso(c.firstTsUsec)), esc(iso(c.lastTsUsec)), c.interrupted ? '<span class="badge warning">interrupted</span>' : c.error ? `<span class="badge warning">stopped</span> ${esc(c.error)}` : 'whole',
   ])));
   const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ['refused', t.refused],
     ['unanswered', t.unanswered], ['SYN retransmits', t.synRetransmits], ['stale ACKs', t.staleAcks], ['handshake RTT p50 / p99', `${ms(t.handshakeRttMs.p50)} / ${ms(t.handshakeRttMs.p99)}`],

@@ -1,9 +1,9 @@
 import type { Finding } from '../detectors/index.js';
 import { omittedNote, type EvidenceItem, type Report } from './model.js';
 import { baselineLine } from './gates.js';
+import { isoTime as iso } from './time.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const iso = (usec: number | null): string => (usec === null ? '-' : new Date(Math.floor(usec / 1000)).toISOString());
 
 /**
  * GitHub refuses issue and comment bodies over 65 536 characters; Jira's default comment limit
@@ -52,7 +52,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   o.push('## Captures', '');
   o.push('| file | format | frames | TCP packets | connections | from | to | read |', '|---|---|---|---|---|---|---|---|');
   for (const c of r.captures) {
-    o.push(`| ${esc(c.name)} | ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''} | ${c.frames} | ${c.tcpPackets} | ${c.connections} | ${iso(c.firstTsUsec)} | ${iso(c.lastTsUsec)} | ${c.error ? `stopped: ${esc(c.error)}` : 'whole'} |`);
+    o.push(`| ${esc(c.name)} | ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''} | ${c.frames} | ${c.tcpPackets} | ${c.connections} | ${iso(c.firstTsUsec)} | ${iso(c.lastTsUsec)} | ${c.interrupted ? 'interrupted' : c.error ? `stopped: ${esc(c.error)}` : 'whole'} |`);
   }
   const t = r.totals;
   o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}; refused ${t.refused}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; stale ACKs ${t.staleAcks}`

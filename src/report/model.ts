@@ -36,6 +36,11 @@ export interface CaptureSummary {
   skipped: Record<string, number>;
   /** One-line reason reading stopped early; null when the capture was read whole. */
   error: string | null;
+  /**
+   * The run that read it into the store was stopped part way (a signal, a full disk, a killed
+   * process: captures.status 'interrupted'); connections are those written before.
+   */
+  interrupted: boolean;
 }
 
 /** Counts of connection attempts (one client SYN sequence each, across ports and capture points). */

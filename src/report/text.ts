@@ -32,6 +32,7 @@ export function renderText(r: Report, o: TextOptions): string {
   const width = Math.max(60, o.width ?? 100);
   const status = r.verdict.status === 'ok' ? paint(o.color, 32, 'OK') : r.verdict.status === 'problem' ? paint(o.color, 31, 'PROBLEM') : paint(o.color, 33, 'WARNING');
   out.push(o.width !== undefined ? wrap(`${status}: ${r.verdict.headline}`, width, '') : `${status}: ${r.verdict.headline}`);
+  for (const c of r.captures) if (c.interrupted) out.push(paint(o.color, 33, `warning: ${c.name} was not read to the end: the run reading it into the store was interrupted; results cover the connections written before`));
   for (const c of r.captures) if (c.error) out.push(paint(o.color, 33, `warning: ${c.name} was read only up to the damage (${c.error}); results cover the packets before it`));
   for (const g of r.gates) out.push(`${g.failed ? paint(o.color, 31, 'FAIL') : paint(o.color, 32, 'pass')} --fail-on ${g.gate}: ${g.message}`);
   if (r.baseline) out.push(baselineLine(r.baseline));

@@ -1,4 +1,5 @@
 import type { ConnRow } from '../flows/query.js';
+import { isoTime } from './time.js';
 
 /**
  * Zeek's conn.log in its ASCII format (base/protocols/conn/main.zeek; logging/writers/ascii):
@@ -31,7 +32,8 @@ function seqBytes(isn: unknown, next: unknown, fin: unknown): string {
 }
 
 export function zeekConnLog(rows: ConnRow[], openedUsec: number): string {
-  const stamp = (usec: number): string => new Date(usec / 1000).toISOString().replace(/T/, '-').replace(/:/g, '-').slice(0, 19);
+  // isoTime: a capture's times can be past what Date shows (pcapng, year 586524).
+  const stamp = (usec: number): string => isoTime(usec).replace(/(\.\d{3})?Z$/, '').replace('T', '-').replace(/:/g, '-');
   const out = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn', `#open\t${stamp(openedUsec)}`,
     `#fields\t${FIELDS.map((f) => f[0]).join('\t')}`, `#types\t${FIELDS.map((f) => f[1]).join('\t')}`];
   for (const r of rows) {
