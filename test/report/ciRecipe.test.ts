@@ -33,5 +33,5 @@ describe('README CI recipe', () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/^::error file=[^,]*healthy\.pcap,title=tcpdiag stale-ack/m);
     writeFileSync(join(dir, 'out.txt'), bad.stdout);
-  });
+  }, 120_000);
 });
