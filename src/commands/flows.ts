@@ -1,12 +1,15 @@
 import { ExitError } from '../errors.js';
+import { ANOMALY_KINDS } from '../flows/anomalies.js';
+import { selectAnomalies } from '../flows/anomalyQuery.js';
 import { countConnections, CONN_STATES, parseTupleFilter, selectConnections } from '../flows/query.js';
+import { anomaliesCsv, anomaliesTable } from '../report/anomalies.js';
 import { connectionsCsv, connectionsTable } from '../report/connections.js';
 import { FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
 import { zeekConnLog } from '../report/zeekConn.js';
 import { assertCapturesExist, openOrIngest, reportCaptureErrors } from './ingestFiles.js';
 
 export interface FlowsOptions {
-  db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean;
+  db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean; anomalies?: boolean; kind?: string;
 }
 
 const FORMATS = ['table', 'json', 'csv', 'zeek'];
@@ -18,9 +21,23 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
   if (opts.state !== undefined && !CONN_STATES.includes(opts.state.toUpperCase())) {
     throw new ExitError(2, `--state must be a Zeek conn_state (${CONN_STATES.join(', ')}), not "${opts.state}"`);
   }
+  if (opts.kind !== undefined && !(ANOMALY_KINDS as readonly string[]).includes(opts.kind)) {
+    throw new ExitError(2, `--kind must be one of ${ANOMALY_KINDS.join(', ')}, not "${opts.kind}"`);
+  }
+  if (opts.kind !== undefined && !opts.anomalies) throw new ExitError(2, '--kind needs --anomalies');
+  if (opts.anomalies && opts.format === 'zeek') throw new ExitError(2, '--anomalies prints table, json or csv, not zeek');
   assertCapturesExist(files);
   const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait });
   try {
+    if (opts.anomalies) {
+      // The anomalies table's own columns (schema.ts documents them per kind), with the endpoints.
+      const rows = selectAnomalies(store.db, { kind: opts.kind, tuple: opts.tuple !== undefined ? parseTupleFilter(opts.tuple) : undefined, limit: opts.limit });
+      if (opts.format === 'json') process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+      else if (opts.format === 'csv') process.stdout.write(anomaliesCsv(rows));
+      else process.stdout.write(anomaliesTable(rows));
+      reportCaptureErrors(errors);
+      return errors.length > 0 ? 3 : 0;
+    }
     const filter = { tuple: opts.tuple, state: opts.state, limit: opts.limit };
     const rows = selectConnections(store.db, filter);
     const total = opts.limit !== undefined ? countConnections(store.db, filter) : rows.length;

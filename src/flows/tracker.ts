@@ -486,7 +486,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
     // The SYN's own sender resets before acknowledging any SYN-ACK: a half-open scan (SYN,
     // SYN-ACK, RST from a raw-socket sender) or an attempt abandoned with nothing back. The
     // kernel's RST to a stale ACK (RFC 9293 §3.10.7.3) is the stale-ack finding's, not this.
-    if (fromClient && c.synCount > 0 && !c.handshakeAcked && !c.synAckUnseen && c.foreignAckFrame === 0) {
+    if (fromClient && c.synCount > 0 && !c.handshakeAcked && !c.synAckUnseen && c.foreignAckFrame === 0 && c.clientSynAckCount === 0) {
       const after = (c.seenSinceSyn & SEEN_SYNACK) !== 0 || c.synAckCount > 0 ? Det.AfterSynAck : Det.AfterNothing;
       record(c, p.frame, t, true, An.RstFromSynSender, p.seq, p.ack, NaN, NaN, after === Det.AfterSynAck ? c.synAckFrame : c.lastSynFrame,
         t - (after === Det.AfterSynAck ? c.synAckTsUsec : c.lastSynTsUsec), after);

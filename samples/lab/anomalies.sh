@@ -1,0 +1,86 @@
+#!/bin/bash
+# tcpdiag anomaly lab: real captures of SYN floods, TCP Fast Open, SYN-ACK loss and
+# spoofed SYNs on a live tuple, made by this machine's kernel in two namespaces.
+#
+#   usage (as root, by hand, never in CI):  samples/lab/anomalies.sh SCENARIO OUTDIR
+#   scenarios: syn-flood | tfo | synack-loss | spoofed-syns
+#
+# Topology: td-acli [td-ac0 198.18.20.2] -- [td-as0 198.18.20.1] td-asrv. No routes beyond
+# the /24. hping3 (Debian package hping3) sends the crafted SYNs. Every loop is bounded;
+# namespaces and processes are removed on exit.
+set -euo pipefail
+LAB=$(cd "$(dirname "$0")" && pwd)
+SC=${1:?scenario}; OUT=${2:?outdir}
+NC=td-acli; NS=td-asrv; C4=198.18.20.2; S4=198.18.20.1; SNAP=128
+mkdir -p "$OUT"; WORK=$(mktemp -d /tmp/td-alab.XXXXXX); PIDS=()
+cleanup() { set +e; for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; sleep 0.5
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT INT TERM
+inc() { ip netns exec $NC "$@"; }; ins() { ip netns exec $NS "$@"; }
+ip netns del $NC 2>/dev/null || true; ip netns del $NS 2>/dev/null || true
+ip netns add $NC; ip netns add $NS
+ip link add td-ac0 netns $NC type veth peer name td-as0 netns $NS
+inc ip addr add $C4/24 dev td-ac0; ins ip addr add $S4/24 dev td-as0
+inc ip link set lo up; ins ip link set lo up; inc ip link set td-ac0 up; ins ip link set td-as0 up
+sleep 1
+cap() { # cap NS IF FILE
+  ip netns exec "$1" tcpdump -i "$2" -s $SNAP -U --immediate-mode -B 8192 -w "$OUT/$3" tcp 2>"$WORK/$3.stats" & PIDS+=($!); }
+stopcaps() { sleep 2; for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 1
+  cat "$WORK"/*.stats > "$OUT/capture-stats.txt" 2>/dev/null || true; }
+nst() { ip netns exec "$1" nstat -asz > "$OUT/nstat-$2.txt"; }
+{ uname -r; for ns in $NC $NS; do echo "== $ns"; ip netns exec $ns sysctl net.ipv4.tcp_syncookies net.ipv4.tcp_fastopen net.ipv4.tcp_syn_linear_timeouts net.ipv4.tcp_max_syn_backlog 2>/dev/null; done; } > "$OUT/lab-env.txt"
+
+case "$SC" in
+syn-flood)
+  # Port 9001: SYNs dropped in the server namespace (nothing answers; captured before INPUT).
+  # Port 9002: a listener with backlog 1 that never accepts (its accept queue fills at once).
+  ins iptables -A INPUT -p tcp --syn --dport 9001 -j DROP
+  ins python3 "$LAB/anomaly_listen.py" $S4 9002 1 30 > "$OUT/server-9002.log" & PIDS+=($!)
+  sleep 0.5; nst $NS server-before
+  cap $NS td-as0 server.pcap; sleep 1
+  # 300 SYNs each, 4 ms apart, source port counting up from 20000 (hping3's default).
+  inc hping3 -S -p 9001 -s 20000 -i u4000 -c 300 $S4 > "$OUT/hping3-9001.log" 2>&1 || true
+  inc hping3 -S -p 9002 -s 30000 -i u4000 -c 300 $S4 > "$OUT/hping3-9002.log" 2>&1 || true
+  stopcaps; nst $NS server-after ;;
+tfo)
+  # Server: net.ipv4.tcp_fastopen=3. Port 9100 has TCP_FASTOPEN set; port 9101 has not.
+  # Client to 9100 with tcp_fastopen=1: the first SYN asks for a cookie (no data), later SYNs
+  # carry the cookie and the data, which the server takes (SYN-ACK ack = ISN + 1 + length).
+  # Client to 9101 with tcp_fastopen=5 (4: data in the SYN without a cookie): the server ignores
+  # the data (SYN-ACK ack = ISN + 1) and the client sends it again after the handshake.
+  ins sysctl -qw net.ipv4.tcp_fastopen=3
+  ins python3 "$LAB/anomaly_tfo.py" server $S4 9100 1 > "$OUT/server-9100.log" & PIDS+=($!)
+  ins python3 "$LAB/anomaly_tfo.py" server $S4 9101 0 > "$OUT/server-9101.log" & PIDS+=($!)
+  sleep 0.5; nst $NC client-before; nst $NS server-before
+  cap $NS td-as0 server.pcap; sleep 1
+  inc sysctl -qw net.ipv4.tcp_fastopen=1
+  inc python3 "$LAB/anomaly_tfo.py" client $S4 9100 150 > "$OUT/client-9100.csv"
+  inc sysctl -qw net.ipv4.tcp_fastopen=5
+  inc python3 "$LAB/anomaly_tfo.py" client $S4 9101 150 > "$OUT/client-9101.csv"
+  { echo "== after the run"; inc sysctl net.ipv4.tcp_fastopen; ins sysctl net.ipv4.tcp_fastopen; } >> "$OUT/lab-env.txt"
+  stopcaps; nst $NC client-after; nst $NS server-after ;;
+synack-loss)
+  # The client namespace drops every second SYN-ACK it receives (the first of each handshake):
+  # SYN, SYN-ACK (lost), SYN again, SYN-ACK again, ACK. Captured at both ends.
+  inc iptables -A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -m statistic --mode nth --every 2 --packet 0 -j DROP
+  ins python3 "$LAB/anomaly_tfo.py" server $S4 9300 0 > "$OUT/server-9300.log" & PIDS+=($!)
+  sleep 0.5; nst $NC client-before; nst $NS server-before
+  cap $NS td-as0 server.pcap; cap $NC td-ac0 client.pcap; sleep 1
+  inc python3 "$LAB/anomaly_tfo.py" plain $S4 9300 30 > "$OUT/client-9300.csv"
+  stopcaps; nst $NC client-after; nst $NS server-after ;;
+spoofed-syns)
+  # A real client connects from port 40000 while the server drops SYNs for 2.5 s, so its SYN
+  # is retransmitted (same ISN) until one passes; meanwhile hping3 sends 20 SYNs on the same
+  # tuple, 2 ms apart, each with its own ISN (hping3 -k keeps the source port).
+  ins python3 "$LAB/anomaly_tfo.py" server $S4 9200 0 > "$OUT/server-9200.log" & PIDS+=($!)
+  ins iptables -A INPUT -p tcp --syn --dport 9200 -j DROP
+  sleep 0.5; cap $NS td-as0 server.pcap; sleep 1
+  inc python3 "$LAB/anomaly_tfo.py" bound $S4 9200 40000 > "$OUT/client-9200.csv" & CL=$!
+  sleep 0.5
+  inc hping3 -S -p 9200 -s 40000 -k -i u2000 -c 20 $S4 > "$OUT/hping3-9200.log" 2>&1 || true
+  sleep 2; ins iptables -D INPUT -p tcp --syn --dport 9200 -j DROP
+  wait $CL || true
+  stopcaps ;;
+*) echo "unknown scenario $SC" >&2; exit 2 ;;
+esac
