@@ -34,14 +34,23 @@ nst() { ip netns exec "$1" nstat -asz > "$OUT/nstat-$2.txt"; }
 case "$SC" in
 syn-flood)
   # Port 9001: SYNs dropped in the server namespace (nothing answers; captured before INPUT).
-  # Port 9002: a listener with backlog 1 that never accepts (its accept queue fills at once).
+  # Port 9002: a listener with backlog 1 that never accepts, its accept queue filled first.
   ins iptables -A INPUT -p tcp --syn --dport 9001 -j DROP
   ins python3 "$LAB/anomaly_listen.py" $S4 9002 1 30 > "$OUT/server-9002.log" & PIDS+=($!)
   sleep 0.5; nst $NS server-before
   cap $NS td-as0 server.pcap; sleep 1
   # 300 SYNs each, 4 ms apart, source port counting up from 20000 (hping3's default).
   inc hping3 -S -p 9001 -s 20000 -i u4000 -c 300 $S4 > "$OUT/hping3-9001.log" 2>&1 || true
+  # Two real connections fill 9002's accept queue (backlog 1 holds two: sk_acceptq_is_full
+  # tests > backlog); they stay open, never accepted, while hping3 sends its SYNs.
+  inc python3 -c "import socket,time; s=[socket.create_connection(('$S4', 9002), timeout=3) for _ in range(2)]; print('held', len(s), flush=True); time.sleep(8)" > "$OUT/holders-9002.log" 2>&1 & PIDS+=($!)
+  sleep 1
   inc hping3 -S -p 9002 -s 30000 -i u4000 -c 300 $S4 > "$OUT/hping3-9002.log" 2>&1 || true
+  # Port 9003: a listener that accepts. hping3's SYNs get SYN-ACKs, which hping3's own kernel
+  # resets (no socket of its own on that port: tcp_v4_send_reset): half-open attempts.
+  ins python3 "$LAB/anomaly_tfo.py" server $S4 9003 0 > "$OUT/server-9003.log" & PIDS+=($!)
+  sleep 0.5
+  inc hping3 -S -p 9003 -s 40000 -i u4000 -c 150 $S4 > "$OUT/hping3-9003.log" 2>&1 || true
   stopcaps; nst $NS server-after ;;
 tfo)
   # Server: net.ipv4.tcp_fastopen=3. Port 9100 has TCP_FASTOPEN set; port 9101 has not.
