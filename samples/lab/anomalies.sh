@@ -5,14 +5,15 @@
 #   usage (as root, by hand, never in CI):  samples/lab/anomalies.sh SCENARIO OUTDIR
 #   scenarios: syn-flood | tfo | synack-loss | spoofed-syns
 #
-# Topology: td-acli [td-ac0 198.18.20.2] -- [td-as0 198.18.20.1] td-asrv. No routes beyond
+# Topology: ta-cli [ta-c0 198.18.20.2] -- [ta-s0 198.18.20.1] ta-srv (the samples were made when these were
+# named td-acli, td-ac0, td-as0, td-asrv; renamed so as not to meet run.sh's td-* names). No routes beyond
 # the /24. hping3 (Debian package hping3) sends the crafted SYNs. Every loop is bounded;
 # namespaces and processes are removed on exit.
 set -euo pipefail
 LAB=$(cd "$(dirname "$0")" && pwd)
 SC=${1:?scenario}; OUT=${2:?outdir}
-NC=td-acli; NS=td-asrv; C4=198.18.20.2; S4=198.18.20.1; SNAP=128
-mkdir -p "$OUT"; WORK=$(mktemp -d /tmp/td-alab.XXXXXX); PIDS=()
+NC=ta-cli; NS=ta-srv; C4=198.18.20.2; S4=198.18.20.1; SNAP=128
+mkdir -p "$OUT"; WORK=$(mktemp -d /tmp/ta-lab.XXXXXX); PIDS=()
 cleanup() { set +e; for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; sleep 0.5
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf "$WORK"; }
@@ -20,9 +21,9 @@ trap cleanup EXIT INT TERM
 inc() { ip netns exec $NC "$@"; }; ins() { ip netns exec $NS "$@"; }
 ip netns del $NC 2>/dev/null || true; ip netns del $NS 2>/dev/null || true
 ip netns add $NC; ip netns add $NS
-ip link add td-ac0 netns $NC type veth peer name td-as0 netns $NS
-inc ip addr add $C4/24 dev td-ac0; ins ip addr add $S4/24 dev td-as0
-inc ip link set lo up; ins ip link set lo up; inc ip link set td-ac0 up; ins ip link set td-as0 up
+ip link add ta-c0 netns $NC type veth peer name ta-s0 netns $NS
+inc ip addr add $C4/24 dev ta-c0; ins ip addr add $S4/24 dev ta-s0
+inc ip link set lo up; ins ip link set lo up; inc ip link set ta-c0 up; ins ip link set ta-s0 up
 sleep 1
 cap() { # cap NS IF FILE
   ip netns exec "$1" tcpdump -i "$2" -s $SNAP -U --immediate-mode -B 8192 -w "$OUT/$3" tcp 2>"$WORK/$3.stats" & PIDS+=($!); }
@@ -38,7 +39,7 @@ syn-flood)
   ins iptables -A INPUT -p tcp --syn --dport 9001 -j DROP
   ins python3 "$LAB/anomaly_listen.py" $S4 9002 1 30 > "$OUT/server-9002.log" & PIDS+=($!)
   sleep 0.5; nst $NS server-before
-  cap $NS td-as0 server.pcap; sleep 1
+  cap $NS ta-s0 server.pcap; sleep 1
   # 300 SYNs each, 4 ms apart, source port counting up from 20000 (hping3's default).
   inc hping3 -S -p 9001 -s 20000 -i u4000 -c 300 $S4 > "$OUT/hping3-9001.log" 2>&1 || true
   # Two real connections fill 9002's accept queue (backlog 1 holds two: sk_acceptq_is_full
@@ -62,7 +63,7 @@ tfo)
   ins python3 "$LAB/anomaly_tfo.py" server $S4 9100 1 > "$OUT/server-9100.log" & PIDS+=($!)
   ins python3 "$LAB/anomaly_tfo.py" server $S4 9101 0 > "$OUT/server-9101.log" & PIDS+=($!)
   sleep 0.5; nst $NC client-before; nst $NS server-before
-  cap $NS td-as0 server.pcap; sleep 1
+  cap $NS ta-s0 server.pcap; sleep 1
   inc sysctl -qw net.ipv4.tcp_fastopen=1
   inc python3 "$LAB/anomaly_tfo.py" client $S4 9100 150 > "$OUT/client-9100.csv"
   inc sysctl -qw net.ipv4.tcp_fastopen=5
@@ -75,7 +76,7 @@ synack-loss)
   inc iptables -A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -m statistic --mode nth --every 2 --packet 0 -j DROP
   ins python3 "$LAB/anomaly_tfo.py" server $S4 9300 0 > "$OUT/server-9300.log" & PIDS+=($!)
   sleep 0.5; nst $NC client-before; nst $NS server-before
-  cap $NS td-as0 server.pcap; cap $NC td-ac0 client.pcap; sleep 1
+  cap $NS ta-s0 server.pcap; cap $NC ta-c0 client.pcap; sleep 1
   inc python3 "$LAB/anomaly_tfo.py" plain $S4 9300 30 > "$OUT/client-9300.csv"
   stopcaps; nst $NC client-after; nst $NS server-after ;;
 spoofed-syns)
@@ -84,7 +85,7 @@ spoofed-syns)
   # tuple, 2 ms apart, each with its own ISN (hping3 -k keeps the source port).
   ins python3 "$LAB/anomaly_tfo.py" server $S4 9200 0 > "$OUT/server-9200.log" & PIDS+=($!)
   ins iptables -A INPUT -p tcp --syn --dport 9200 -j DROP
-  sleep 0.5; cap $NS td-as0 server.pcap; sleep 1
+  sleep 0.5; cap $NS ta-s0 server.pcap; sleep 1
   inc python3 "$LAB/anomaly_tfo.py" bound $S4 9200 40000 > "$OUT/client-9200.csv" & CL=$!
   sleep 0.5
   inc hping3 -S -p 9200 -s 40000 -k -i u2000 -c 20 $S4 > "$OUT/hping3-9200.log" 2>&1 || true
