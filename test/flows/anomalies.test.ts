@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ANOMALY_KINDS, type AnomalyKind } from '../../src/flows/anomalies.js';
@@ -266,5 +267,33 @@ describe('detectors on the anomaly samples', () => {
     const rtx = r.findings.find((x) => x.detector === 'syn-retransmit' && x.connId !== null)!;
     expect(rtx.evidence.retransmits as unknown[]).toHaveLength(f.real_client_syns - 1);
     expect(Math.abs((rtx.evidence.connectUsec as number) / 1000 - f.real_connect_ms)).toBeLessThan(1);
+  });
+});
+
+describe('tcpdiag flows --anomalies', () => {
+  const CLI = join(SAMPLES, '..', 'dist/cli.js');
+  const flows = (...args: string[]): { code: number; out: string; err: string } => {
+    const r = spawnSync('node', [CLI, 'flows', ...args], { encoding: 'utf8' });
+    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  };
+  it('lists the stored rows as json and csv, filtered by kind', async () => {
+    const file = join(SAMPLES, 'corpus/suricata-tcp-split-handshake-02-5whs.pcap');
+    const json = flows('--anomalies', '--format', 'json', file);
+    expect(json.code).toBe(0);
+    const rows = JSON.parse(json.out) as { kind: string; frame: number }[];
+    const r = await run('corpus/suricata-tcp-split-handshake-02-5whs.pcap');
+    expect(rows.map((x) => [x.kind, x.frame])).toEqual(r.rows.map((x) => [x.kind, x.frame]));
+    const csv = flows('--anomalies', '--kind', 'split-handshake', '--format', 'csv', file).out.trim().split('\n');
+    expect(csv[0].split(',').slice(0, 4)).toEqual(['conn_id', 'capture_id', 'kind', 'frame']);
+    expect(csv.slice(1).map((l) => l.split(',')[2])).toEqual(['split-handshake']);
+    expect(flows('--anomalies', file).out).toMatch(/simultaneous-open/);
+  });
+  it('refuses an unknown kind, or --kind without --anomalies, with one line and exit 2', () => {
+    const file = join(SAMPLES, 'corpus/zeek-tcp-syn-synack.pcap');
+    for (const args of [['--anomalies', '--kind', 'nope', file], ['--kind', 'syn-with-data', file]]) {
+      const r = flows(...args);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
   });
 });
