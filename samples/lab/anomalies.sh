@@ -3,7 +3,7 @@
 # spoofed SYNs on a live tuple, made by this machine's kernel in two namespaces.
 #
 #   usage (as root, by hand, never in CI):  samples/lab/anomalies.sh SCENARIO OUTDIR
-#   scenarios: syn-flood | tfo | synack-loss | spoofed-syns
+#   scenarios: syn-flood | tfo | synack-loss | spoofed-syns | synack-new-isn
 #
 # Topology: ta-cli [ta-c0 198.18.20.2] -- [ta-s0 198.18.20.1] ta-srv (the samples were made when these were
 # named td-acli, td-ac0, td-as0, td-asrv; renamed so as not to meet run.sh's td-* names). No routes beyond
@@ -91,6 +91,23 @@ spoofed-syns)
   inc hping3 -S -p 9200 -s 40000 -k -i u2000 -c 20 $S4 > "$OUT/hping3-9200.log" 2>&1 || true
   sleep 2; ins iptables -D INPUT -p tcp --syn --dport 9200 -j DROP
   wait $CL || true
+  stopcaps ;;
+synack-new-isn)
+  # The server gives up on a request after one SYN-ACK retransmit (net.ipv4.tcp_synack_retries=1:
+  # about 3 s), while the client namespace drops every SYN-ACK for the first 6 s. The client's
+  # SYN retransmits (same ISN) first draw SYN-ACK retransmits of the same request; once the
+  # request is gone the next one makes a new request with a new server ISN (tcp_conn_request).
+  # Three connections, one after the other.
+  ins sysctl -qw net.ipv4.tcp_synack_retries=1
+  ins python3 "$LAB/anomaly_tfo.py" server $S4 9400 0 > "$OUT/server-9400.log" & PIDS+=($!)
+  sleep 0.5; cap $NS ta-s0 server.pcap; sleep 1
+  for i in 0 1 2; do
+    inc iptables -A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j DROP
+    ( sleep 6; inc iptables -D INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j DROP ) & DROPPER=$!
+    inc python3 "$LAB/anomaly_tfo.py" plain $S4 9400 1 | sed "s/^0,/$i,/" | { [ $i = 0 ] && cat || tail -n +2; } >> "$OUT/client-9400.csv"
+    wait $DROPPER
+  done
+  { echo "== after the run"; ins sysctl net.ipv4.tcp_synack_retries; } >> "$OUT/lab-env.txt"
   stopcaps ;;
 *) echo "unknown scenario $SC" >&2; exit 2 ;;
 esac

@@ -88,6 +88,21 @@ elif name == 'tfo-lab':
         'synack_acks_syn_only_of_data_syn': syn_only, 'synack_acks_data': data_acked,
         'client_data_resent_after_handshake_9101': count(p, 'tcp.dstport==9101 && tcp.analysis.retransmission && tcp.len>0'),
     }
+elif name == 'synack-new-isn':
+    p = f'{d}/server.pcap'
+    rows = list(csv.DictReader(open(f'{d}/client-9400.csv')))
+    per = {}
+    for port, seq in ts(p, 'tcp.flags.syn==1 && tcp.flags.ack==1', 'tcp.dstport', 'tcp.seq'):
+        per.setdefault(port, []).append(int(seq))
+    acked = {r[0]: int(r[1]) for r in ts(p, 'tcp.flags.syn==0 && tcp.flags.ack==1 && tcp.srcport!=9400', 'tcp.srcport', 'tcp.ack')[::-1]}
+    facts = {
+        'connects': len(rows), 'connect_ms': [float(r['connect_ms']) for r in rows],
+        'synacks_per_connection': [len(per[r['local_port']]) for r in rows],
+        'server_isns_per_connection': [len(set(per[r['local_port']])) for r in rows],
+        'synacks_with_first_isn': [sum(1 for x in per[r['local_port']] if x == per[r['local_port']][0]) for r in rows],
+        'client_acks_last_isn': all(acked[r['local_port']] == (per[r['local_port']][-1] + 1) % 2**32 for r in rows),
+        'syn_packets': count(p, 'tcp.flags.syn==1 && tcp.flags.ack==0'),
+    }
 elif name == 'capture-loss-derived':
     p = f'{d}/client.pcap'
     facts = {

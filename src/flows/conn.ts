@@ -194,6 +194,7 @@ export class Conn implements TupleWords {
   synAckUnseen = false; // the client acknowledged a SYN-ACK this capture does not hold
   lastSynAckTsUsec = -1;
   synAckOtherIsn = 0; // SYN-ACKs with another ISN than the first (not retransmits of it)
+  serverIsnLatest = -1; // the ISN of the latest of those
   /** Distinct client ISNs on this tuple in a run of unanswered attempts (syn-isn-change). */
   isnRun = 1;
   handshakeAckFrame = 0;

@@ -353,7 +353,11 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
             // Another ISN: the server answered from another request (a retransmitted SYN it took
             // for a new one, a TFO server restarting the handshake), not a retransmit of the first.
             c.synAckOtherIsn++;
+            c.serverIsnLatest = p.seq;
             record(c, p.frame, t, false, An.SynAckIsnChange, p.seq, p.ack, NaN, c.serverIsn, c.synAckFrame, t - c.synAckTsUsec, NaN);
+            // Before the handshake completes, the server's sequence space is the new request's
+            // (the client acknowledges whichever SYN-ACK reached it).
+            if (!c.handshakeAcked) { c.nextS = seqAdd(p.seq, 1); c.contigS = c.nextS; c.haveNextS = true; trackSeq = false; }
           } else if (c.handshakeAcked) {
             // The client's ACK reached this point and the server still resends: it did not take
             // the ACK (a full accept queue drops it in tcp_check_req, TcpExtListenOverflows).
@@ -408,7 +412,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
   }
 
   if (fromClient && c.synAckCount > 0 && !c.handshakeAcked && (f & SYN) === 0 && (f & ACK) !== 0 && (f & RST) === 0
-    && p.ack === seqAdd(c.serverIsn, 1)) {
+    && (p.ack === seqAdd(c.serverIsn, 1) || (c.synAckOtherIsn > 0 && p.ack === seqAdd(c.serverIsnLatest, 1)))) {
     c.handshakeAcked = true;
     c.rttAckUsec = t - c.synAckTsUsec;
     c.handshakeAckFrame = p.frame; c.handshakeAckTsUsec = t;

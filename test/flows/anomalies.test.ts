@@ -200,6 +200,24 @@ describe.skipIf(!hasTshark())('handshakes that are not SYN, SYN-ACK, ACK', () =>
   });
 });
 
+describe('a server that answers from two ISNs (synack-new-isn)', () => {
+  it('names the SYN-ACK with the new ISN, completes the handshake on it, and counts only same-ISN resends as retransmits', async () => {
+    const f = facts('synack-new-isn');
+    const r = await run('synack-new-isn/server.pcap');
+    expect(f.server_isns_per_connection).toEqual([2, 2, 2]);
+    expect(of(r, 'synack-isn-change')).toHaveLength(f.connects);
+    const conns = r.store.db.prepare('SELECT handshake_acked, synack_count FROM connections ORDER BY id').all() as Record<string, number>[];
+    expect(conns.map((c) => c.synack_count)).toEqual(f.synacks_per_connection);
+    expect(f.client_acks_last_isn).toBe(true);
+    expect(conns.every((c) => c.handshake_acked === 1)).toBe(true);
+    const per = r.findings.filter((x) => x.detector === 'syn-retransmit' && x.connId !== null);
+    expect(per.map((x) => (x.evidence.synAckRetransmits as unknown[]).length)).toEqual(f.synacks_with_first_isn.map((n: number) => n - 1));
+    expect(per.every((x) => (x.evidence.synAckOtherIsn as unknown[]).length === 1)).toBe(true);
+    for (const c of CLEAN) expect(of(await run(c), 'synack-isn-change')).toHaveLength(0);
+    expect(of(await run('synack-loss/server.pcap'), 'synack-isn-change')).toHaveLength(0);
+  });
+});
+
 describe.skipIf(!hasTshark())('resets and one-sided captures', () => {
   it('rst-from-syn-sender: the hping3 host\'s kernel resets SYN-ACKs for no socket of its own; not the RST to a stale ACK', async () => {
     const f = facts('syn-flood');
