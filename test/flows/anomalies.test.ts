@@ -315,3 +315,13 @@ describe('tcpdiag flows --anomalies', () => {
     }
   });
 });
+
+describe('the verdict names the capture\'s holes', () => {
+  const CLI = join(SAMPLES, '..', 'dist/cli.js');
+  const verdict = (file: string): string => JSON.parse(spawnSync('node', [CLI, 'analyze', '--format', 'json', join(SAMPLES, file)], { encoding: 'utf8' }).stdout).verdict.headline;
+  it('with the count of connections whose SYN-ACK editcap removed, and not on the whole capture', () => {
+    const f = facts('capture-loss-derived');
+    expect(verdict('capture-loss-derived/client.pcap')).toContain(`missed packets on ${f.streams_without_synack.length} connections that their receivers got: ${f.streams_without_synack.length} SYN-ACKs the client acknowledged`);
+    expect(verdict('client-closes-first/client.pcap')).not.toContain('missed packets');
+  });
+});
