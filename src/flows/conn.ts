@@ -168,6 +168,10 @@ export class Conn implements TupleWords {
   // Highest seq end seen without a gap before it, per direction (Wireshark's maxseqtobeacked):
   // an ACK beyond it acknowledges data the capture missed.
   contigC = 0; contigS = 0;
+  // The open hole after contig, per direction: where the segment after it started (-1 none). A
+  // segment that covers [contig, holeEnd] fills it (a reordered one, as GRO at the capture
+  // point delivers them), and the data up to next counts as seen again.
+  holeEndC = -1; holeEndS = -1;
   haveNextC = false; haveNextS = false;
   tsLaterC = false; tsLaterS = false; // timestamps on non-SYN segments
   lastTsValC = -1; lastTsValS = -1; // TSval of the last segment with timestamps

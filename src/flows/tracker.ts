@@ -443,7 +443,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
       record(c, p.frame, t, fromClient, An.AckUnseen, p.seq, p.ack, seqDiff(contig, p.ack), NaN, NaN, NaN, NaN);
       // As Wireshark does: the other side's data up to its highest segment counts as seen now,
       // so one hole is named once, not on every ACK after it.
-      if (fromClient) c.contigS = c.nextS; else c.contigC = c.nextC;
+      if (fromClient) { c.contigS = c.nextS; c.holeEndS = -1; } else { c.contigC = c.nextC; c.holeEndC = -1; }
     }
     if (p.payloadBytes > 0) {
       if (have && seqBefore(p.seq, next)) {
@@ -458,7 +458,16 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
       if (fromClient) { c.nextC = end; c.haveNextC = true; } else { c.nextS = end; c.haveNextS = true; }
     }
     const contig = fromClient ? c.contigC : c.contigS;
-    if (!have || (!seqAfter(p.seq, contig) && seqAfter(end, contig))) { if (fromClient) c.contigC = end; else c.contigS = end; }
+    const holeEnd = fromClient ? c.holeEndC : c.holeEndS;
+    if (!have || (!seqAfter(p.seq, contig) && seqAfter(end, contig))) {
+      // In order past the seen data, or filling the hole after it: seen up to here, or, once the
+      // hole is covered, up to the highest segment seen.
+      const filled = holeEnd >= 0 && !seqBefore(end, holeEnd);
+      const upTo = filled ? (fromClient ? c.nextC : c.nextS) : end;
+      if (fromClient) { c.contigC = upTo; if (filled) c.holeEndC = -1; } else { c.contigS = upTo; if (filled) c.holeEndS = -1; }
+    } else if (have && seqAfter(p.seq, contig) && holeEnd < 0) {
+      if (fromClient) c.holeEndC = p.seq; else c.holeEndS = p.seq;
+    }
   }
 
   if ((f & (SYN | FIN | RST)) === 0 && (f & ACK) !== 0 && p.payloadBytes === 0) h.once('A', fromClient);

@@ -99,6 +99,25 @@ describe.skipIf(!hasTshark())('capture loss (Wireshark: ACKed segment that wasn\
     expect(frames('client-closes-first/client.pcap', 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment')).toEqual([]);
   });
 
+  it('a hole filled by a reordered segment (GRO at the lab\'s capture point) is a gap, not capture loss', async () => {
+    const f = 'tw-reuse-ts-kept-same-ms/server.pcap';
+    const r = await run(f);
+    const gaps = of(r, 'previous-segment-not-captured');
+    expect(gaps.length).toBeGreaterThan(0);
+    for (const a of gaps) expect(frames(f, 'tcp.analysis.lost_segment')).toContain(a.frame);
+    // tshark: each such hole is filled (an out-of-order segment, or one it calls a retransmission)
+    // before the receiver acknowledges past it: the segment whose seq is the gap's start.
+    const pk = tsharkFields(join(SAMPLES, f), 'tcp.len > 0', ['frame.number', 'tcp.stream', 'tcp.seq_raw', 'tcp.analysis.out_of_order', 'tcp.analysis.retransmission']);
+    const streamOf = new Map(pk.map((x) => [Number(x[0]), x[1]]));
+    for (const a of gaps) {
+      const fill = pk.find((x) => x[1] === streamOf.get(a.frame) && Number(x[2]) === ((a.seq - a.bytes) >>> 0) && Number(x[0]) > a.frame);
+      expect(fill).toBeDefined();
+      expect(fill![3] !== '' || fill![4] !== '').toBe(true);
+    }
+    expect(of(r, 'ack-of-unseen-data')).toHaveLength(0);
+    expect(captureLoss(r.store.db)).toMatchObject({ connections: 0, connectionsWithSequenceGaps: gaps.length });
+  });
+
   it('a crafted ACK|FIN with ack 0 after a SYN is no proof of a SYN-ACK (tcpdump-tfo)', async () => {
     const r = await run('corpus/tcpdump-tfo-5c1fa7f9ae91.pcap');
     expect(of(r, 'synack-not-captured')).toHaveLength(0);
