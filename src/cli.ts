@@ -76,6 +76,8 @@ ${EXIT_HELP}`);
     .option('--limit <n>', 'print at most n connections', intOpt('--limit'))
     .option('--format <fmt>', 'table | json | csv (documented fields, times in seconds) | zeek (a conn.log)', 'table')
     .option('--raw', 'json and csv: every store column as stored (times in microseconds)')
+    .option('--anomalies', 'list the anomalies named per connection (capture loss, crafted SYNs, TFO, odd handshakes) instead')
+    .option('--kind <kind>', 'with --anomalies: only this kind (synack-not-captured, syn-with-data, ...)')
     .option('--time-wait <seconds>', 'TIME_WAIT length assumed when linking incarnations', intOpt('--time-wait'), 60)
     .action(async (files: string[], opts) => {
       const { flowsCommand } = await import('./commands/flows.js');

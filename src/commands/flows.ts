@@ -1,5 +1,8 @@
 import { ExitError } from '../errors.js';
+import { ANOMALY_KINDS } from '../flows/anomalies.js';
+import { selectAnomalies } from '../flows/anomalyQuery.js';
 import { countConnections, CONN_STATES, parseTupleFilter, selectConnections } from '../flows/query.js';
+import { anomaliesCsv, anomaliesTable } from '../report/anomalies.js';
 import { connectionsCsv, connectionsTable } from '../report/connections.js';
 import { storeFault } from '../flows/store.js';
 import { FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
@@ -8,7 +11,7 @@ import { assertCapturesExist, interruptedCaptures, openOrIngest, reportCaptureEr
 import { writeStdout } from './output.js';
 
 export interface FlowsOptions {
-  db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean;
+  db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean; anomalies?: boolean; kind?: string;
 }
 
 const FORMATS = ['table', 'json', 'csv', 'zeek'];
@@ -20,30 +23,41 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
   if (opts.state !== undefined && !CONN_STATES.includes(opts.state.toUpperCase())) {
     throw new ExitError(2, `--state must be a Zeek conn_state (${CONN_STATES.join(', ')}), not "${opts.state}"`);
   }
+  if (opts.kind !== undefined && !(ANOMALY_KINDS as readonly string[]).includes(opts.kind)) {
+    throw new ExitError(2, `--kind must be one of ${ANOMALY_KINDS.join(', ')}, not "${opts.kind}"`);
+  }
+  if (opts.kind !== undefined && !opts.anomalies) throw new ExitError(2, '--kind needs --anomalies');
+  if (opts.anomalies && opts.format === 'zeek') throw new ExitError(2, '--anomalies prints table, json or csv, not zeek');
   assertCapturesExist(files);
   const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait }, true);
-  let text: string;
+  let text = '';
   let interrupted: string[] = [];
   let shown = '';
   try {
     interrupted = interruptedCaptures(store);
-    const filter = { tuple: opts.tuple, state: opts.state, limit: opts.limit };
-    const rows = selectConnections(store.db, filter);
-    const total = opts.limit !== undefined ? countConnections(store.db, filter) : rows.length;
-    if (opts.format === 'json') {
-      text = `${JSON.stringify(opts.raw ? rows : rows.map(flowRecord), null, 1)}\n`;
-    } else if (opts.format === 'csv') {
-      if (opts.raw) {
-        const cols = (store.db.pragma('table_info(connections)') as { name: string }[]).map((c) => c.name);
-        text = connectionsCsv(rows, cols);
-      } else {
-        text = connectionsCsv(rows.map(flowRecord) as never, FLOW_FIELDS.map((f) => f.name));
-      }
-    } else if (opts.format === 'zeek') {
-      const t0 = store.db.prepare('SELECT min(first_ts_usec) FROM captures').pluck().get() as number | null;
-      text = zeekConnLog(rows, t0 ?? 0);
-    } else text = connectionsTable(rows, total);
-    if (rows.length < total && opts.format !== 'table') shown = `tcpdiag: ${rows.length} of ${total} connections shown (--limit)\n`;
+    if (opts.anomalies) {
+      // The anomalies table's own columns (schema.ts documents them per kind), with the endpoints.
+      const rows = selectAnomalies(store.db, { kind: opts.kind, tuple: opts.tuple !== undefined ? parseTupleFilter(opts.tuple) : undefined, limit: opts.limit });
+      text = opts.format === 'json' ? `${JSON.stringify(rows, null, 1)}\n` : opts.format === 'csv' ? anomaliesCsv(rows) : anomaliesTable(rows);
+    } else {
+      const filter = { tuple: opts.tuple, state: opts.state, limit: opts.limit };
+      const rows = selectConnections(store.db, filter);
+      const total = opts.limit !== undefined ? countConnections(store.db, filter) : rows.length;
+      if (opts.format === 'json') {
+        text = `${JSON.stringify(opts.raw ? rows : rows.map(flowRecord), null, 1)}\n`;
+      } else if (opts.format === 'csv') {
+        if (opts.raw) {
+          const cols = (store.db.pragma('table_info(connections)') as { name: string }[]).map((c) => c.name);
+          text = connectionsCsv(rows, cols);
+        } else {
+          text = connectionsCsv(rows.map(flowRecord) as never, FLOW_FIELDS.map((f) => f.name));
+        }
+      } else if (opts.format === 'zeek') {
+        const t0 = store.db.prepare('SELECT min(first_ts_usec) FROM captures').pluck().get() as number | null;
+        text = zeekConnLog(rows, t0 ?? 0);
+      } else text = connectionsTable(rows, total);
+      if (rows.length < total && opts.format !== 'table') shown = `tcpdiag: ${rows.length} of ${total} connections shown (--limit)\n`;
+    }
     store.close();
   } catch (e) {
     const fault = storeFault(e, store.label);

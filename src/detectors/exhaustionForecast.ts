@@ -1,3 +1,4 @@
+import { craftedSynSql } from './anomalySql.js';
 import { ep } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 import { pathKey, pathSyns } from './paths.js';
@@ -26,7 +27,8 @@ export const exhaustionForecast: Detector = {
     const sustain = range / (timeWaitUsec / 1e6);
     const findings: Finding[] = [];
     const paths = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, count(*) AS n, count(DISTINCT client_port) AS ports
-      FROM connections WHERE syn_count > 0 GROUP BY capture_id, client_addr, server_addr, server_port HAVING n > 1`).all() as Record<string, any>[];
+      FROM connections c WHERE syn_count > 0 AND NOT ${craftedSynSql('c')}
+      GROUP BY capture_id, client_addr, server_addr, server_port HAVING n > 1`).all() as Record<string, any>[];
     const syns = pathSyns(db);
     for (const p of paths) {
       const s = syns.get(pathKey(p.capture_id, p.client_addr, p.server_addr, p.server_port));

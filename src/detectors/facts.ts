@@ -1,3 +1,5 @@
+import type { AnomalyKind } from '../flows/anomalies.js';
+import { anomalyCounts, captureLoss, type CaptureLoss } from '../flows/anomalyQuery.js';
 import type Database from 'better-sqlite3';
 import { usualCloser, type Closer } from './closer.js';
 import { ep } from './format.js';
@@ -64,6 +66,12 @@ export interface AnalysisFacts {
   natClients: Finding[];
   exhaustion: Finding[];
   refusedBy: { captureId: number; endpoint: string; refused: number; attempts: number; frames: number[] }[];
+  /** Connections showing each anomaly kind (src/flows/anomalies.ts), every kind present. */
+  anomalies: Record<AnomalyKind, number>;
+  /** The capture's own holes: connections whose receiver got packets the capture lacks. */
+  captureLoss: CaptureLoss;
+  /** syn-flood findings (unanswered or never-completed SYNs per server endpoint). */
+  synFloods: Finding[];
 }
 
 /** What a port-reuse path summary's evidence holds (portReuse.ts). */
@@ -192,5 +200,8 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     natClients: by('nat-clients', '1', 10),
     exhaustion: by('exhaustion-forecast', "severity = 'warning'", 10),
     refusedBy,
+    anomalies: anomalyCounts(db),
+    captureLoss: captureLoss(db),
+    synFloods: by('syn-flood'),
   };
 }

@@ -8,6 +8,7 @@ import { portReuse } from './portReuse.js';
 import { refused } from './refused.js';
 import { serverClosesFirst } from './serverClosesFirst.js';
 import { staleAck } from './staleAck.js';
+import { synFlood } from './synFlood.js';
 import { synRetransmit } from './synRetransmit.js';
 import { tsStripped } from './tsStripped.js';
 import { twoPoint } from './twoPoint.js';
@@ -17,7 +18,7 @@ export type { Detector, DetectorContext, Finding, Severity } from './types.js';
 export { SEVERITY_RANK } from './types.js';
 
 /** Every detector, in the order reports list them. */
-export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint, listenOverflow, pawsDrop, natClients];
+export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint, listenOverflow, pawsDrop, natClients, synFlood];
 
 export interface DetectorSettings {
   timeWaitUsec: number;

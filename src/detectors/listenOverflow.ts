@@ -1,3 +1,4 @@
+import { hasAnomalySql } from './anomalySql.js';
 import { ep, firstN } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
@@ -22,21 +23,36 @@ export const listenOverflow: Detector = {
   id: 'listen-overflow',
   title: 'Server accept queue full',
   run(ctx: DetectorContext): Finding[] {
+    // "Resent after the ACK" is the anomaly stage's synack-resent-after-ack: the SYN-ACK went out
+    // again after the client's ACK of it had reached the capture point. A SYN-ACK resent before
+    // any ACK was seen is SYN-ACK (or ACK) loss on the path, not a full queue.
+    const afterAck = hasAnomalySql('c.id', ['synack-resent-after-ack']);
+    const ignored = `(c.synack_count > 0 AND c.handshake_acked = 1 AND c.client_payload > 0 AND c.client_retrans > 0 AND c.server_pkts = c.synack_count)`;
     const rows = ctx.db.prepare(`SELECT capture_id, server_addr, server_port, count(*) AS attempts,
-        sum(synack_count > 0 AND handshake_acked = 1 AND client_payload > 0 AND client_retrans > 0 AND server_pkts = synack_count) AS ignored,
-        sum(synack_count > 1 AND handshake_acked = 1) AS synack_again,
+        sum(${ignored}) AS ignored,
+        sum(${afterAck}) AS synack_again,
         sum(syn_count > 1) AS syn_retried,
-        group_concat(CASE WHEN (synack_count > 0 AND handshake_acked = 1 AND client_payload > 0 AND client_retrans > 0 AND server_pkts = synack_count)
-          OR (synack_count > 1 AND handshake_acked = 1) THEN synack_frame END) AS frames,
+        sum(syn_rtx_unanswered > 0) AS syn_dropped,
+        group_concat(CASE WHEN ${ignored} THEN synack_frame END) AS ignored_frames,
+        group_concat(CASE WHEN ${afterAck} THEN synack_frame END) AS again_frames,
         min(first_ts_usec) AS t0
-      FROM connections WHERE syn_count > 0 GROUP BY capture_id, server_addr, server_port`).all() as Record<string, any>[];
-    return rows.filter((r) => r.ignored + r.synack_again >= MIN_CONNECTIONS).map((r): Finding => {
+      FROM connections c WHERE syn_count > 0 GROUP BY capture_id, server_addr, server_port`).all() as Record<string, any>[];
+    const out: Finding[] = [];
+    for (const r of rows) {
+      // A server that answers the SYN and then ignores the client is the SYN cookie path of a
+      // full queue only when the same listener also drops SYNs meanwhile (tcp_conn_request drops
+      // a SYN while the accept queue is full: TcpExtListenDrops) or resends SYN-ACKs after the
+      // ACK; alone it is as well a dead backend or an L4 proxy whose upstream never answers.
+      const corroborated = r.synack_again > 0 || r.syn_dropped > 0;
+      const ignoredCounted = corroborated ? r.ignored : 0;
+      if (ignoredCounted + r.synack_again < MIN_CONNECTIONS) continue;
       const server = ep(r.server_addr, r.server_port);
       const parts: string[] = [];
-      if (r.ignored) parts.push(`on ${r.ignored} connections it answered the SYN, then ignored the client's ACK and data (resent by the client, never acknowledged): the SYN cookie path when the accept queue is full`);
+      if (ignoredCounted) parts.push(`on ${ignoredCounted} connections it answered the SYN, then ignored the client's ACK and data (resent by the client, never acknowledged): the SYN cookie path when the accept queue is full`);
       if (r.synack_again) parts.push(`on ${r.synack_again} it resent its SYN-ACK after the client's ACK had arrived`);
       if (r.syn_retried) parts.push(`${r.syn_retried} of ${r.attempts} connections needed SYN retransmits while the queue was full`);
-      return {
+      const frames = [r.again_frames, ignoredCounted ? r.ignored_frames : null].filter((x) => x !== null).join(',');
+      out.push({
         id: `listen-overflow/${r.capture_id}/${server}`,
         detector: 'listen-overflow',
         severity: 'error',
@@ -45,10 +61,12 @@ export const listenOverflow: Detector = {
         tsUsec: r.t0,
         summary: `${server} dropped completed handshakes: ${parts.join('; ')}. Its accept queue was full: the listen backlog is too small or the application accepts too slowly (nstat TcpExtListenOverflows and TcpExtListenDrops count it)`,
         evidence: {
-          frames: firstN(String(r.frames).split(',').map(Number).sort((a, b) => a - b)), server, attempts: r.attempts,
-          dataIgnored: r.ignored, synAckAfterAck: r.synack_again, synRetried: r.syn_retried,
+          frames: firstN(frames.split(',').map(Number).sort((a, b) => a - b)), server, attempts: r.attempts,
+          dataIgnored: ignoredCounted, synAckAfterAck: r.synack_again, synRetried: r.syn_retried, synDropped: r.syn_dropped,
+          silentAfterHandshake: r.ignored,
         },
-      };
-    });
+      });
+    }
+    return out;
   },
 };

@@ -1,3 +1,4 @@
+import { craftedSynSql } from './anomalySql.js';
 import { fastAll } from './batch.js';
 import { firstN, runsBy } from './format.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
@@ -92,7 +93,8 @@ export const natClients: Detector = {
   title: 'Several hosts behind one address',
   run(ctx: DetectorContext): Finding[] {
     const rows = fastAll<Row>(ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
-      FROM connections WHERE syn_count > 0 AND roles_inferred = 0 ORDER BY capture_id, client_addr, syn_ts_usec`));
+      FROM connections c WHERE syn_count > 0 AND roles_inferred = 0 AND NOT ${craftedSynSql('c')}
+      ORDER BY capture_id, client_addr, syn_ts_usec`));
     const findings: Finding[] = [];
     for (const g of runsBy(rows, (r) => `${r.capture_id}|${r.client_addr}`)) {
       if (g.length < MIN_SYNS) continue;

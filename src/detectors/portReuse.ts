@@ -1,3 +1,4 @@
+import { craftedSynSql, hasAnomalySql } from './anomalySql.js';
 import { usualCloser } from './closer.js';
 import { ep, firstN } from './format.js';
 import { pathKey, pathSyns } from './paths.js';
@@ -39,7 +40,9 @@ const FAILED = new Set<ReuseOutcome>(['stale-ack', 'no-answer', 'refused']);
 export const OUTCOME_SQL = `CASE answer
   WHEN 'synack' THEN CASE WHEN prev_server_next IS NOT NULL AND server_isn = (prev_server_next + 65537) % 4294967296
     THEN 'accepted-from-time-wait' ELSE 'accepted' END
-  WHEN 'ack' THEN 'stale-ack' WHEN 'rst' THEN 'refused' WHEN 'none' THEN 'no-answer' ELSE 'other' END`;
+  WHEN 'ack' THEN CASE WHEN foreign_ack_count > 0 THEN 'stale-ack'
+    WHEN ${hasAnomalySql('id', ['synack-not-captured'])} THEN 'accepted' ELSE 'other' END
+  WHEN 'rst' THEN 'refused' WHEN 'none' THEN 'no-answer' ELSE 'other' END`;
 
 export const portReuse: Detector = {
   id: 'port-reuse',
@@ -47,7 +50,9 @@ export const portReuse: Detector = {
   run(ctx: DetectorContext): Finding[] {
     const { db, timeWaitUsec } = ctx;
     const findings: Finding[] = [];
-    const reuses = `FROM connections c WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ?`;
+    // Crafted or spoofed SYNs (anomalies: non-zero ack without ACK, a new ISN within the initial
+    // RTO on a live attempt) are not reuses of a tuple by its client.
+    const reuses = `FROM connections c WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? AND NOT ${craftedSynSql('c')}`;
     const byPath = new Map<string, PathReuse>();
     const pathOf = (r: Row): PathReuse => {
       const key = pathKey(r.capture_id, r.client_addr, r.server_addr, r.server_port);
@@ -107,8 +112,10 @@ export const portReuse: Detector = {
     // Aggregate per client -> server endpoint, including paths with no reuse when they run hot.
     const paths = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, count(*) AS n,
         count(DISTINCT client_port) AS ports, min(first_ts_usec) AS t0, max(first_ts_usec) AS t1,
-        sum(first_fin_by = 'server') AS server_closed, sum(first_fin_by IS NOT NULL) AS closed
-      FROM connections WHERE syn_count > 0 GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
+        sum(first_fin_by = 'server') AS server_closed, sum(first_fin_by IS NOT NULL) AS closed,
+        sum(synack_count > 0) AS established
+      FROM connections c WHERE syn_count > 0 AND NOT ${craftedSynSql('c')}
+      GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
     const rangePorts = ctx.portHi - ctx.portLo + 1;
     const twS = timeWaitUsec / 1e6;
     const sustainable = rangePorts / twS;
@@ -120,6 +127,9 @@ export const portReuse: Detector = {
       const spanS = (p.t1 - p.t0) / 1e6;
       const rate = peakRate(syns.get(key)?.t ?? [], timeWaitUsec);
       if (nReuses === 0 && !isHot(rate, sustainable)) continue;
+      // Only a synchronized connection ends in TIME_WAIT (RFC 9293 §3.3.2): a path whose SYNs were
+      // never answered holds no ports in it, whatever its rate (that is syn-flood's finding).
+      if (nReuses === 0 && p.established === 0) continue;
       const cmp = compareRate(rate, sustainable);
       const inUsePerS = p.ports / twS;
       const cmpInUse = p.ports < rangePorts / 2 ? compareRate(rate, inUsePerS) : null;

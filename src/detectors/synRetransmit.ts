@@ -24,16 +24,37 @@ export function classifyRetransmit(between: { kind: string; dir: string }[]): Re
   return retransmitCause(between.some((e) => e.kind === 'answer-ack'), between.some((e) => e.kind === 'synack' || e.kind === 'synack-rtx'));
 }
 
-/** Name the retry schedule a list of gaps (from the first SYN, ms) follows, if any. */
+/** Retry schedules by name, as offsets of each retransmit from the first SYN (ms). */
+const SCHEDULES: [string, number[]][] = [
+  // tcp_syn_linear_timeouts=4: four more retries 1 s apart, then the gap doubles (2, 4, 8, 16 s).
+  ['Linux >= 6.5 (1 s linear, then doubling)', [1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000, 67000]],
+  ['Linux before 6.5 / BSD (1 s, doubling)', [1000, 3000, 7000, 15000, 31000, 63000]],
+  ['Windows (3 s, doubling)', [3000, 9000, 21000]],
+];
+
+/**
+ * Name the retry schedule a list of gaps (from the first SYN, ms) follows, only when the gaps
+ * identify one: a single retransmit at +1 s fits both Linux schedules, so it names none.
+ */
 export function scheduleName(gapsFromFirstMs: number[]): string | null {
   if (gapsFromFirstMs.length === 0) return null;
   const near = (x: number, y: number): boolean => Math.abs(x - y) <= Math.max(150, y * 0.1);
-  const match = (expected: number[]): boolean => gapsFromFirstMs.every((g, i) => i < expected.length && near(g, expected[i]));
-  // tcp_syn_linear_timeouts=4: four more retries 1 s apart, then the gap doubles (2, 4, 8, 16 s).
-  if (match([1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000, 67000])) return 'Linux >= 6.5 (1 s linear, then doubling)';
-  if (match([1000, 3000, 7000, 15000, 31000, 63000])) return 'Linux before 6.5 / BSD (1 s, doubling)';
-  if (match([3000, 9000, 21000])) return 'Windows (3 s, doubling)';
-  return null;
+  const matches = SCHEDULES.filter(([, expected]) => gapsFromFirstMs.every((g, i) => i < expected.length && near(g, expected[i])));
+  return matches.length === 1 ? matches[0][0] : null;
+}
+
+/**
+ * One schedule per sending host: the one its connections' gaps identified, when they agree;
+ * null when none identified one or two disagreed (one host runs one kernel).
+ */
+export function hostSchedules(perConn: { host: string; schedule: string | null }[]): Record<string, string | null> {
+  const seen = new Map<string, Set<string>>();
+  for (const { host, schedule } of perConn) {
+    let s = seen.get(host);
+    if (!s) { s = new Set(); seen.set(host, s); }
+    if (schedule !== null) s.add(schedule);
+  }
+  return Object.fromEntries([...seen].map(([h, s]) => [h, s.size === 1 ? [...s][0] : null]));
 }
 
 export const synRetransmit: Detector = {
@@ -47,10 +68,15 @@ export const synRetransmit: Detector = {
     for (const capId of captures) {
       const attempts = attemptsBy.get(capId) ?? 0;
       // Counts for the summary come from the flows columns (retransmits by what preceded them).
-      const sums = db.prepare(`SELECT coalesce(sum(max(syn_count - 1, 0)), 0) AS syn_rtx, coalesce(sum(max(synack_count - 1, 0)), 0) AS synack_rtx,
+      // A later SYN-ACK with another ISN (anomaly synack-isn-change) answers another request, it
+      // is not a retransmit of the first.
+      const sums = db.prepare(`SELECT coalesce(sum(max(synack_count - 1 - coalesce((SELECT a.count FROM anomalies a
+            WHERE a.conn_id = c.id AND a.kind = 'synack-isn-change'), 0), 0)), 0) AS synack_rtx,
+          coalesce(sum((SELECT a.count FROM anomalies a WHERE a.conn_id = c.id AND a.kind = 'synack-isn-change')), 0) AS synack_other_isn,
+          coalesce(sum(max(syn_count - 1, 0)), 0) AS syn_rtx,
           coalesce(sum(syn_count > 1), 0) AS affected, coalesce(sum(syn_rtx_after_ack), 0) AS after_ack,
           coalesce(sum(syn_rtx_after_synack), 0) AS after_synack, coalesce(sum(syn_rtx_unanswered), 0) AS unanswered
-        FROM connections WHERE capture_id = ? AND (syn_count > 1 OR synack_count > 1)`).get(capId) as Record<string, number>;
+        FROM connections c WHERE capture_id = ? AND (syn_count > 1 OR synack_count > 1)`).get(capId) as Record<string, number>;
       const causes: Record<RetransmitCause, number> = { 'after-stale-ack': sums.after_ack, 'after-synack': sums.after_synack, 'no-answer': sums.unanswered };
       const synRtx = sums.syn_rtx;
       const synAckRtx = sums.synack_rtx;
@@ -61,6 +87,7 @@ export const synRetransmit: Detector = {
       const gapsFirst: number[] = [];
       const unansweredFrames: number[] = [];
       const schedules = new Map<string, number>();
+      const perHost: { host: string; schedule: string | null }[] = [];
       // Retransmits that only follow a stale ACK are that finding's consequence: counted in the
       // summary, not repeated as one finding per connection. The others get one each, from events.
       const rows = pagedRows(db, `SELECT id FROM connections WHERE capture_id = ?
@@ -76,11 +103,15 @@ export const synRetransmit: Detector = {
           const between = ev.filter((e) => e.frame > syns[i - 1].frame && e.frame < syns[i].frame);
           perRtx.push({ frame: syns[i].frame, gapUsec: syns[i].ts_usec - syns[i - 1].ts_usec, sinceFirstUsec: syns[i].ts_usec - syns[0].ts_usec, cause: classifyRetransmit(between) });
         }
-        const synAcks = ev.filter((e) => e.kind === 'synack' || e.kind === 'synack-rtx');
-        const rtxAcks = Math.max(0, c.synack_count - 1);
+        const allSynAcks = ev.filter((e) => e.kind === 'synack' || e.kind === 'synack-rtx');
+        // Retransmits of the first SYN-ACK carry its ISN; one with another ISN answers another request.
+        const synAcks = allSynAcks.filter((e) => e.seq === allSynAcks[0].seq);
+        const otherIsn = allSynAcks.filter((e) => e.seq !== allSynAcks[0].seq);
+        const rtxAcks = Math.max(0, synAcks.length - 1);
         const noAnswerGaps = perRtx.filter((r) => r.cause === 'no-answer').map((r) => r.sinceFirstUsec / 1000);
         const sched = scheduleName(noAnswerGaps);
         if (sched) schedules.set(sched, (schedules.get(sched) ?? 0) + 1);
+        if (noAnswerGaps.length > 0) perHost.push({ host: c.client_addr, schedule: sched });
         for (const r of perRtx) if (r.cause === 'no-answer') { gapsFirst.push(r.sinceFirstUsec); unansweredFrames.push(r.frame); }
         const tuple = `${ep(c.client_addr, c.client_port)} -> ${ep(c.server_addr, c.server_port)}`;
         const parts: string[] = [];
@@ -88,7 +119,8 @@ export const synRetransmit: Detector = {
           parts.push(`SYN sent ${c.syn_count} times (${perRtx.map((r) => `+${fmtMs(r.sinceFirstUsec)} ${r.cause}`).join(', ')})`);
           parts.push(c.synack_ts_usec !== null ? `connected after ${fmtMs(c.connect_usec)}` : 'never answered with SYN-ACK');
         }
-        if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${c.synack_count} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
+        if (otherIsn.length > 0) parts.push(`server answered from ${otherIsn.length} more ISN${otherIsn.length > 1 ? 's' : ''} (SYN-ACK frame ${otherIsn.map((e) => e.frame).join(', ')}): not retransmits`);
+        if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${synAcks.length} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
         const worst = perRtx.some((r) => r.cause !== 'after-synack') || c.synack_ts_usec === null;
         yield {
           id: `syn-retransmit/${capId}/${c.syn_frame ?? c.synack_frame}`,
@@ -99,7 +131,8 @@ export const synRetransmit: Detector = {
           tsUsec: c.syn_ts_usec ?? c.synack_ts_usec,
           summary: `${tuple}: ${parts.join('; ')}`,
           evidence: {
-            frames: [...syns.map((s) => s.frame), ...synAcks.map((s) => s.frame)],
+            frames: [...syns.map((s) => s.frame), ...allSynAcks.map((s) => s.frame)],
+            synAckOtherIsn: otherIsn.map((e) => ({ frame: e.frame, seq: e.seq })),
             retransmits: perRtx,
             synAckRetransmits: synAcks.slice(1).map((e) => ({ frame: e.frame, afterFirstUsec: e.ts_usec - synAcks[0].ts_usec })),
             schedule: sched,
@@ -123,6 +156,7 @@ export const synRetransmit: Detector = {
           frames: unansweredFrames.sort((a, b) => a - b).slice(0, 10),
           attempts, affected, share, synRetransmits: synRtx, synAckRetransmits: synAckRtx, causes,
           addedConnectMs: lat, unansweredRetransmitOffsetsMs: distributionMs(gapsFirst), schedules: Object.fromEntries(schedules),
+          schedulesByHost: hostSchedules(perHost), synAckOtherIsn: sums.synack_other_isn,
         },
       };
     }

@@ -5,7 +5,7 @@ export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, er
 
 export type DetectorId = 'stale-ack' | 'challenge-ack' | 'syn-retransmit' | 'ts-stripped' | 'port-reuse'
   | 'server-closes-first' | 'refused' | 'exhaustion-forecast' | 'two-point'
-  | 'listen-overflow' | 'paws-drop' | 'nat-clients';
+  | 'listen-overflow' | 'paws-drop' | 'nat-clients' | 'syn-flood';
 
 /**
  * One finding: what was seen, where to look (frames), and the figures behind it.

@@ -98,7 +98,9 @@ const ATTEMPTS_SQL = `WITH pt AS (
     SELECT attempt_id, capture_id, count(*) AS n, min(client_addr) AS client_addr, min(server_addr) AS server_addr, min(server_port) AS server_port,
       sum(syn_count) AS syns, sum(syn_rtx_after_ack) + count(*) - 1 AS after_ack, sum(syn_rtx_after_synack) AS after_synack,
       sum(syn_rtx_unanswered) AS unanswered, min(syn_ts_usec) AS t0, min(synack_ts_usec) AS t_sa, max(rtt_syn_usec) AS rtt,
-      max(synack_count > 0) AS est, max(conn_state = 'REJ') AS rej, max(foreign_ack_count > 0) AS fa,
+      -- Established also when the client acknowledged a SYN-ACK the capture missed (anomalies.ts).
+      max(synack_count > 0 OR EXISTS (SELECT 1 FROM anomalies a WHERE a.conn_id = connections.id AND a.kind = 'synack-not-captured')) AS est,
+      max(conn_state = 'REJ') AS rej, max(foreign_ack_count > 0) AS fa,
       min(syn_ts) AS syn_ts, min(CASE WHEN synack_count > 0 THEN synack_ts END) AS synack_ts
     FROM connections WHERE attempt_id IS NOT NULL GROUP BY attempt_id, capture_id),
   ranked AS (

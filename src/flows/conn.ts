@@ -94,6 +94,9 @@ export class Conn implements TupleWords {
   /** Key packets, EV_FIELDS numbers each (at most MAX_EVENTS). */
   ev: number[] = [];
   eventsDropped = 0;
+  /** Anomalies (anomalies.ts), AN_FIELDS numbers each, one entry per kind; anSeen has a bit per kind. */
+  an: number[] = [];
+  anSeen = 0;
 
   // Tuple: a = client, b = server.
   ipVersion: 4 | 6 = 4;
@@ -162,6 +165,13 @@ export class Conn implements TupleWords {
   payloadC = 0; payloadS = 0;
   retransC = 0; retransS = 0;
   nextC = 0; nextS = 0; // next expected sequence number (highest seq end seen)
+  // Highest seq end seen without a gap before it, per direction (Wireshark's maxseqtobeacked):
+  // an ACK beyond it acknowledges data the capture missed.
+  contigC = 0; contigS = 0;
+  // The open hole after contig, per direction: where the segment after it started (-1 none). A
+  // segment that covers [contig, holeEnd] fills it (a reordered one, as GRO at the capture
+  // point delivers them), and the data up to next counts as seen again.
+  holeEndC = -1; holeEndS = -1;
   haveNextC = false; haveNextS = false;
   tsLaterC = false; tsLaterS = false; // timestamps on non-SYN segments
   lastTsValC = -1; lastTsValS = -1; // TSval of the last segment with timestamps
@@ -178,6 +188,26 @@ export class Conn implements TupleWords {
   closedTsUsec = -1; // second FIN or deciding RST
   sawServerPkt = false;
   sawClientAfterSynAck = false;
+  ackSentC = false; ackSentS = false; // an ACK without SYN from that side (one-sided-capture)
+
+  // Anomaly-stage state (anomalies.ts).
+  synDataFrame = 0; // the first client SYN's payload, when it carried any (TFO, RFC 7413)
+  synDataTsUsec = -1;
+  synDataBytes = 0;
+  synDataTfo = 0; // TFO option kind in that SYN (34, 254) or 0
+  synAckUnseen = false; // the client acknowledged a SYN-ACK this capture does not hold
+  lastSynAckTsUsec = -1;
+  synAckOtherIsn = 0; // SYN-ACKs with another ISN than the first (not retransmits of it)
+  serverIsnLatest = -1; // the ISN of the latest of those
+  /** Distinct client ISNs on this tuple in a run of unanswered attempts (syn-isn-change). */
+  isnRun = 1;
+  handshakeAckFrame = 0;
+  handshakeAckTsUsec = -1;
+  firstRstAck = -1;
+  firstRstFlags = 0;
+  serverSynFrame = 0;
+  clientSynAckFrame = 0;
+  clientSynAckTsUsec = -1;
 
   constructor(readonly id: number, readonly captureId: number) {}
 

@@ -1,4 +1,5 @@
 import { EV_FIELDS, type Conn, type SynOptions } from './conn.js';
+import { AN_FIELDS, anomalyNumbers } from './anomalies.js';
 import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
 
 /**
@@ -19,6 +20,8 @@ export const CONN_STRS = 11;
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
 export const EVENT_NUMS = 14;
 export const DIRS = ['s2c', 'c2s'];
+/** Anomalies columns, all numbers: kind (2), dir (5) and detail (13) as codes (anomalies.ts). */
+export const ANOMALY_NUMS = 2 + AN_FIELDS;
 
 const sideName = (s: Side): string | null => (s === CLIENT ? 'client' : s === SERVER ? 'server' : null);
 /** -1 (absent) to NULL. */
@@ -105,6 +108,20 @@ export function packEvents(c: Conn, nums: Float64Array, n: number): number {
   for (let i = 0; i < ev.length; i += EV_FIELDS) {
     nums[n++] = c.id; nums[n++] = c.captureId;
     for (let j = 0; j < EV_FIELDS; j++) nums[n++] = ev[i + j];
+  }
+  return n;
+}
+
+/** A connection's anomaly numbers (anomalies.ts), computed once per write. */
+export function connAnomalies(c: Conn): number[] {
+  return anomalyNumbers(c);
+}
+
+/** Write anomaly rows (the connection and capture ids, then AN_FIELDS numbers each) at nums[n..); returns the next n. */
+export function packAnomalies(c: Conn, an: number[], nums: Float64Array, n: number): number {
+  for (let i = 0; i < an.length; i += AN_FIELDS) {
+    nums[n++] = c.id; nums[n++] = c.captureId;
+    for (let j = 0; j < AN_FIELDS; j++) nums[n++] = an[i + j];
   }
   return n;
 }

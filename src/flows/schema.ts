@@ -189,6 +189,60 @@ CREATE TABLE IF NOT EXISTS events (
   win         INTEGER NOT NULL
 );
 
+-- Per-connection anomalies (src/flows/anomalies.ts): one row per kind per connection, at the
+-- first packet that showed it; count says how many did. Names follow Wireshark's expert info and
+-- Zeek's weird.log where those exist. Columns by kind (NULL where not listed):
+--   synack-not-captured           frame: the first packet proving the client had a SYN-ACK the capture
+--                                 lacks (the client's ACK: ack = server ISN + 1; or the server's ACK of
+--                                 the client's data); ref_frame: the SYN; gap_usec: SYN -> it
+--   previous-segment-not-captured Wireshark tcp.analysis.lost_segment. dir: the sender; frame/seq/ack: the
+--                                 first segment after a gap; count: such segments; bytes: sum of the gaps
+--   ack-of-unseen-data            Wireshark tcp.analysis.ack_lost_segment. dir: the acking side; frame/seq/ack:
+--                                 the first ACK beyond the other side's highest sequence seen; bytes: by how
+--                                 much; count: such ACKs
+--   syn-with-nonzero-ack          Wireshark tcp.ack.nonzero. frame/seq/ack: the SYN; count: such SYNs
+--   syn-with-data                 Zeek SYN_with_data. seq: ISN; bytes: payload; value: TFO option kind in it
+--                                 (34, 254 experimental, 0 none); ack/ref_frame: the first SYN-ACK's ack and
+--                                 frame; detail: data-acked | syn-only-acked | other-ack | no-synack
+--   syn-isn-change                Zeek SYN_seq_jump. frame/seq/ack: the SYN with a new ISN, less than 1 s after
+--                                 an unanswered attempt's SYN on the tuple; value: that attempt's ISN;
+--                                 ref_frame: its last SYN; gap_usec; count: ISNs in the run so far
+--   simultaneous-open             Zeek simultaneous_open. frame/seq: the responder's SYN without ACK;
+--                                 ref_frame: the client's SYN
+--   split-handshake               Zeek connection_originator_SYN_ack. frame: the client's SYN-ACK (the
+--                                 responder never sent one); count: such SYN-ACKs; ref_frame: the responder's SYN
+--   missing-syn                   frame/seq/ack: the SYN-ACK of a connection whose SYN was not captured
+--   synack-resent-before-ack      frame/seq/ack: the first SYN-ACK resent before the client's ACK was captured;
+--                                 count; ref_frame: the SYN retransmit it answered, or the previous SYN-ACK;
+--                                 detail: after-syn-retransmit | server-timer; gap_usec: since ref_frame
+--   synack-resent-after-ack       frame/seq/ack: the first SYN-ACK resent after the client's ACK of it was
+--                                 captured; count; ref_frame: that ACK; gap_usec
+--   synack-isn-change             frame/seq/ack: a later SYN-ACK with another ISN; value: the first SYN-ACK's
+--                                 ISN; ref_frame: the first SYN-ACK; count
+--   rst-from-syn-sender           frame/seq/ack: the client's RST before it acknowledged a SYN-ACK (not the
+--                                 RST to a stale ACK); detail: after-synack | after-nothing; ref_frame
+--   rst-then-synack               frame/ack: the responder's RST that came before its SYN-ACK; ref_frame: the
+--                                 SYN-ACK; detail: acceptable | not-acceptable (RFC 9293 §3.10.7.3: in
+--                                 SYN-SENT an RST counts only if it acknowledges the SYN)
+--   one-sided-capture             Zeek possible_split_routing. dir: the only direction captured; frame: the
+--                                 first packet; count: packets; detail: client-only | server-only
+CREATE TABLE IF NOT EXISTS anomalies (
+  conn_id     INTEGER NOT NULL REFERENCES connections(id),
+  capture_id  INTEGER NOT NULL,
+  kind        TEXT NOT NULL,
+  frame       INTEGER NOT NULL,
+  ts_usec     INTEGER NOT NULL,
+  dir         TEXT,            -- c2s | s2c
+  count       INTEGER NOT NULL,
+  seq         INTEGER,
+  ack         INTEGER,
+  bytes       INTEGER,
+  value       INTEGER,
+  ref_frame   INTEGER,
+  gap_usec    INTEGER,
+  detail      TEXT
+);
+
 -- Filled by the detectors (src/detectors); cleared and rewritten on each run.
 CREATE TABLE IF NOT EXISTS findings (
   id          TEXT PRIMARY KEY,  -- stable: detector/capture id/frame or key; a second finding with the same id is an error
@@ -235,5 +289,7 @@ CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn);
 CREATE INDEX IF NOT EXISTS conn_path ON connections (capture_id, client_addr, server_addr, server_port, syn_ts_usec, client_port);
 CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id, frame);
 CREATE INDEX IF NOT EXISTS conn_attempt ON connections (attempt_id);
+CREATE INDEX IF NOT EXISTS an_kind ON anomalies (kind, conn_id);
+CREATE INDEX IF NOT EXISTS an_conn ON anomalies (conn_id);
 ${FIND_DETECTOR_INDEX}
 `;

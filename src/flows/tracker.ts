@@ -4,7 +4,8 @@ import { retransmitCause } from './retransmitCause.js';
 import { Conn, SEEN_ANSWER_ACK, SEEN_SYNACK, snapshotOptions, type Tomb } from './conn.js';
 import { CLIENT, NONE, SERVER } from './history.js';
 import { aLooksLikeServer } from './roles.js';
-import { seqAdd, seqAfter, seqBefore } from './seq.js';
+import { An, Det, record, tfoOptionKind } from './anomalies.js';
+import { seqAdd, seqAfter, seqBefore, seqDiff } from './seq.js';
 import { TupleMap, type TupleWords } from './tupleMap.js';
 
 /** Where finished connections go (the SQLite store, or a test's array). */
@@ -32,6 +33,19 @@ const ESTABLISHED_IDLE_USEC = 3600e6;
 const MAX_ADDRESS_TEXTS = 65536;
 /** How often, in capture time, live connections are checked for eviction. */
 const SWEEP_EVERY_USEC = 1e6;
+/**
+ * A SYN with another ISN this soon after the first SYN of an unanswered attempt on the same
+ * tuple, which the attempt never retransmitted, is not the same host trying again: a stack
+ * retransmits its SYN with the same ISN after the initial RTO, 1 s (RFC 6298 §2.1;
+ * TCP_TIMEOUT_INIT), and a new connect() from the same port follows only an abandoned attempt
+ * (an application's connect timeout, which the lab's syn-drop-gateway shows after 4.5 s and
+ * five SYNs). Within this window the earlier attempt is kept aside (parked), not ended, so that
+ * its own retransmits, arriving between crafted or spoofed SYNs, still land on it (Zeek names
+ * the new ISN SYN_seq_jump).
+ */
+const ISN_JUMP_USEC = 1e6;
+/** Attempts kept aside per tuple; beyond it the one with the fewest SYNs is written out. */
+const MAX_PARKED = 4;
 
 /**
  * Folds packets into connections, one incarnation at a time per 4-tuple, and hands each
@@ -41,6 +55,8 @@ const SWEEP_EVERY_USEC = 1e6;
 export class Tracker {
   private readonly live = new TupleMap<Conn>();
   private readonly tombs = new TupleMap<Tomb & TupleWords>();
+  /** Unanswered attempts set aside by a SYN with another ISN on their tuple (ISN_JUMP_USEC). */
+  private readonly parked = new TupleMap<Conn[]>();
   private nextId: number;
   private readonly v4Text = new Map<number, string>();
   private nextSweepUsec = -1;
@@ -78,7 +94,18 @@ export class Tracker {
         // incarnation; the same ISN again is a retransmission of this one.
         // A SYN captured after its own SYN-ACK (merged or reordered captures) belongs to it.
         const lateSyn = fromClient && c.synCount === 0 && c.synAckCount > 0 && c.synAckAck === seqAdd(p.seq, 1);
-        if (!lateSyn && (fromClient ? c.synCount === 0 || p.seq !== c.clientIsn : c.closed)) c = this.replace(c, p, true);
+        if (!lateSyn && fromClient && c.synCount > 0 && p.seq !== c.clientIsn && this.parked.size > 0) {
+          const back = this.unpark(c, p, (x) => x.clientIsn === p.seq);
+          if (back !== undefined) { applyPacket(back, p, true); return; }
+        }
+        if (!lateSyn && (fromClient ? c.synCount === 0 || p.seq !== c.clientIsn : c.closed)) {
+          const jump = fromClient && c.synCount === 1 && isOpenAttempt(c) && p.tsUsec - c.firstSynTsUsec < ISN_JUMP_USEC;
+          c = jump ? this.jump(c, p) : this.replace(c, p, true);
+        }
+      } else if (isSynAck && !fromClient && c.synCount > 0 && p.ack !== seqAdd(c.clientIsn, 1) && this.parked.size > 0) {
+        // A SYN-ACK for an attempt set aside: that one is the tuple's connection again.
+        const back = this.unpark(c, p, (x) => p.ack === seqAdd(x.clientIsn, 1));
+        if (back !== undefined) c = back;
       } else if (isSynAck && !fromClient && c.closed && c.synAckCount > 0 && p.seq !== c.serverIsn) {
         c = this.replace(c, p, false); // a new handshake whose SYN the capture missed
       }
@@ -98,6 +125,8 @@ export class Tracker {
   /** Write out every live connection (end of capture). */
   finish(): void {
     for (const c of this.live.values()) this.sink.flush(c);
+    for (const l of this.parked.values()) for (const c of l) this.sink.flush(c);
+    this.parked.clear();
     this.live.clear();
     this.tombs.clear();
   }
@@ -146,7 +175,54 @@ export class Tracker {
     return c;
   }
 
+  /**
+   * A SYN with a new ISN on a tuple whose attempt is unanswered and recent: set that attempt
+   * aside and start the new one, named syn-isn-change with the ISN it replaced.
+   */
+  private jump(old: Conn, p: TcpPacket): Conn {
+    let l = this.parked.get(p);
+    if (l === undefined) { l = []; this.parked.setTuple(old, l); }
+    l.push(old);
+    if (l.length > MAX_PARKED) {
+      // Keep the attempts that retransmitted (a host's own SYNs) and, among equals, the oldest.
+      let worst = 0;
+      for (let i = 1; i < l.length; i++) if (l[i].synCount <= l[worst].synCount) worst = i;
+      this.sink.flush(l.splice(worst, 1)[0]);
+    }
+    const c = this.create(p, true, false);
+    c.prev = old.toTomb();
+    c.incarnation = old.incarnation + 1;
+    c.isnRun = old.isnRun + 1;
+    record(c, p.frame, p.tsUsec, true, An.SynIsnChange, p.seq, p.ack, NaN, old.clientIsn, old.lastSynFrame, p.tsUsec - old.lastSynTsUsec, NaN, c.isnRun);
+    return c;
+  }
+
+  /** The parked attempt `match` picks becomes the tuple's live one again; the live one is parked or written out. */
+  private unpark(live: Conn, p: TcpPacket, match: (c: Conn) => boolean): Conn | undefined {
+    const l = this.parked.get(p);
+    if (l === undefined) return undefined;
+    const i = l.findIndex(match);
+    if (i < 0) return undefined;
+    const back = l.splice(i, 1)[0];
+    if (isOpenAttempt(live)) l.push(live); else this.sink.flush(live);
+    if (l.length === 0) this.parked.deleteTuple(back);
+    this.live.set(p, back);
+    return back;
+  }
+
   private sweep(now: number): void {
+    if (this.parked.size > 0) {
+      const emptied: Conn[] = [];
+      for (const l of this.parked.values()) {
+        for (let i = l.length - 1; i >= 0; i--) {
+          if (now - l[i].lastTsUsec <= ATTEMPT_IDLE_USEC) continue;
+          const gone = l.splice(i, 1)[0];
+          this.sink.flush(gone);
+          if (l.length === 0) emptied.push(gone);
+        }
+      }
+      for (const c of emptied) this.parked.deleteTuple(c);
+    }
     for (const c of this.live.values()) {
       const idle = now - c.lastTsUsec;
       const limit = c.closed ? CLOSED_GRACE_USEC : c.synAckCount > 0 || c.rolesInferred ? ESTABLISHED_IDLE_USEC : ATTEMPT_IDLE_USEC;
@@ -161,6 +237,11 @@ export class Tracker {
       if (now - tb.closedTsUsec > 2 * this.opts.timeWaitUsec) this.tombs.deleteTuple(tb);
     }
   }
+}
+
+/** An attempt nothing answered yet: no SYN-ACK, no answer, not closed, roles from a SYN. */
+function isOpenAttempt(c: Conn): boolean {
+  return c.synAckCount === 0 && c.answer === 'none' && !c.closed && !c.rolesInferred && c.serverSynCount === 0 && c.pktsS === 0;
 }
 
 function tupleOf(c: Conn): TupleWords {
@@ -197,17 +278,23 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
   if ((f & SYN) !== 0) {
     if ((f & ACK) === 0) {
       h.withSeq('S', fromClient, p.seq);
+      // The ack field of a segment without ACK is meaningless and a stack sends zero there
+      // (RFC 9293 §3.1); tools that craft SYNs often leave it random (Wireshark: tcp.ack.nonzero).
+      if (p.ack !== 0) record(c, p.frame, t, fromClient, An.SynNonzeroAck, p.seq, p.ack, NaN, NaN, NaN, NaN, NaN);
       if (fromClient) {
         if (c.synCount === 0) {
           c.clientIsn = p.seq;
           c.firstSynFrame = p.frame;
           c.firstSynTsUsec = t;
           c.synOpts = snapshotOptions(p);
+          if (p.payloadBytes > 0) {
+            c.synDataFrame = p.frame; c.synDataTsUsec = t; c.synDataBytes = p.payloadBytes; c.synDataTfo = tfoOptionKind(p);
+          }
           if (c.synAckCount > 0 && c.answer === 'none') {
             // The SYN-ACK was captured first: it is still the answer.
             c.answer = 'synack'; c.answerFrame = c.synAckFrame; c.answerTsUsec = c.synAckTsUsec; c.answerSeq = c.serverIsn; c.answerAck = c.synAckAck; c.answerFlags = SYN | ACK;
           }
-          c.nextC = seqAdd(p.seq, 1 + p.payloadBytes);
+          c.nextC = seqAdd(p.seq, 1 + p.payloadBytes); c.contigC = c.nextC;
           c.haveNextC = true;
           trackSeq = false;
           c.addEvent(p, true, 'syn');
@@ -228,13 +315,26 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
         c.seenSinceSyn = 0;
       } else {
         c.serverSynCount++;
+        if (c.serverSynFrame === 0) {
+          c.serverSynFrame = p.frame;
+          if (c.synCount > 0) record(c, p.frame, t, false, An.SimultaneousOpen, p.seq, NaN, NaN, NaN, c.firstSynFrame, t - c.firstSynTsUsec, NaN);
+        }
         c.addEvent(p, false, 'server-syn');
       }
     } else {
       h.once('H', fromClient);
-      if (fromClient) c.clientSynAckCount++; // simultaneous open or a split handshake
-      else {
+      if (fromClient) {
+        c.clientSynAckCount++; // simultaneous open or a split handshake
+        if (c.clientSynAckFrame === 0) { c.clientSynAckFrame = p.frame; c.clientSynAckTsUsec = t; }
+      } else {
         if (c.synAckCount === 0) {
+          // An RST came first from this side, then the SYN-ACK: the RST was not the server's
+          // (an injected or middlebox RST; RFC 5961 §3 describes the blind variant).
+          if (c.rstCountS > 0 && c.synCount > 0) {
+            const acceptable = (c.firstRstFlags & ACK) !== 0 && c.firstRstAck === seqAdd(c.clientIsn, 1);
+            record(c, c.firstRstFrame, c.firstRstTsUsec, false, An.RstThenSynAck, NaN, c.firstRstAck, NaN, NaN, p.frame,
+              t - c.firstRstTsUsec, acceptable ? Det.Acceptable : Det.NotAcceptable);
+          }
           c.serverIsn = p.seq;
           c.synAckAck = p.ack;
           c.synAckFrame = p.frame;
@@ -242,14 +342,35 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
           c.synAckOpts = snapshotOptions(p);
           if (c.lastSynTsUsec >= 0) c.rttSynUsec = t - c.lastSynTsUsec;
           // The server's sequence space starts here, whatever stale ACK came before.
-          c.nextS = seqAdd(p.seq, 1 + p.payloadBytes);
+          c.nextS = seqAdd(p.seq, 1 + p.payloadBytes); c.contigS = c.nextS;
           c.haveNextS = true;
           trackSeq = false;
           if (c.decidingRst !== NONE) { c.decidingRst = NONE; c.closedTsUsec = -1; }
           c.addEvent(p, false, 'synack');
         } else {
           c.addEvent(p, false, 'synack-rtx');
+          if (p.seq !== c.serverIsn) {
+            // Another ISN: the server answered from another request (a retransmitted SYN it took
+            // for a new one, a TFO server restarting the handshake), not a retransmit of the first.
+            c.synAckOtherIsn++;
+            c.serverIsnLatest = p.seq;
+            record(c, p.frame, t, false, An.SynAckIsnChange, p.seq, p.ack, NaN, c.serverIsn, c.synAckFrame, t - c.synAckTsUsec, NaN);
+            // Before the handshake completes, the server's sequence space is the new request's
+            // (the client acknowledges whichever SYN-ACK reached it).
+            if (!c.handshakeAcked) { c.nextS = seqAdd(p.seq, 1); c.contigS = c.nextS; c.haveNextS = true; trackSeq = false; }
+          } else if (c.handshakeAcked) {
+            // The client's ACK reached this point and the server still resends: it did not take
+            // the ACK (a full accept queue drops it in tcp_check_req, TcpExtListenOverflows).
+            record(c, p.frame, t, false, An.SynAckAfterAck, p.seq, p.ack, NaN, NaN, c.handshakeAckFrame, t - c.handshakeAckTsUsec, NaN);
+          } else {
+            // Linux resends the SYN-ACK when the SYN comes again (tcp_check_req) or when its own
+            // timer fires (reqsk_timer_handler): either way the SYN-ACK or the ACK was lost.
+            const afterSyn = c.lastSynTsUsec > c.lastSynAckTsUsec;
+            record(c, p.frame, t, false, An.SynAckBeforeAck, p.seq, p.ack, NaN, NaN, afterSyn ? c.lastSynFrame : c.synAckFrame,
+              t - (afterSyn ? c.lastSynTsUsec : c.lastSynAckTsUsec), afterSyn ? Det.AfterSynRtx : Det.ServerTimer);
+          }
         }
+        c.lastSynAckTsUsec = t;
         c.seenSinceSyn |= SEEN_SYNACK;
         c.synAckCount++;
       }
@@ -266,7 +387,15 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
     }
     // After a server SYN or a client SYN-ACK the handshake is a simultaneous open or split
     // handshake (RFC 9293 §3.5), where plain ACKs are part of it, not answers from old state.
-    if (c.synAckCount === 0 && c.serverSynCount === 0 && c.clientSynAckCount === 0 && (f & (SYN | RST)) === 0) {
+    if (c.synAckCount === 0 && c.serverSynCount === 0 && c.clientSynAckCount === 0 && (f & (SYN | RST)) === 0
+      && !c.synAckUnseen && seqAfter(p.ack, seqAdd(c.clientIsn, 1)) && !seqAfter(p.ack, c.nextC)) {
+      // It acknowledges data this client sent after its SYN: the client had the SYN-ACK, the
+      // capture did not (Wireshark: "ACKed segment that wasn't captured"). Not another
+      // connection's numbers: this connection's own, so its sequence space starts here.
+      c.synAckUnseen = true;
+      record(c, p.frame, t, false, An.SynAckNotCaptured, p.seq, p.ack, NaN, NaN, c.lastSynFrame, t - c.lastSynTsUsec, NaN);
+    }
+    if (c.synAckCount === 0 && c.serverSynCount === 0 && c.clientSynAckCount === 0 && (f & (SYN | RST)) === 0 && !c.synAckUnseen) {
       // A non-SYN answer to a SYN carries another connection's sequence numbers (stale or
       // challenge ACK): keep it as evidence and out of this connection's sequence space.
       c.addEvent(p, false, 'answer-ack');
@@ -283,15 +412,39 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
   }
 
   if (fromClient && c.synAckCount > 0 && !c.handshakeAcked && (f & SYN) === 0 && (f & ACK) !== 0 && (f & RST) === 0
-    && p.ack === seqAdd(c.serverIsn, 1)) {
+    && (p.ack === seqAdd(c.serverIsn, 1) || (c.synAckOtherIsn > 0 && p.ack === seqAdd(c.serverIsnLatest, 1)))) {
     c.handshakeAcked = true;
     c.rttAckUsec = t - c.synAckTsUsec;
+    c.handshakeAckFrame = p.frame; c.handshakeAckTsUsec = t;
     c.addEvent(p, true, 'handshake-ack');
   }
+  if (fromClient && c.synCount > 0 && c.synAckCount === 0 && c.serverSynCount === 0 && c.clientSynAckCount === 0 && !c.synAckUnseen
+    && (f & (SYN | RST)) === 0 && (f & ACK) !== 0 && p.ack !== 0
+    && seqAfter(p.seq, c.clientIsn) && !seqAfter(p.seq, c.nextC)) {
+    // An ACK from a client in SYN-SENT means it took a SYN-ACK (RFC 9293 §3.10.7.3): the
+    // capture missed it. Its ack is the server's ISN + 1.
+    c.synAckUnseen = true;
+    record(c, p.frame, t, true, An.SynAckNotCaptured, p.seq, p.ack, NaN, NaN, c.lastSynFrame, t - c.lastSynTsUsec, NaN);
+  }
+  if ((f & (SYN | ACK)) === ACK && p.ack !== 0) { if (fromClient) c.ackSentC = true; else c.ackSentS = true; }
 
   if (trackSeq) {
     const have = fromClient ? c.haveNextC : c.haveNextS;
     const next = fromClient ? c.nextC : c.nextS;
+    // Wireshark's two capture-gap flags (tcp_analyze_sequence_number): a segment starting past
+    // everything this side was seen sending ("previous segment not captured": lost before the
+    // capture point or by it), and an ACK past everything the other side was seen sending
+    // ("ACKed segment that wasn't captured": the receiver got what the capture missed).
+    if (have && (f & SYN) === 0 && seqAfter(p.seq, next)) {
+      record(c, p.frame, t, fromClient, An.LostSegment, p.seq, p.ack, seqDiff(next, p.seq), NaN, NaN, NaN, NaN);
+    }
+    if ((f & ACK) !== 0 && (fromClient ? c.haveNextS : c.haveNextC) && seqAfter(p.ack, fromClient ? c.contigS : c.contigC)) {
+      const contig = fromClient ? c.contigS : c.contigC;
+      record(c, p.frame, t, fromClient, An.AckUnseen, p.seq, p.ack, seqDiff(contig, p.ack), NaN, NaN, NaN, NaN);
+      // As Wireshark does: the other side's data up to its highest segment counts as seen now,
+      // so one hole is named once, not on every ACK after it.
+      if (fromClient) { c.contigS = c.nextS; c.holeEndS = -1; } else { c.contigC = c.nextC; c.holeEndC = -1; }
+    }
     if (p.payloadBytes > 0) {
       if (have && seqBefore(p.seq, next)) {
         if (fromClient) c.retransC++; else c.retransS++;
@@ -303,6 +456,17 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
     const end = seqAdd(p.seq, p.payloadBytes + ((f & SYN) !== 0 ? 1 : 0) + ((f & FIN) !== 0 ? 1 : 0));
     if (!have || seqAfter(end, next)) {
       if (fromClient) { c.nextC = end; c.haveNextC = true; } else { c.nextS = end; c.haveNextS = true; }
+    }
+    const contig = fromClient ? c.contigC : c.contigS;
+    const holeEnd = fromClient ? c.holeEndC : c.holeEndS;
+    if (!have || (!seqAfter(p.seq, contig) && seqAfter(end, contig))) {
+      // In order past the seen data, or filling the hole after it: seen up to here, or, once the
+      // hole is covered, up to the highest segment seen.
+      const filled = holeEnd >= 0 && !seqBefore(end, holeEnd);
+      const upTo = filled ? (fromClient ? c.nextC : c.nextS) : end;
+      if (fromClient) { c.contigC = upTo; if (filled) c.holeEndC = -1; } else { c.contigS = upTo; if (filled) c.holeEndS = -1; }
+    } else if (have && seqAfter(p.seq, contig) && holeEnd < 0) {
+      if (fromClient) c.holeEndC = p.seq; else c.holeEndS = p.seq;
     }
   }
 
@@ -330,6 +494,15 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
     if (fromClient && c.foreignAckFrame !== 0 && c.foreignRstFrame === 0) { c.foreignRstFrame = p.frame; c.foreignRstSeq = p.seq; }
     if (c.firstRstBy === NONE) {
       c.firstRstBy = side; c.firstRstFrame = p.frame; c.firstRstTsUsec = t; c.firstRstState = stateAt(c);
+      c.firstRstAck = p.ack; c.firstRstFlags = f;
+    }
+    // The SYN's own sender resets before acknowledging any SYN-ACK: a half-open scan (SYN,
+    // SYN-ACK, RST from a raw-socket sender) or an attempt abandoned with nothing back. The
+    // kernel's RST to a stale ACK (RFC 9293 §3.10.7.3) is the stale-ack finding's, not this.
+    if (fromClient && c.synCount > 0 && !c.handshakeAcked && !c.synAckUnseen && c.foreignAckFrame === 0 && c.clientSynAckCount === 0) {
+      const after = (c.seenSinceSyn & SEEN_SYNACK) !== 0 || c.synAckCount > 0 ? Det.AfterSynAck : Det.AfterNothing;
+      record(c, p.frame, t, true, An.RstFromSynSender, p.seq, p.ack, NaN, NaN, after === Det.AfterSynAck ? c.synAckFrame : c.lastSynFrame,
+        t - (after === Det.AfterSynAck ? c.synAckTsUsec : c.lastSynTsUsec), after);
     }
     const established = c.synAckCount > 0 || (c.synCount === 0);
     if (!established || c.decidingRst === NONE) {

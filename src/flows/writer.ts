@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { ANOMALY_DETAILS, ANOMALY_KINDS, AN_FIELDS } from './anomalies.js';
 import { EVENT_KINDS, type Conn } from './conn.js';
-import { CONN_NUMS, CONN_STRS, DIRS, EVENT_NUMS, packConn, packEvents } from './rowPack.js';
+import { ANOMALY_NUMS, CONN_NUMS, CONN_STRS, connAnomalies, DIRS, EVENT_NUMS, packAnomalies, packConn, packEvents } from './rowPack.js';
 import { STR_NULL, STR_SEP, writerMain, type WriterData, type WriterMessage } from './writerThread.js';
 
 /**
@@ -30,6 +31,7 @@ export class RowWriter {
       path, pragmas, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
       dirs: DIRS, eventKinds: [...EVENT_KINDS], state: this.state.buffer as SharedArrayBuffer,
       connNums: CONN_NUMS, connStrs: CONN_STRS, eventNums: EVENT_NUMS,
+      anomalyNums: ANOMALY_NUMS, anomalyKinds: [...ANOMALY_KINDS], anomalyDetails: [...ANOMALY_DETAILS],
     };
     this.worker = new Worker(`(${writerMain.toString()})(require, require('node:worker_threads'))`, { eval: true, workerData: data });
     // Errors are reported through the shared state; the thread must never keep the process alive.
@@ -39,20 +41,30 @@ export class RowWriter {
   /** Pack these connections (and the events of those isPlain rejects) and queue them. */
   write(conns: Conn[], withEvents: (c: Conn) => boolean): void {
     let events = 0;
-    for (const c of conns) if (withEvents(c)) events += c.eventCount;
+    let anomalies = 0;
+    const an: number[][] = new Array(conns.length);
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i];
+      if (withEvents(c)) events += c.eventCount;
+      an[i] = connAnomalies(c);
+      anomalies += an[i].length / AN_FIELDS;
+    }
     const nums = new Float64Array(conns.length * CONN_NUMS);
     const strs: (string | null)[] = new Array(conns.length * CONN_STRS);
     const evNums = new Float64Array(events * EVENT_NUMS);
+    const anNums = new Float64Array(anomalies * ANOMALY_NUMS);
     let e = 0;
+    let a = 0;
     for (let i = 0; i < conns.length; i++) {
       const c = conns[i];
       packConn(c, nums, i * CONN_NUMS, strs, i * CONN_STRS);
       if (withEvents(c)) e = packEvents(c, evNums, e);
+      if (an[i].length > 0) a = packAnomalies(c, an[i], anNums, a);
     }
     // One joined string clones as one copy; an array of 44 000 strings cost ~15 ms a batch.
     for (let i = 0; i < strs.length; i++) if (strs[i] === null) strs[i] = STR_NULL;
     const text = strs.join(STR_SEP);
-    this.post({ type: 'rows', conns: conns.length, nums, strs: text, events, evNums }, [nums.buffer, evNums.buffer]);
+    this.post({ type: 'rows', conns: conns.length, nums, strs: text, events, evNums, anomalies, anNums }, [nums.buffer, evNums.buffer, anNums.buffer]);
     this.waitBelow(MAX_IN_FLIGHT);
   }
 

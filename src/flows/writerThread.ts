@@ -13,6 +13,9 @@ export interface WriterData {
   connNums: number;
   connStrs: number;
   eventNums: number;
+  anomalyNums: number;
+  anomalyKinds: string[];
+  anomalyDetails: string[];
 }
 
 /** Joins a batch's strings (none of them holds control characters: addresses, letters, digits). */
@@ -22,7 +25,7 @@ export const STR_NULL = '\x01';
 
 /** A batch of packed rows (rowPack.ts), or an instruction. */
 export type WriterMessage =
-  | { type: 'rows'; conns: number; nums: Float64Array; strs: string; events: number; evNums: Float64Array }
+  | { type: 'rows'; conns: number; nums: Float64Array; strs: string; events: number; evNums: Float64Array; anomalies: number; anNums: Float64Array }
   | { type: 'close' };
 
 /**
@@ -53,6 +56,8 @@ export function writerMain(req: NodeRequire, wt: typeof import('node:worker_thre
   let insConn: Database.Statement;
   let insEvent: Database.Statement;
   let insEvents: Database.Statement;
+  let insAnomaly: Database.Statement;
+  const anArgs: unknown[] = new Array(data.anomalyNums);
   // Events go EV_ROWS to a statement: their 14 columns are cheap to bind, and one statement per
   // row cost ~35% more (sqlite3_step and statement reset per row dominate small rows).
   const EV_ROWS = 16;
@@ -80,6 +85,7 @@ export function writerMain(req: NodeRequire, wt: typeof import('node:worker_thre
     connsArgs = new Array(cols.length * CONN_ROWS);
     insEvent = d.prepare(`INSERT INTO events VALUES ${row(data.eventNums)}`);
     insEvents = d.prepare(`INSERT INTO events VALUES ${new Array(EV_ROWS).fill(row(data.eventNums)).join(',')}`);
+    insAnomaly = d.prepare(`INSERT INTO anomalies VALUES ${row(data.anomalyNums)}`);
     return d;
   }
 
@@ -114,6 +120,15 @@ export function writerMain(req: NodeRequire, wt: typeof import('node:worker_thre
       insEvents.run(evArgs);
     }
     for (; e < m.events; e++) { event(m.evNums, e * ew, evOne, 0); insEvent.run(evOne); }
+    // Anomalies are few (most connections have none): one statement per row.
+    const aw = data.anomalyNums;
+    for (let k = 0; k < m.anomalies; k++) {
+      for (let i = 0; i < aw; i++) {
+        const v = m.anNums[k * aw + i];
+        anArgs[i] = v !== v ? null : i === 2 ? data.anomalyKinds[v] : i === 5 ? data.dirs[v] : i === 13 ? data.anomalyDetails[v] : v;
+      }
+      insAnomaly.run(anArgs);
+    }
   }
 
   wt.parentPort!.on('message', (m: WriterMessage) => {

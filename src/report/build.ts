@@ -61,12 +61,17 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
   const partial = unread.length > 0
     ? ` (Incomplete: ${unread.map((c) => `${c.name} was read only up to the damage: ${c.error}`).join('; ')}.)`
     : '';
+  // The capture's own holes (anomaly stage): packets the receivers got that the capture lacks.
+  const loss = facts.captureLoss;
+  const holes = loss.connections > 0
+    ? ` (The capture missed packets on ${plural(loss.connections, 'connection')} that their receivers got${loss.synAckNotCaptured ? `: ${plural(loss.synAckNotCaptured, 'SYN-ACK')} the client acknowledged` : ''}${loss.acksOfUnseenData ? `${loss.synAckNotCaptured ? ',' : ':'} data acknowledged that the capture never saw` : ''}; the evidence has holes there.)`
+    : '';
   const verdict = nothingRead
     ? { status: 'warning' as const, headline: `Nothing analysed: ${unread.map((c) => `${c.name}: ${c.error}`).join('; ')}.` }
     : causes.length === 0 && totals.attempts === 0
     ? {
       status: unread.length > 0 ? 'warning' as const : 'ok' as const,
-      headline: `No TCP connection attempts (SYNs) in the capture: ${plural(captures.reduce((n, c) => n + c.frames, 0), 'frame')}, ${plural(captures.reduce((n, c) => n + c.tcpPackets, 0), 'TCP packet')}, ${plural(totals.connections, 'connection')} seen mid-stream; nothing to diagnose about new connections.${partial}`,
+      headline: `No TCP connection attempts (SYNs) in the capture: ${plural(captures.reduce((n, c) => n + c.frames, 0), 'frame')}, ${plural(captures.reduce((n, c) => n + c.tcpPackets, 0), 'TCP packet')}, ${plural(totals.connections, 'connection')} seen mid-stream; nothing to diagnose about new connections.${partial}${holes}`,
     }
     : causes.length === 0
     ? {
@@ -74,9 +79,9 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
       headline: `No problem found with new connections: ${totals.attempts} connection attempt${totals.attempts === 1 ? '' : 's'}, ${totals.established} established`
         + `${totals.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${totals.handshakeRttMs.p50} ms, p99 ${totals.handshakeRttMs.p99} ms` : ''}`
         + `, SYN retransmits: ${totals.synRetransmits || 'none'}, stale ACKs: none, timestamps stripped: ${facts.stripped.weak ? 'not shown (the ts-stripped observations cannot tell a server with timestamps off from a path that strips them)' : 'no'}`
-        + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.${partial}`,
+        + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.${partial}${holes}`,
     }
-    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}: ${causes[0].summary}.${causes.length > 1 ? ` ${causes.length - 1} more cause${causes.length > 2 ? 's' : ''} below.` : ''}${partial}` };
+    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}: ${causes[0].summary}.${causes.length > 1 ? ` ${causes.length - 1} more cause${causes.length > 2 ? 's' : ''} below.` : ''}${partial}${holes}` };
 
   const { findings, findingsOmitted } = topFindings(db);
   // Per detector, in the order detectors wrote them (first finding's rowid), as the report lists them.

@@ -176,6 +176,24 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
     });
   }
 
+  // 5b. SYN floods (syn-flood findings): attempts never answered or never completed, per endpoint.
+  if (f.synFloods.length > 0) {
+    const unanswered = f.synFloods.reduce((n, x) => n + Number(x.evidence.unanswered), 0);
+    const notCompleted = f.synFloods.reduce((n, x) => n + Number(x.evidence.answeredNotCompleted), 0);
+    causes.push({
+      id: 'syn-flood',
+      title: 'A flood of SYNs never answered or never completed',
+      severity: 'error',
+      confidence: 'high',
+      score: 0.85,
+      summary: `${plural(unanswered + notCompleted, 'SYN')} to ${plural(f.synFloods.length, 'server endpoint')} never became a connection`,
+      explanation: f.synFloods.map((x) => `${x.summary}.`).join(' '),
+      figures: { endpoints: f.synFloods.length, unanswered, answeredNotCompleted: notCompleted },
+      evidence: f.synFloods.map(ev),
+      remedies: [],
+    });
+  }
+
   // 6. SYNs answered by RST: nothing listening, or a firewall rejecting.
   if (f.outcomes.refused > 0) {
     causes.push({

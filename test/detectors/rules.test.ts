@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { clockClusters } from '../../src/detectors/natClients.js';
 import Database from 'better-sqlite3';
 import { OUTCOME_SQL } from '../../src/detectors/portReuse.js';
-import { classifyRetransmit, scheduleName } from '../../src/detectors/synRetransmit.js';
+import { classifyRetransmit, hostSchedules, scheduleName } from '../../src/detectors/synRetransmit.js';
+import { SCHEMA_SQL } from '../../src/flows/schema.js';
 import { peakDistinctInWindow, peakInWindow } from '../../src/detectors/window.js';
 
 describe('SYN retransmit rules', () => {
@@ -19,19 +20,35 @@ describe('SYN retransmit rules', () => {
     expect(scheduleName([1000, 3000, 7000])).toBe('Linux before 6.5 / BSD (1 s, doubling)');
     expect(scheduleName([3000, 9000])).toBe('Windows (3 s, doubling)');
     expect(scheduleName([250, 500])).toBeNull();
+    // One retransmit at +1 s fits both Linux schedules: it names none.
+    expect(scheduleName([1015])).toBeNull();
+    expect(scheduleName([1015, 2039])).toBe('Linux >= 6.5 (1 s linear, then doubling)');
+    expect(scheduleName([1015, 3030])).toBe('Linux before 6.5 / BSD (1 s, doubling)');
+  });
+
+  it('gives each sending host one schedule, or none when its connections disagree or none identified one', () => {
+    expect(hostSchedules([{ host: 'a', schedule: null }, { host: 'a', schedule: 'X' }, { host: 'b', schedule: null },
+      { host: 'c', schedule: 'X' }, { host: 'c', schedule: 'Y' }])).toEqual({ a: 'X', b: null, c: null });
   });
 });
 
 describe('port reuse outcome', () => {
   it('tells a SYN accepted from TIME_WAIT by its ISN = old snd_nxt + 65537 (tcp_timewait_state_process)', () => {
     const db = new Database(':memory:');
-    const outcome = (answer: string, serverIsn: number | null, prevServerNext: number | null): string =>
-      db.prepare(`SELECT ${OUTCOME_SQL} FROM (SELECT ? AS answer, ? AS server_isn, ? AS prev_server_next)`).pluck().get(answer, serverIsn, prevServerNext) as string;
+    db.exec(SCHEMA_SQL);
+    db.pragma('foreign_keys = OFF');
+    db.exec("INSERT INTO anomalies (conn_id, capture_id, kind, frame, ts_usec, count) VALUES (7, 1, 'synack-not-captured', 3, 0, 1)");
+    const outcome = (answer: string, serverIsn: number | null, prevServerNext: number | null, foreignAcks = 1, id = 1): string =>
+      db.prepare(`SELECT ${OUTCOME_SQL} FROM (SELECT ? AS answer, ? AS server_isn, ? AS prev_server_next, ? AS foreign_ack_count, ? AS id)`)
+        .pluck().get(answer, serverIsn, prevServerNext, foreignAcks, id) as string;
     // 4294967295 + 65537 wraps to 65536 (sequence space is mod 2^32).
     expect(outcome('synack', 65536, 4294967295)).toBe('accepted-from-time-wait');
     expect(outcome('synack', 12345, 4294967295)).toBe('accepted');
     expect(outcome('synack', 65536, null)).toBe('accepted');
     expect(outcome('ack', null, 1)).toBe('stale-ack');
+    // An ACK of the client's own data after a SYN-ACK the capture missed: accepted, not stale.
+    expect(outcome('ack', null, 1, 0, 7)).toBe('accepted');
+    expect(outcome('ack', null, 1, 0, 8)).toBe('other');
     expect(outcome('rst', null, 1)).toBe('refused');
     expect(outcome('none', null, 1)).toBe('no-answer');
     db.close();

@@ -1,0 +1,27 @@
+import Table from 'cli-table3';
+import { ep } from '../detectors/format.js';
+import type { AnomalyRow } from '../flows/anomalyQuery.js';
+import { connectionsCsv } from './connections.js';
+
+/** Columns of `tcpdiag flows --anomalies` in json and csv (the anomalies table's, then the connection's endpoints). */
+export const ANOMALY_COLUMNS = ['conn_id', 'capture_id', 'kind', 'frame', 'ts_usec', 'dir', 'count', 'seq', 'ack', 'bytes', 'value',
+  'ref_frame', 'gap_usec', 'detail', 'client_addr', 'client_port', 'server_addr', 'server_port'] as const;
+
+const cell = (v: unknown): string | number => (v === null || v === undefined ? '' : (v as string | number));
+
+/** The anomaly list for a terminal: one row per connection and kind (schema.ts gives each column's meaning per kind). */
+export function anomaliesTable(rows: AnomalyRow[]): string {
+  const t = new Table({
+    head: ['conn', 'frame', 'kind', 'dir', 'count', 'client', 'server', 'seq', 'ack', 'bytes', 'value', 'ref frame', 'detail'],
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) {
+    t.push([r.conn_id, r.frame, r.kind, cell(r.dir), r.count, ep(r.client_addr, r.client_port), ep(r.server_addr, r.server_port),
+      cell(r.seq), cell(r.ack), cell(r.bytes), cell(r.value), cell(r.ref_frame), cell(r.detail)]);
+  }
+  return `${t.toString()}\n${rows.length} anomal${rows.length === 1 ? 'y' : 'ies'}\n`;
+}
+
+export function anomaliesCsv(rows: AnomalyRow[]): string {
+  return connectionsCsv(rows as unknown as Parameters<typeof connectionsCsv>[0], [...ANOMALY_COLUMNS]);
+}
