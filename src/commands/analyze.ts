@@ -10,9 +10,9 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { VERSION } from '../version.js';
-import { assertCapturesExist, openOrIngest, reportCaptureErrors, storedSettings } from './ingestFiles.js';
+import { assertCapturesExist, openOrIngest, reportCaptureErrors, reportUndecoded, storedSettings, type SourceOptions } from './ingestFiles.js';
 
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends SourceOptions {
   db?: string;
   timeWait: number;
   portRange: string;
@@ -81,11 +81,11 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   if (!(opts.timeWait > 0)) throw new ExitError(2, '--time-wait must be more than 0 seconds');
   let portRange = parsePortRange(opts.portRange);
   let timeWaitS = opts.timeWait;
-  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS, portRange });
+  const { store, errors, undecoded, results } = await openOrIngest(files, opts.db, { timeWaitS, portRange }, opts);
   let text: string;
   let failed = false;
   try {
-    if (files.length === 0) {
+    if (files.length === 0 && (opts.point ?? []).length === 0) {
       // A kept store analysed again: its own settings, unless given now (then they are kept).
       const kept = storedSettings(store);
       if (!opts.explicit?.timeWait && kept.timeWaitS !== undefined) timeWaitS = kept.timeWaitS;
@@ -121,6 +121,8 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
     process.stdout.write(text);
   }
   reportCaptureErrors(errors);
-  if (errors.length > 0) return 3;
+  reportUndecoded(undecoded, results);
+  // Nothing decodable is the same class as an unreadable capture: never a clean exit.
+  if (errors.length > 0 || undecoded.length > 0) return 3;
   return failed ? 1 : 0;
 }

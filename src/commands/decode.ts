@@ -13,6 +13,7 @@ import { readCapture } from '../decode/capture.js';
 import { formatPacketLine } from '../decode/format.js';
 import type { TcpPacket } from '../decode/packet.js';
 import type { CaptureInfo } from '../decode/capture.js';
+import { nothingDecoded } from './ingestFiles.js';
 
 export interface DecodeOptions {
   countOnly?: boolean;
@@ -90,6 +91,10 @@ export async function decodeCommand(file: string, opts: DecodeOptions): Promise<
   }
   if (closed) return 0;
   if (!opts.countOnly && info.format !== null) process.stderr.write(`${totalsLine(info)}\n`);
+  if (info.error === null && info.frames > 0 && info.tcpPackets === 0 && nothingDecoded(info.skipped)) {
+    process.stderr.write(`tcpdiag: ${info.path}: nothing decoded: ${info.frames} frames, none of them TCP that tcpdiag can decode\n`);
+    return 3;
+  }
   if (info.error !== null) {
     const e = info.error;
     process.stderr.write(`tcpdiag: ${e.message}\n`);

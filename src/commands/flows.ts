@@ -3,9 +3,9 @@ import { countConnections, CONN_STATES, parseTupleFilter, selectConnections } fr
 import { connectionsCsv, connectionsTable } from '../report/connections.js';
 import { FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
 import { zeekConnLog } from '../report/zeekConn.js';
-import { assertCapturesExist, openOrIngest, reportCaptureErrors } from './ingestFiles.js';
+import { assertCapturesExist, openOrIngest, reportCaptureErrors, reportUndecoded, type SourceOptions } from './ingestFiles.js';
 
-export interface FlowsOptions {
+export interface FlowsOptions extends SourceOptions {
   db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean;
 }
 
@@ -19,7 +19,7 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
     throw new ExitError(2, `--state must be a Zeek conn_state (${CONN_STATES.join(', ')}), not "${opts.state}"`);
   }
   assertCapturesExist(files);
-  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait });
+  const { store, errors, undecoded, results } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait }, opts);
   try {
     const filter = { tuple: opts.tuple, state: opts.state, limit: opts.limit };
     const rows = selectConnections(store.db, filter);
@@ -42,5 +42,6 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
     store.close();
   }
   reportCaptureErrors(errors);
-  return errors.length > 0 ? 3 : 0;
+  reportUndecoded(undecoded, results);
+  return errors.length > 0 || undecoded.length > 0 ? 3 : 0;
 }

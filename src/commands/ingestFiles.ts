@@ -1,15 +1,20 @@
 import { existsSync } from 'node:fs';
+import { undecodable } from '../decode/reasons.js';
 import { CaptureError, ExitError } from '../errors.js';
+import { PacketFilter, type FilterSpec } from '../flows/filter.js';
+import { ingestPoint, type IngestResult } from '../flows/ingest.js';
 import { assignAttempts } from '../flows/attempts.js';
-import { ingestCapture, type IngestResult } from '../flows/ingest.js';
-import { Store } from '../flows/store.js';
+import { captureName, Store } from '../flows/store.js';
 import { progressLine } from './progress.js';
+import { isRegularFile, planSources } from './sources.js';
 
 export interface Ingested {
   store: Store;
   results: IngestResult[];
   /** Errors of captures that could not be read whole; results up to each error are in the store. */
   errors: CaptureError[];
+  /** Capture points in which no frame could be decoded (nothing but unsupported link types, unknown EtherTypes...). */
+  undecoded: string[];
 }
 
 export interface StoreSettings {
@@ -43,30 +48,92 @@ export function assertCapturesExist(files: string[]): void {
   }
 }
 
+export interface SourceOptions extends FilterSpec {
+  /** --point NAME=FILE,... */
+  point?: string[];
+}
+
+const say = (level: string, line: string): void => { process.stderr.write(`tcpdiag: ${level}: ${line}\n`); };
+
+/**
+ * While a stream is read, the first Ctrl-C does not end tcpdiag: in `tcpdump -w - | tcpdiag
+ * analyze -` the terminal interrupts both, tcpdump writes out what it has and closes the
+ * pipe, and tcpdiag reports on every packet up to there. A second Ctrl-C stops reading now.
+ */
+function interruptibleStreams(): { signal: AbortSignal; done: () => void } {
+  const ctl = new AbortController();
+  let count = 0;
+  const onInt = (): void => {
+    count++;
+    if (count === 1) say('note', 'interrupted: reading on until the stream ends; Ctrl-C again to stop reading now and report on the packets so far');
+    else ctl.abort();
+  };
+  process.on('SIGINT', onInt);
+  return { signal: ctl.signal, done: () => { process.off('SIGINT', onInt); } };
+}
+
 /** Build (or open) the store for a command: read the captures given, or open --db alone. */
-export async function openOrIngest(files: string[], db: string | undefined, settings: StoreSettings): Promise<Ingested> {
+export async function openOrIngest(files: string[], db: string | undefined, settings: StoreSettings, src: SourceOptions = {}): Promise<Ingested> {
   const timeWaitSec = settings.timeWaitS;
-  if (files.length === 0) {
+  const points = src.point ?? [];
+  if (files.length === 0 && points.length === 0) {
     if (db === undefined) throw new ExitError(2, 'give a capture file, or --db with a store made earlier');
     const existing = Store.openExisting(db);
     existing.index();
-    return { store: existing, results: [], errors: [] };
+    return { store: existing, results: [], errors: [], undecoded: [] };
   }
+  const filter = PacketFilter.from(src);
   const store = Store.open(db);
   store.setSetting('time_wait_usec', timeWaitSec * 1e6);
   if (settings.portRange) { store.setSetting('port_lo', settings.portRange[0]); store.setSetting('port_hi', settings.portRange[1]); }
+  const known = store.piecesByHash();
+  const plan = await planSources(files, points, known);
+  for (const w of plan.warnings) say('warning', w);
+  for (const n of plan.notes) say('note', n);
   const results: IngestResult[] = [];
   const errors: CaptureError[] = [];
-  for (const f of files) {
-    const progress = progressLine(f);
-    const r = await ingestCapture(store, f, { timeWaitUsec: timeWaitSec * 1e6, onProgress: progress.update });
-    progress.done();
-    results.push(r);
-    if (r.info.error) errors.push(r.info.error);
+  const undecoded: string[] = [];
+  const streams = plan.points.some((p) => p.paths.some((f) => f === '-' || (existsSync(f) && !isRegularFile(f))));
+  const intr = streams ? interruptibleStreams() : null;
+  const seen = new Map<string, string>();
+  try {
+    for (const point of plan.points) {
+      let progress = progressLine(point.paths[0]);
+      const r = await ingestPoint(store, point.paths, {
+        timeWaitUsec: timeWaitSec * 1e6, onProgress: (b, t) => progress.update(b, t), filter, grouping: point.grouping, name: point.name,
+        signal: intr?.signal, onPiece: (p) => { progress.done(); progress = progressLine(p); },
+        // Hashes are for a kept store (later runs) and for comparing a stream with the other files of this run.
+        hash: db !== undefined || plan.points.length > 1,
+      });
+      progress.done();
+      // A stream could not be hashed before reading it: a duplicate is dropped now.
+      const single = r.pieces.length === 1 ? r.pieces[0] : null;
+      const sha = single?.sha256 ?? null;
+      const dupOf = single !== null && sha !== null && single.info.frames > 0 ? known.get(sha)?.path ?? seen.get(sha) : undefined;
+      if (single !== null && sha !== null && dupOf !== undefined && single.info.source !== 'file') {
+        store.removeCapture(r.captureId);
+        say('warning', `${captureName(point.paths[0])} has the same content as ${dupOf} (SHA-256 ${sha.slice(0, 12)}); ${known.has(sha) ? 'already in the store, not added again' : 'read once'}`);
+        continue;
+      }
+      for (const p of r.pieces) if (p.sha256 !== null) seen.set(p.sha256, p.info.path);
+      results.push(r);
+      for (const p of r.pieces) if (p.info.error) errors.push(p.info.error);
+      if (r.info.aborted) say('warning', `${captureName(point.paths[0])}: reading stopped by the interrupt after ${r.info.frames} frames; results cover those`);
+      if (r.info.frames > 0 && r.info.tcpPackets === 0 && nothingDecoded(r.info.skipped)) undecoded.push(captureName(point.paths[0]));
+      if (r.filteredPackets > 0) say('note', `${captureName(point.paths[0])}: ${r.filteredPackets} of ${r.info.tcpPackets} TCP packets left out by ${filter!.text}`);
+    }
+  } finally {
+    intr?.done();
   }
   store.index();
   assignAttempts(store.db);
-  return { store, results, errors };
+  return { store, results, errors, undecoded };
+}
+
+/** No TCP packet, and frames that could not be decoded (not merely IP that is not TCP). */
+export function nothingDecoded(skipped: Record<string, number>): boolean {
+  const reasons = Object.keys(skipped);
+  return reasons.some(undecodable) && reasons.every((r) => undecodable(r) || r === 'non-packet-block');
 }
 
 /** Print each capture error as one line, with the warning that results stop there. */
@@ -74,5 +141,14 @@ export function reportCaptureErrors(errors: CaptureError[]): void {
   for (const e of errors) {
     process.stderr.write(`tcpdiag: ${e.message}\n`);
     process.stderr.write(`tcpdiag: warning: ${e.path} was read only up to byte offset ${e.byteOffset}; results cover the packets before it\n`);
+  }
+}
+
+/** One line per capture point in which nothing could be decoded (exit 3, as for an unreadable capture). */
+export function reportUndecoded(names: string[], results: IngestResult[]): void {
+  for (const n of names) {
+    const r = results.find((x) => captureName(x.info.path) === n || x.pieces.some((p) => captureName(p.info.path) === n));
+    const why = r ? Object.entries(r.info.skipped).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+    process.stderr.write(`tcpdiag: ${n}: nothing decoded: ${r?.info.frames ?? 0} frames, none of them TCP that tcpdiag can decode (${why})\n`);
   }
 }

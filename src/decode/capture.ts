@@ -1,14 +1,14 @@
 /**
- * readCapture: open a capture (pcap or pcapng, plain or gzip), read it in
+ * readCapture: open a capture (pcap or pcapng; plain, gzip or zstd; a file or a stream), read it in
  * chunks and hand every TCP packet to a callback. Bad input never rejects:
  * the CaptureError lands in info.error after every packet before it has been
  * delivered (src/decode/index.ts states the contract).
  */
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { CaptureError } from '../errors.js';
 import { ChunkFeeder, CHUNK_BYTES, PrefetchPump, pumpAsync } from './chunk.js';
+import { captureChunks, compressionOf, DecompressError, type Compression } from './decompress.js';
 import type { TcpPacket } from './packet.js';
 import { F_PCAP, F_PCAPNG, RecordParser, type InterfaceInfo, type OnRecord } from './parser.js';
 
@@ -23,13 +23,19 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Chunk size (tests use small ones to exercise records split across chunks). */
   chunkBytes?: number;
+  /** Every chunk of capture bytes (decompressed), in order: for a content hash. */
+  onCaptureBytes?: (b: Uint8Array) => void;
+  /** Frames already numbered before this file (the earlier pieces of a rotated set). */
+  firstFrame?: number;
 }
 
 export interface CaptureInfo {
   path: string;
+  /** A regular file, or a stream (standard input, a FIFO or process substitution, a device). */
+  source: SourceKind;
   /** null when the format could not be recognised. */
   format: 'pcap' | 'pcapng' | null;
-  compression: 'gzip' | null;
+  compression: Compression;
   /** Classic pcap: one entry; pcapng: one per section, in order. */
   byteOrders: ('le' | 'be')[];
   /** Classic pcap timestamp unit; pcapng: per interface in `interfaces`. */
@@ -40,7 +46,7 @@ export interface CaptureInfo {
   /** Link types of the file header or of every interface, in order of appearance. */
   linkTypes: number[];
   interfaces: InterfaceInfo[];
-  /** Records numbered as Wireshark numbers frames. */
+  /** Records numbered as Wireshark numbers frames (this file's; numbering starts after firstFrame). */
   frames: number;
   tcpPackets: number;
   firstTsUsec: number | null;
@@ -49,7 +55,7 @@ export interface CaptureInfo {
   skipped: Record<string, number>;
   /** Records whose captured length is below the original length (snaplen). */
   truncatedPackets: number;
-  /** Bytes read from the file (compressed bytes for gzip). */
+  /** Bytes read from the file or stream (compressed bytes for gzip and zstd). */
   bytesRead: number;
   /** Capture bytes read (after decompression). */
   captureBytes: number;
@@ -57,19 +63,20 @@ export interface CaptureInfo {
   error: CaptureError | null;
 }
 
-function info(p: RecordParser, path: string, gzip: boolean, bytesRead: number, captureBytes: number, aborted: boolean): CaptureInfo {
+function info(p: RecordParser, path: string, source: SourceKind, compression: Compression, bytesRead: number, captureBytes: number, aborted: boolean): CaptureInfo {
   const pcap = p.format === F_PCAP;
   return {
     path,
+    source,
     format: pcap ? 'pcap' : p.format === F_PCAPNG ? 'pcapng' : null,
-    compression: gzip ? 'gzip' : null,
+    compression,
     byteOrders: pcap ? [p.le ? 'le' : 'be'] : [...p.sectionOrders],
     tsResolution: pcap ? (p.nsec ? 'ns' : 'us') : null,
     version: pcap ? `${p.versionMajor}.${p.versionMinor}` : null,
     snapLen: pcap ? p.snapLen : null,
     linkTypes: [...p.linkTypes],
     interfaces: p.interfaces(),
-    frames: p.frame,
+    frames: p.frame - p.firstFrame,
     tcpPackets: p.dec.tcpPackets,
     firstTsUsec: p.hasTs ? p.firstTsUsec : null,
     lastTsUsec: p.hasTs ? p.lastTsUsec : null,
@@ -82,8 +89,6 @@ function info(p: RecordParser, path: string, gzip: boolean, bytesRead: number, c
   };
 }
 
-const isGzip = (b: Uint8Array, n: number): boolean => n >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-
 function errnoDetail(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
@@ -94,94 +99,147 @@ function errnoDetail(e: unknown): string {
   }
 }
 
-/** Run a gzip stream through the parser; zlib errors become CaptureErrors at the pending record. */
-async function readGzip(p: RecordParser, f: ChunkFeeder, source: Readable, signal: AbortSignal | undefined): Promise<void> {
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  source.on('error', (e) => gunzip.destroy(e));
-  source.pipe(gunzip);
+/** Where a capture comes from: a regular file is read by offset, anything else as a stream. */
+export type SourceKind = 'file' | 'stdin' | 'fifo' | 'device' | 'socket';
+
+/** The name a capture read from standard input goes by in messages and reports. */
+export const STDIN_NAME = 'stdin';
+
+/**
+ * Run a stream (a pipe, a FIFO, a compressed file) through the parser: its
+ * compression is told by magic, then chunks go through a ChunkFeeder.
+ * Returns the compression; errors of the source or of decompression become
+ * CaptureErrors at the pending record (results before it are kept).
+ */
+async function readStream(
+  p: RecordParser, f: ChunkFeeder, source: AsyncIterable<Buffer>, opts: ReadOptions, totalBytes: number, raw: { bytes: number },
+): Promise<Compression> {
+  let compression: Compression = null;
+  // Stop now on abort, not at the next chunk: a pipe may stay silent for as long as its producer likes.
+  const stop = (): void => { (source as Readable).destroy?.(); };
+  opts.signal?.addEventListener('abort', stop, { once: true });
   try {
-    if (await pumpAsync(f, gunzip, signal)) f.drain(true);
+    const s = await captureChunks(source, (n) => { raw.bytes += n; opts.onProgress?.(raw.bytes, totalBytes); });
+    compression = s.compression;
+    const chunks = opts.onCaptureBytes === undefined ? s.chunks : tap(s.chunks, opts.onCaptureBytes);
+    if (await pumpAsync(f, chunks, opts.signal)) f.drain(true);
   } catch (e) {
-    f.drain(false);
-    const err = e as NodeJS.ErrnoException;
-    const cut = err.code === 'Z_BUF_ERROR' || /unexpected end/i.test(err.message ?? '');
-    p.fail(cut ? 'truncated' : 'malformed', f.base, cut
-      ? 'the gzip data ends early (compressed file cut short)'
-      : `gzip decompression failed: ${errnoDetail(e)}`);
+    if (opts.signal?.aborted === true) {
+      f.drain(false); // what was whole before the interrupt; the record in progress is dropped
+    } else if (e instanceof DecompressError) {
+      f.drain(false);
+      p.fail(e.cut ? 'truncated' : 'malformed', f.base, e.message);
+    } else if (e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string') {
+      f.drain(false);
+      p.fail('unreadable', f.base + f.len, errnoDetail(e));
+    } else throw e;
   } finally {
-    source.unpipe(gunzip);
-    source.destroy();
-    gunzip.destroy();
+    opts.signal?.removeEventListener('abort', stop);
   }
+  return compression;
 }
 
-/** Read a capture file. Resolves for every input; rejects only if a callback throws. */
+async function* tap(chunks: AsyncIterable<Buffer>, fn: (b: Uint8Array) => void): AsyncGenerator<Buffer> {
+  for await (const c of chunks) { fn(c); yield c; }
+}
+
+/**
+ * Read a capture file; `-` is standard input. A regular file is read by offset
+ * (double-buffered, PrefetchPump); a pipe, FIFO (`<(...)`, /dev/stdin), device
+ * or compressed file as a stream, never seeked and never sized by stat.
+ * Resolves for every input; rejects only if a callback throws.
+ */
 export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, opts: ReadOptions = {}): Promise<CaptureInfo> {
-  const p = new RecordParser(path, onTcp, opts.onRecord ?? null);
+  const stdin = path === '-';
+  const name = stdin ? STDIN_NAME : path;
+  const p = new RecordParser(name, onTcp, opts.onRecord ?? null, opts.firstFrame ?? 0);
+  const done = (kind: SourceKind, compression: Compression, bytesRead: number, captureBytes: number): CaptureInfo =>
+    info(p, name, kind, compression, bytesRead, captureBytes, opts.signal?.aborted ?? false);
+  if (stdin) {
+    const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
+    const raw = { bytes: 0 };
+    // process.stdin, not fs reads on fd 0: libuv reads a pipe or socket without
+    // blocking a pool thread and copes with a non-blocking fd (EAGAIN); a file
+    // redirected with `<` comes as a file stream.
+    const src = process.stdin;
+    try {
+      const compression = await readStream(p, f, src, opts, 0, raw);
+      return done('stdin', compression, raw.bytes, f.base + f.len);
+    } finally {
+      src.pause();
+      src.destroy();
+    }
+  }
   let fd: number;
-  let size = 0;
   try {
     fd = fs.openSync(path, 'r');
   } catch (e) {
     p.fail('unreadable', 0, errnoDetail(e));
-    return info(p, path, false, 0, 0, false);
+    return done('file', null, 0, 0);
   }
-  // gzip goes through a ChunkFeeder, anything else through the PrefetchPump.
-  let f: ChunkFeeder | null = null;
-  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES);
-  let gzip = false;
-  let bytesRead = 0;
+  let st: fs.Stats;
   try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) {
-      p.fail('unreadable', 0, 'is a directory, not a capture file');
-      return info(p, path, false, 0, 0, false);
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    p.fail('unreadable', 0, errnoDetail(e));
+    return done('file', null, 0, 0);
+  }
+  if (st.isDirectory()) {
+    fs.closeSync(fd);
+    p.fail('unreadable', 0, 'is a directory, not a capture file');
+    return done('file', null, 0, 0);
+  }
+  const kind: SourceKind = st.isFile() ? 'file' : st.isFIFO() ? 'fifo' : st.isSocket() ? 'socket' : 'device';
+  if (kind !== 'file' || compressedFile(fd)) {
+    // A stream from here on: the fd is read in order, whatever it is.
+    const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
+    const raw = { bytes: 0 };
+    const src = fs.createReadStream('', { fd, autoClose: true, highWaterMark: 1024 * 1024 });
+    try {
+      const compression = await readStream(p, f, src, opts, kind === 'file' ? st.size : 0, raw);
+      return done(kind, compression, raw.bytes, f.base + f.len);
+    } finally {
+      src.destroy();
     }
-    size = st.isFile() ? st.size : 0;
-    const head = Buffer.alloc(2);
-    const n = fs.readSync(fd, head, 0, 2, 0);
-    gzip = isGzip(head, n);
-    if (gzip) {
-      fs.closeSync(fd);
-      fd = -1;
-      const rs = fs.createReadStream(path, { start: 0, highWaterMark: 1024 * 1024 });
-      rs.on('data', (c) => {
-        bytesRead += c.length;
-        opts.onProgress?.(bytesRead, size);
-      });
-      f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
-      await readGzip(p, f, rs, opts.signal);
-    } else {
-      const file = fd;
-      const read = (into: Buffer, at: number, len: number): Promise<number> => new Promise((resolve, reject) => {
-        fs.read(file, into, at, len, null, (e, n) => { if (e) reject(e); else resolve(n); });
-      });
-      await pump.run(read, opts.onProgress, size, opts.signal);
-    }
+  }
+  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES, opts.onCaptureBytes);
+  try {
+    const read = (into: Buffer, at: number, len: number): Promise<number> => new Promise((resolve, reject) => {
+      fs.read(fd, into, at, len, null, (e, n) => { if (e) reject(e); else resolve(n); });
+    });
+    await pump.run(read, opts.onProgress, st.size, opts.signal);
   } catch (e) {
     if (!(e instanceof Error) || !('code' in e) || typeof (e as NodeJS.ErrnoException).syscall !== 'string') throw e;
-    p.fail('unreadable', f !== null ? f.base + f.len : pump.bytesRead, errnoDetail(e));
+    p.fail('unreadable', pump.bytesRead, errnoDetail(e));
   } finally {
-    if (fd >= 0) fs.closeSync(fd);
+    fs.closeSync(fd);
   }
-  if (f === null) bytesRead = pump.bytesRead;
-  return info(p, path, gzip, bytesRead, f !== null ? f.base + f.len : pump.bytesRead, opts.signal?.aborted ?? false);
+  return done('file', null, pump.bytesRead, pump.bytesRead);
+}
+
+/** A regular file's first bytes say gzip or zstd (read at offset 0, which a regular file allows). */
+function compressedFile(fd: number): boolean {
+  const head = Buffer.alloc(4);
+  const n = fs.readSync(fd, head, 0, 4, 0);
+  return compressionOf(head, n) !== null;
 }
 
 /**
  * The same reader over bytes already in memory (tests, fuzzing): chunking,
- * gzip and every error path behave as for a file.
+ * gzip, zstd and every error path behave as for a file.
  */
 export async function readCaptureBytes(
   bytes: Uint8Array, onTcp: (p: TcpPacket) => void, opts: ReadOptions & { name?: string } = {},
 ): Promise<CaptureInfo> {
   const path = opts.name ?? '<bytes>';
-  const p = new RecordParser(path, onTcp, opts.onRecord ?? null);
+  const p = new RecordParser(path, onTcp, opts.onRecord ?? null, opts.firstFrame ?? 0);
   const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isGzip(src, src.length)) {
+  if (compressionOf(src, src.length) !== null) {
     const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
-    await readGzip(p, f, Readable.from([src]), opts.signal);
-    return info(p, path, true, src.length, f.base + f.len, opts.signal?.aborted ?? false);
+    const raw = { bytes: 0 };
+    const compression = await readStream(p, f, Readable.from([src]), opts, src.length, raw);
+    return info(p, path, 'file', compression, src.length, f.base + f.len, opts.signal?.aborted ?? false);
   }
   let pos = 0;
   const read = (into: Buffer, at: number, len: number): Promise<number> => {
@@ -190,7 +248,7 @@ export async function readCaptureBytes(
     pos += n;
     return Promise.resolve(n);
   };
-  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES);
+  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES, opts.onCaptureBytes);
   await pump.run(read, opts.onProgress, src.length, opts.signal);
-  return info(p, path, false, pump.bytesRead, pump.bytesRead, opts.signal?.aborted ?? false);
+  return info(p, path, 'file', null, pump.bytesRead, pump.bytesRead, opts.signal?.aborted ?? false);
 }

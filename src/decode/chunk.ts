@@ -91,7 +91,7 @@ export class PrefetchPump {
   /** Bytes read from the source (also the capture bytes: no decompression here). */
   bytesRead = 0;
 
-  constructor(readonly p: RecordParser, readonly chunkBytes = CHUNK_BYTES) {}
+  constructor(readonly p: RecordParser, readonly chunkBytes = CHUNK_BYTES, readonly onBytes?: (b: Uint8Array) => void) {}
 
   async run(
     read: ReadAsync,
@@ -108,6 +108,7 @@ export class PrefetchPump {
     if (signal?.aborted) return;
     let cur = ring[ri];
     let n = await read(cur, head, chunk);
+    if (this.onBytes !== undefined && n > 0) this.onBytes(cur.subarray(head, head + n));
     this.got(n, onProgress, totalBytes);
     ri ^= 1;
     let start = head;
@@ -129,6 +130,7 @@ export class PrefetchPump {
       }
       if (pending === null) return; // end of input: parse() had eof set
       n = await pending;
+      if (this.onBytes !== undefined && n > 0) this.onBytes(ring[ri].subarray(head, head + n));
       this.got(n, onProgress, totalBytes);
       if (p.error !== null) return;
       if (p.need > MAX_BLOCK_BYTES) {

@@ -178,6 +178,8 @@ export class Conn implements TupleWords {
   closedTsUsec = -1; // second FIN or deciding RST
   sawServerPkt = false;
   sawClientAfterSynAck = false;
+  /** The encapsulation of the first packet (tunnelText), null when it came plain. */
+  tunnel: string | null = null;
 
   constructor(readonly id: number, readonly captureId: number) {}
 
