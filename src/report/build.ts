@@ -74,7 +74,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
   const verdict = nothingRead
     ? { status: 'warning' as const, headline: `Nothing analysed: ${unread.map((c) => `${c.name}: ${c.error}`).join('; ')}.` }
     : nothingDecoded
-    ? { status: 'warning' as const, headline: `Nothing analysed: no frame could be decoded as TCP (${captures.filter((c) => c.undecodedFrames > 0).map((c) => `${c.name}: ${c.undecodedFrames} of ${c.frames} frames not decoded`).join('; ')}).` }
+    ? { status: 'warning' as const, headline: `Nothing analysed: no frame could be decoded as TCP (${captures.filter((c) => c.undecodedFrames > 0).map((c) => `${c.name}: ${c.undecodedFrames} of ${plural(c.frames, 'frame')} not decoded`).join('; ')}).` }
     : causes.length === 0 && totals.attempts === 0
     ? {
       status: unread.length > 0 ? 'warning' as const : 'ok' as const,

@@ -5,6 +5,8 @@
 import { undecodable } from '../decode/reasons.js';
 import type { CaptureSummary } from './model.js';
 
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
 /** Why, in words, for each skip reason (src/decode/reasons.ts). */
 function reasonText(r: string): string {
   if (r.startsWith('linktype:')) return `link type ${r.slice(9)} not decoded`;
@@ -29,7 +31,7 @@ export function skippedLine(c: CaptureSummary): string | null {
   if (c.undecodedFrames === 0) return null;
   const why = Object.entries(c.skipped).filter(([r]) => undecodable(r)).sort((a, b) => b[1] - a[1])
     .map(([r, n]) => `${reasonText(r)} (${r}) ${n}`).join(', ');
-  return `${c.name}: ${c.undecodedFrames} of ${c.frames} frames not decoded: ${why}`;
+  return `${c.name}: ${c.undecodedFrames} of ${plural(c.frames, 'frame')} not decoded: ${why}`;
 }
 
 /** "set.pcap: 3 files read as one capture point (rotated set: ...): a (frames 1-100), b (101-200), ..." for a point of several files. */
@@ -43,14 +45,14 @@ export function piecesLine(c: CaptureSummary): string | null {
 /** "server.pcap: narrowed by --port 3306: 120 of 2579 TCP packets left out", or null without narrowing. */
 export function filterLine(c: CaptureSummary): string | null {
   if (c.filter === null) return null;
-  return `${c.name}: narrowed by ${c.filter.text}: ${c.filter.packetsLeftOut} of ${c.tcpPackets} TCP packets left out`;
+  return `${c.name}: narrowed by ${c.filter.text}: ${c.filter.packetsLeftOut} of ${plural(c.tcpPackets, 'TCP packet')} left out`;
 }
 
 /** "mirror.pcap: 100 of 100 connections came inside a tunnel: vxlan vni=4242 198.18.9.1->198.18.9.2 (100)", or null. */
 export function tunnelLine(c: CaptureSummary): string | null {
   if (c.tunnels.length === 0) return null;
   const n = c.tunnels.reduce((k, t) => k + t.connections, 0);
-  return `${c.name}: ${c.tunnels.length === 5 ? 'at least ' : ''}${n} of ${c.connections} connections came inside a tunnel: ${c.tunnels.map((t) => `${t.tunnel} (${t.connections})`).join(', ')}`;
+  return `${c.name}: ${c.tunnels.length === 5 ? 'at least ' : ''}${n} of ${plural(c.connections, 'connection')} came inside a tunnel: ${c.tunnels.map((t) => `${t.tunnel} (${t.connections})`).join(', ')}`;
 }
 
 /** Every line the reports print next to the verdict about how the captures were read. */
