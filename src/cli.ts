@@ -36,6 +36,18 @@ function intOpt(name: string) {
   };
 }
 
+/** The narrowing and capture-point options shared by flows and analyze. */
+function sourceOptions(c: Command): Command {
+  const many = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+  return c
+    .option('--point <name=files>', 'these files (comma-separated) are one capture point, read in time order (repeatable)', many)
+    .option('--since <time>', 'only packets from this time: +30s (offset from the first TCP packet), epoch seconds, or ISO 8601 (UTC without a zone)')
+    .option('--until <time>', 'only packets up to this time (same forms as --since)')
+    .option('--host <addr>', 'only packets to or from this address (repeatable: any of them)', many)
+    .option('--net <cidr>', 'only packets to or from this network, e.g. 198.18.0.0/15 (repeatable)', many)
+    .option('--port <port>', 'only packets to or from this port (repeatable: any of them)', many);
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = new Command();
   const { VERSION } = await import('./version.js');
@@ -58,7 +70,7 @@ ${EXIT_HELP}`);
   program
     .command('decode')
     .description('print one line per TCP packet (a debugging aid, like tshark -r FILE)')
-    .argument('<file>', 'pcap, pcapng, or either gzip-compressed')
+    .argument('<file>', 'pcap or pcapng, plain, gzip or zstd; - for standard input')
     .option('--count-only', 'decode everything but print only the totals')
     .option('--limit <n>', 'stop printing after n packets', intOpt('--limit'))
     .action(async (file: string, opts) => {
@@ -66,10 +78,10 @@ ${EXIT_HELP}`);
       code = await decodeCommand(file, opts);
     });
 
-  program
-    .command('flows')
+  sourceOptions(program
+    .command('flows'))
     .description('reconstruct TCP connections and print the connection table')
-    .argument('[files...]', 'captures (or use --db)')
+    .argument('[files...]', 'captures (- for standard input), or use --db')
     .option('--db <path>', 'SQLite database to write (or to read, when no capture is given)')
     .option('--tuple <filter>', 'only connections matching ADDR[:PORT] or PORT')
     .option('--state <state>', 'only connections in this Zeek conn_state (SF, S0, REJ, ...)')
@@ -84,10 +96,10 @@ ${EXIT_HELP}`);
       code = await flowsCommand(files, opts);
     });
 
-  program
-    .command('analyze')
+  sourceOptions(program
+    .command('analyze'))
     .description('diagnose why new connections fail or are slow')
-    .argument('[files...]', 'captures; several (e.g. client and server side) are analysed together')
+    .argument('[files...]', 'captures (- for standard input); several (client and server side, or the pieces of a rotated set) are analysed together')
     .option('--db <path>', 'keep the SQLite database here (with no capture given: re-run detectors on it)')
     .option('--time-wait <seconds>', 'TIME_WAIT period (Linux 60, Windows 120 or 240)', intOpt('--time-wait'), 60)
     .option('--port-range <lo-hi>', 'client ephemeral port range (Linux 32768-60999, Windows 49152-65535)', '32768-60999')

@@ -11,11 +11,11 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderText } from '../report/text.js';
 import { VERSION } from '../version.js';
 import { storeFault } from '../flows/store.js';
-import { assertCapturesExist, interruptedCaptures, keptByStore, openOrIngest, reportCaptureErrors, reportInterrupted, storedSettings } from './ingestFiles.js';
+import { assertCapturesExist, interruptedCaptures, keptByStore, openOrIngest, reportCaptureErrors, reportInterrupted, reportUndecoded, storedSettings, type SourceOptions } from './ingestFiles.js';
 import { writeReportFile, writeStdout } from './output.js';
 import { throwIfInterrupted } from './signals.js';
 
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends SourceOptions {
   db?: string;
   timeWait: number;
   portRange: string;
@@ -84,13 +84,13 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   if (!(opts.timeWait > 0)) throw new ExitError(2, '--time-wait must be more than 0 seconds');
   let portRange = parsePortRange(opts.portRange);
   let timeWaitS = opts.timeWait;
-  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS, portRange });
+  const { store, errors, undecoded, results } = await openOrIngest(files, opts.db, { timeWaitS, portRange }, opts);
   let text: string;
   let failed = false;
   let interrupted: string[] = [];
   try {
     interrupted = interruptedCaptures(store);
-    if (files.length === 0) {
+    if (files.length === 0 && (opts.point ?? []).length === 0) {
       // A kept store analysed again: its own settings, unless given now (then they are kept).
       const kept = storedSettings(store);
       if (!opts.explicit?.timeWait && kept.timeWaitS !== undefined) timeWaitS = kept.timeWaitS;
@@ -126,6 +126,8 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
   else writeStdout(text);
   reportCaptureErrors(errors);
   reportInterrupted(interrupted, store.label);
-  if (errors.length > 0 || interrupted.length > 0) return 3;
+  reportUndecoded(undecoded, results);
+  // Nothing decodable is the same class as an unreadable capture: never a clean exit.
+  if (errors.length > 0 || interrupted.length > 0 || undecoded.length > 0) return 3;
   return failed ? 1 : 0;
 }

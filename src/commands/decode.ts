@@ -13,6 +13,7 @@ import { formatPacketLine } from '../decode/format.js';
 import type { TcpPacket } from '../decode/packet.js';
 import type { CaptureInfo } from '../decode/capture.js';
 import { LineOut } from './output.js';
+import { nothingDecoded } from './ingestFiles.js';
 
 export interface DecodeOptions {
   countOnly?: boolean;
@@ -56,6 +57,10 @@ export async function decodeCommand(file: string, opts: DecodeOptions): Promise<
   // The decoder's own rate, without process start-up: what bench/decode.mjs reports.
   if (opts.countOnly) process.stderr.write(`decoded in ${secs.toFixed(3)} s: ${(info.tcpPackets / Math.max(secs, 1e-9) / 1e6).toFixed(2)} M TCP packets/s\n`);
   if (!opts.countOnly && info.format !== null) process.stderr.write(`${totalsLine(info)}\n`);
+  if (info.error === null && info.frames > 0 && info.tcpPackets === 0 && nothingDecoded(info.skipped)) {
+    process.stderr.write(`tcpdiag: ${info.path}: nothing decoded: ${info.frames} frames, none of them TCP that tcpdiag can decode\n`);
+    return 3;
+  }
   if (info.error !== null) {
     const e = info.error;
     process.stderr.write(`tcpdiag: ${e.message}\n`);

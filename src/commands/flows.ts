@@ -7,10 +7,10 @@ import { connectionsCsv, connectionsTable } from '../report/connections.js';
 import { storeFault } from '../flows/store.js';
 import { FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
 import { zeekConnLog } from '../report/zeekConn.js';
-import { assertCapturesExist, interruptedCaptures, openOrIngest, reportCaptureErrors, reportInterrupted } from './ingestFiles.js';
+import { assertCapturesExist, interruptedCaptures, openOrIngest, reportCaptureErrors, reportInterrupted, reportUndecoded, type SourceOptions } from './ingestFiles.js';
 import { writeStdout } from './output.js';
 
-export interface FlowsOptions {
+export interface FlowsOptions extends SourceOptions {
   db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean; anomalies?: boolean; kind?: string;
 }
 
@@ -29,7 +29,7 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
   if (opts.kind !== undefined && !opts.anomalies) throw new ExitError(2, '--kind needs --anomalies');
   if (opts.anomalies && opts.format === 'zeek') throw new ExitError(2, '--anomalies prints table, json or csv, not zeek');
   assertCapturesExist(files);
-  const { store, errors } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait }, true);
+  const { store, errors, undecoded, results } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait }, opts, true);
   let text = '';
   let interrupted: string[] = [];
   let shown = '';
@@ -68,5 +68,6 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
   if (shown) process.stderr.write(shown);
   reportCaptureErrors(errors);
   reportInterrupted(interrupted, store.label);
-  return errors.length > 0 || interrupted.length > 0 ? 3 : 0;
+  reportUndecoded(undecoded, results);
+  return errors.length > 0 || interrupted.length > 0 || undecoded.length > 0 ? 3 : 0;
 }

@@ -17,9 +17,23 @@ let received: NodeJS.Signals | null = null;
 /** Aborted when a signal arrives: readCapture stops at the next chunk. */
 export const stopSignal: AbortSignal = controller.signal;
 
+/**
+ * While a stream is read (`tcpdump -w - | tcpdiag analyze -`), the terminal's Ctrl-C reaches
+ * both processes: tcpdump writes out what it has and closes the pipe, and tcpdiag reports on
+ * every packet up to there. So the first SIGINT then only says so; a second one stops reading.
+ */
+let streamReading = false;
+let intWhileStreaming = false;
+export function setStreamReading(on: boolean): void { streamReading = on; }
+
 export function installSignalHandlers(): void {
   for (const sig of Object.keys(NUMBERS) as NodeJS.Signals[]) {
     process.on(sig, () => {
+      if (sig === 'SIGINT' && streamReading && !intWhileStreaming && received === null) {
+        intWhileStreaming = true;
+        process.stderr.write('tcpdiag: note: interrupted: reading on until the stream ends; Ctrl-C again to stop now (no report)\n');
+        return;
+      }
       if (received !== null) process.exit(128 + NUMBERS[sig]!);
       received = sig;
       controller.abort();

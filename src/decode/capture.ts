@@ -1,13 +1,15 @@
 /**
- * readCapture: open a capture (pcap or pcapng, plain or gzip), read it in
+ * readCapture: open a capture (pcap or pcapng; plain, gzip or zstd; a file or a stream), read it in
  * chunks and hand every TCP packet to a callback. Bad input never rejects:
  * the CaptureError lands in info.error after every packet before it has been
  * delivered (src/decode/index.ts states the contract).
  */
 import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { CaptureError } from '../errors.js';
-import { ChunkFeeder, CHUNK_BYTES, PrefetchPump, type ReadAsync } from './chunk.js';
 import { Socket } from 'node:net';
+import { ChunkFeeder, CHUNK_BYTES, PrefetchPump, pumpAsync } from './chunk.js';
+import { captureChunks, compressionOf, DecompressError, type Compression } from './decompress.js';
 import { gunzipMembers } from './gzip.js';
 import type { TcpPacket } from './packet.js';
 import { F_PCAP, F_PCAPNG, RecordParser, type InterfaceInfo, type OnRecord } from './parser.js';
@@ -23,13 +25,19 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Chunk size (tests use small ones to exercise records split across chunks). */
   chunkBytes?: number;
+  /** Every chunk of capture bytes (decompressed), in order: for a content hash. */
+  onCaptureBytes?: (b: Uint8Array) => void;
+  /** Frames already numbered before this file (the earlier pieces of a rotated set). */
+  firstFrame?: number;
 }
 
 export interface CaptureInfo {
   path: string;
+  /** A regular file, or a stream (standard input, a FIFO or process substitution, a device). */
+  source: SourceKind;
   /** null when the format could not be recognised. */
   format: 'pcap' | 'pcapng' | null;
-  compression: 'gzip' | null;
+  compression: Compression;
   /** Classic pcap: one entry; pcapng: one per section, in order. */
   byteOrders: ('le' | 'be')[];
   /** Classic pcap timestamp unit; pcapng: per interface in `interfaces`. */
@@ -40,7 +48,7 @@ export interface CaptureInfo {
   /** Link types of the file header or of every interface, in order of appearance. */
   linkTypes: number[];
   interfaces: InterfaceInfo[];
-  /** Records numbered as Wireshark numbers frames. */
+  /** Records numbered as Wireshark numbers frames (this file's; numbering starts after firstFrame). */
   frames: number;
   tcpPackets: number;
   firstTsUsec: number | null;
@@ -49,7 +57,7 @@ export interface CaptureInfo {
   skipped: Record<string, number>;
   /** Records whose captured length is below the original length (snaplen). */
   truncatedPackets: number;
-  /** Bytes read from the file (compressed bytes for gzip). */
+  /** Bytes read from the file or stream (compressed bytes for gzip and zstd). */
   bytesRead: number;
   /** Capture bytes read (after decompression). */
   captureBytes: number;
@@ -57,19 +65,20 @@ export interface CaptureInfo {
   error: CaptureError | null;
 }
 
-function info(p: RecordParser, path: string, gzip: boolean, bytesRead: number, captureBytes: number, aborted: boolean): CaptureInfo {
+function info(p: RecordParser, path: string, source: SourceKind, compression: Compression, bytesRead: number, captureBytes: number, aborted: boolean): CaptureInfo {
   const pcap = p.format === F_PCAP;
   return {
     path,
+    source,
     format: pcap ? 'pcap' : p.format === F_PCAPNG ? 'pcapng' : null,
-    compression: gzip ? 'gzip' : null,
+    compression,
     byteOrders: pcap ? [p.le ? 'le' : 'be'] : [...p.sectionOrders],
     tsResolution: pcap ? (p.nsec ? 'ns' : 'us') : null,
     version: pcap ? `${p.versionMajor}.${p.versionMinor}` : null,
     snapLen: pcap ? p.snapLen : null,
     linkTypes: [...p.linkTypes],
     interfaces: p.interfaces(),
-    frames: p.frame,
+    frames: p.frame - p.firstFrame,
     tcpPackets: p.dec.tcpPackets,
     firstTsUsec: p.hasTs ? p.firstTsUsec : null,
     lastTsUsec: p.hasTs ? p.lastTsUsec : null,
@@ -82,8 +91,6 @@ function info(p: RecordParser, path: string, gzip: boolean, bytesRead: number, c
   };
 }
 
-const isGzip = (b: Uint8Array, n: number): boolean => n >= 2 && b[0] === 0x1f && b[1] === 0x8b;
-
 function errnoDetail(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
@@ -94,13 +101,58 @@ function errnoDetail(e: unknown): string {
   }
 }
 
+/** Where a capture comes from: a regular file is read by offset, anything else as a stream. */
+export type SourceKind = 'file' | 'stdin' | 'fifo' | 'device' | 'socket';
+
+/** The name a capture read from standard input goes by in messages and reports. */
+export const STDIN_NAME = 'stdin';
+
+/**
+ * Run a stream (a pipe, a FIFO, a compressed file) through the parser: its
+ * compression is told by magic, then chunks go through a ChunkFeeder.
+ * Returns the compression; errors of the source or of decompression become
+ * CaptureErrors at the pending record (results before it are kept).
+ */
+async function readStream(
+  p: RecordParser, f: ChunkFeeder, source: AsyncIterable<Buffer>, opts: ReadOptions, totalBytes: number, raw: { bytes: number },
+): Promise<Compression> {
+  let compression: Compression = null;
+  // Stop now on abort, not at the next chunk: a pipe may stay silent for as long as its producer likes.
+  const stop = (): void => { (source as Readable).destroy?.(); };
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const s = await captureChunks(source, (n) => { raw.bytes += n; opts.onProgress?.(raw.bytes, totalBytes); });
+    compression = s.compression;
+    if (compression === 'gzip') {
+      await readGzip(p, f, s.raw, opts.signal, opts.onCaptureBytes);
+      return compression;
+    }
+    const chunks = opts.onCaptureBytes === undefined ? s.chunks : tap(s.chunks, opts.onCaptureBytes);
+    if (await pumpAsync(f, chunks, opts.signal)) f.drain(true);
+  } catch (e) {
+    if (opts.signal?.aborted === true) {
+      f.drain(false); // what was whole before the interrupt; the record in progress is dropped
+    } else if (e instanceof DecompressError) {
+      f.drain(false);
+      p.fail(e.cut ? 'truncated' : 'malformed', f.base, e.message);
+    } else if (e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string') {
+      f.drain(false);
+      p.fail('unreadable', f.base + f.len, errnoDetail(e));
+    } else throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+  }
+  return compression;
+}
+
 /**
  * Run a gzip stream through the parser (gzip.ts reads it member by member). Damage in
  * the gzip layer becomes a CaptureError at the decompressed offset reached, after every
  * byte that decompressed has been parsed; its detail gives the compressed offset.
  */
-async function readGzip(p: RecordParser, f: ChunkFeeder, source: AsyncIterable<Buffer>, signal: AbortSignal | undefined): Promise<void> {
+async function readGzip(p: RecordParser, f: ChunkFeeder, source: AsyncIterable<Buffer>, signal: AbortSignal | undefined, onCaptureBytes: ((b: Uint8Array) => void) | undefined): Promise<void> {
   const onData = (chunk: Buffer): boolean => {
+    onCaptureBytes?.(chunk);
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(chunk.length - off, f.buf.length - f.len);
@@ -130,149 +182,111 @@ async function readGzip(p: RecordParser, f: ChunkFeeder, source: AsyncIterable<B
   if (err !== null) p.error = err.inDecompressed();
 }
 
-/** Compressed bytes of a gzip capture file, 1 MiB per read, from the fd's current position. */
-async function* fileChunks(fd: number, first: Buffer, onChunk: (n: number) => void): AsyncGenerator<Buffer> {
-  if (first.length > 0) { onChunk(first.length); yield first; }
-  for (;;) {
-    const b = Buffer.allocUnsafe(1024 * 1024);
-    const n = await new Promise<number>((resolve, reject) => {
-      fs.read(fd, b, 0, b.length, null, (e, k) => { if (e) reject(e); else resolve(k); });
-    });
-    if (n === 0) return;
-    onChunk(n);
-    yield b.subarray(0, n);
-  }
+async function* tap(chunks: AsyncIterable<Buffer>, fn: (b: Uint8Array) => void): AsyncGenerator<Buffer> {
+  for await (const c of chunks) { fn(c); yield c; }
 }
 
-/** PrefetchPump's read over chunks of a stream: each read takes what the next chunk holds. */
-function streamRead(chunks: AsyncIterator<Buffer>): ReadAsync {
-  let left: Buffer | null = null;
-  return async (into, at, len) => {
-    if (left === null || left.length === 0) {
-      const r = await chunks.next();
-      if (r.done) return 0;
-      left = r.value;
-    }
-    const k = left.copy(into, at, 0, Math.min(len, left.length));
-    left = left.subarray(k);
-    return k;
-  };
-}
-
-/** Read a capture file. Resolves for every input; rejects only if a callback throws. */
+/**
+ * Read a capture file; `-` is standard input. A regular file is read by offset
+ * (double-buffered, PrefetchPump); a pipe, FIFO (`<(...)`, /dev/stdin), device
+ * or compressed file as a stream, never seeked and never sized by stat.
+ * Resolves for every input; rejects only if a callback throws.
+ */
 export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, opts: ReadOptions = {}): Promise<CaptureInfo> {
-  const p = new RecordParser(path, onTcp, opts.onRecord ?? null);
+  const stdin = path === '-';
+  const name = stdin ? STDIN_NAME : path;
+  const p = new RecordParser(name, onTcp, opts.onRecord ?? null, opts.firstFrame ?? 0);
+  const done = (kind: SourceKind, compression: Compression, bytesRead: number, captureBytes: number): CaptureInfo =>
+    info(p, name, kind, compression, bytesRead, captureBytes, opts.signal?.aborted ?? false);
+  if (stdin) {
+    const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
+    const raw = { bytes: 0 };
+    // process.stdin, not fs reads on fd 0: libuv reads a pipe or socket without
+    // blocking a pool thread and copes with a non-blocking fd (EAGAIN); a file
+    // redirected with `<` comes as a file stream.
+    const src = process.stdin;
+    try {
+      const compression = await readStream(p, f, src, opts, 0, raw);
+      return done('stdin', compression, raw.bytes, f.base + f.len);
+    } finally {
+      src.pause();
+      src.destroy();
+    }
+  }
   let fd: number;
-  let size = 0;
   try {
-    // "-" is standard input (a pipe from tcpdump -w -, read below as a stream).
-    fd = path === '-' ? 0 : fs.openSync(path, 'r');
+    fd = fs.openSync(path, 'r');
   } catch (e) {
     p.fail('unreadable', 0, errnoDetail(e));
-    return info(p, path, false, 0, 0, false);
+    return done('file', null, 0, 0);
   }
-  // gzip goes through a ChunkFeeder, anything else through the PrefetchPump.
-  let f: ChunkFeeder | null = null;
-  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES);
-  let gzip = false;
-  let bytesRead = 0;
-  const finish = (): CaptureInfo => {
-    if (f === null) bytesRead = pump.bytesRead;
-    return info(p, path, gzip, bytesRead, f !== null ? f.base + f.len : pump.bytesRead, opts.signal?.aborted ?? false);
-  };
+  let st: fs.Stats;
   try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) {
-      p.fail('unreadable', 0, 'is a directory, not a capture file');
-      return info(p, path, false, 0, 0, false);
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    p.fail('unreadable', 0, errnoDetail(e));
+    return done('file', null, 0, 0);
+  }
+  if (st.isDirectory()) {
+    fs.closeSync(fd);
+    p.fail('unreadable', 0, 'is a directory, not a capture file');
+    return done('file', null, 0, 0);
+  }
+  const kind: SourceKind = st.isFile() ? 'file' : st.isFIFO() ? 'fifo' : st.isSocket() ? 'socket' : 'device';
+  if (kind !== 'file' || compressedFile(fd)) {
+    // A stream from here on: the fd is read in order, whatever it is.
+    const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
+    const raw = { bytes: 0 };
+    // A pipe or socket is read by libuv, not on the thread pool: a pool read that waits for a
+    // writer would also hold up the process's exit on a signal.
+    const src = kind === 'fifo' || kind === 'socket'
+      ? new Socket({ fd, readable: true, writable: false })
+      : fs.createReadStream('', { fd, autoClose: true, highWaterMark: 1024 * 1024 });
+    try {
+      const compression = await readStream(p, f, src, opts, kind === 'file' ? st.size : 0, raw);
+      return done(kind, compression, raw.bytes, f.base + f.len);
+    } finally {
+      src.destroy();
     }
-    size = st.isFile() ? st.size : 0;
-    if (st.isFIFO() || st.isSocket()) {
-      // A pipe (`tcpdump -w - | tcpdiag analyze /dev/stdin`) is read as a libuv stream: a read
-      // on the thread pool that waits for a writer would also hold up the process's exit.
-      const sock = new Socket({ fd, readable: true, writable: false });
-      fd = -1; // the socket owns it now
-      const stop = (): void => { sock.destroy(); };
-      opts.signal?.addEventListener('abort', stop, { once: true });
-      try {
-        const it = (sock as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-        const firstChunk = await it.next();
-        const first = firstChunk.done ? Buffer.alloc(0) : firstChunk.value as Buffer;
-        const rest = async function* (): AsyncGenerator<Buffer> {
-          try {
-            for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
-          } catch (e) {
-            // destroy() on abort ends the iteration with ERR_STREAM_PREMATURE_CLOSE: a stop, not damage.
-            if (!opts.signal?.aborted) throw e;
-          }
-        };
-        gzip = isGzip(first, first.length);
-        const counted = async function* (): AsyncGenerator<Buffer> {
-          for (const c of [first]) if (c.length) { bytesRead += c.length; yield c; }
-          for await (const c of rest()) { bytesRead += c.length; opts.onProgress?.(bytesRead, 0); yield c; }
-        };
-        if (gzip) {
-          f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
-          await readGzip(p, f, counted(), opts.signal);
-        } else {
-          await pump.run(streamRead(counted()), opts.onProgress, 0, opts.signal);
-        }
-      } finally {
-        opts.signal?.removeEventListener('abort', stop);
-        sock.destroy();
-      }
-      return finish();
-    }
-    // Read from the current position, never by offset, so the two bytes read to tell gzip are
-    // handed on rather than read again.
-    const head = Buffer.alloc(2);
-    const n = fs.readSync(fd, head, 0, 2, null);
-    gzip = isGzip(head, n);
-    const file = fd;
-    if (gzip) {
-      f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
-      const chunks = fileChunks(file, head.subarray(0, n), (k) => {
-        bytesRead += k;
-        opts.onProgress?.(bytesRead, size);
-      });
-      await readGzip(p, f, chunks, opts.signal);
-    } else {
-      let first: Buffer | null = head.subarray(0, n);
-      const read = (into: Buffer, at: number, len: number): Promise<number> => {
-        if (first !== null && first.length > 0) {
-          const k = first.copy(into, at, 0, Math.min(len, first.length));
-          first = null;
-          return Promise.resolve(k);
-        }
-        return new Promise((resolve, reject) => {
-          fs.read(file, into, at, len, null, (e, k) => { if (e) reject(e); else resolve(k); });
-        });
-      };
-      await pump.run(read, opts.onProgress, size, opts.signal);
-    }
+  }
+  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES, opts.onCaptureBytes);
+  try {
+    const read = (into: Buffer, at: number, len: number): Promise<number> => new Promise((resolve, reject) => {
+      fs.read(fd, into, at, len, null, (e, n) => { if (e) reject(e); else resolve(n); });
+    });
+    await pump.run(read, opts.onProgress, st.size, opts.signal);
   } catch (e) {
     if (!(e instanceof Error) || !('code' in e) || typeof (e as NodeJS.ErrnoException).syscall !== 'string') throw e;
-    p.fail('unreadable', f !== null ? f.base + f.len : pump.bytesRead, errnoDetail(e));
+    p.fail('unreadable', pump.bytesRead, errnoDetail(e));
   } finally {
-    if (fd >= 0) fs.closeSync(fd);
+    fs.closeSync(fd);
   }
-  return finish();
+  return done('file', null, pump.bytesRead, pump.bytesRead);
+}
+
+/** A regular file's first bytes say gzip or zstd (read at offset 0, which a regular file allows). */
+function compressedFile(fd: number): boolean {
+  const head = Buffer.alloc(4);
+  const n = fs.readSync(fd, head, 0, 4, 0);
+  return compressionOf(head, n) !== null;
 }
 
 /**
  * The same reader over bytes already in memory (tests, fuzzing): chunking,
- * gzip and every error path behave as for a file.
+ * gzip, zstd and every error path behave as for a file.
  */
 export async function readCaptureBytes(
   bytes: Uint8Array, onTcp: (p: TcpPacket) => void, opts: ReadOptions & { name?: string } = {},
 ): Promise<CaptureInfo> {
   const path = opts.name ?? '<bytes>';
-  const p = new RecordParser(path, onTcp, opts.onRecord ?? null);
+  const p = new RecordParser(path, onTcp, opts.onRecord ?? null, opts.firstFrame ?? 0);
   const src = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isGzip(src, src.length)) {
+  if (compressionOf(src, src.length) !== null) {
     const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
-    await readGzip(p, f, (async function* () { yield src; })(), opts.signal);
-    return info(p, path, true, src.length, f.base + f.len, opts.signal?.aborted ?? false);
+    const raw = { bytes: 0 };
+    const compression = await readStream(p, f, Readable.from([src]), opts, src.length, raw);
+    return info(p, path, 'file', compression, src.length, f.base + f.len, opts.signal?.aborted ?? false);
   }
   let pos = 0;
   const read = (into: Buffer, at: number, len: number): Promise<number> => {
@@ -281,7 +295,7 @@ export async function readCaptureBytes(
     pos += n;
     return Promise.resolve(n);
   };
-  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES);
+  const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES, opts.onCaptureBytes);
   await pump.run(read, opts.onProgress, src.length, opts.signal);
-  return info(p, path, false, pump.bytesRead, pump.bytesRead, opts.signal?.aborted ?? false);
+  return info(p, path, 'file', null, pump.bytesRead, pump.bytesRead, opts.signal?.aborted ?? false);
 }

@@ -49,6 +49,29 @@ export class ChunkFeeder {
   }
 }
 
+/**
+ * Push decompressed chunks (a zlib stream) through the feeder. The parse
+ * itself stays synchronous per chunk. Returns true if the stream ended cleanly.
+ */
+export async function pumpAsync(
+  f: ChunkFeeder,
+  chunks: AsyncIterable<Buffer>,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  for await (const chunk of chunks) {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, f.buf.length - f.len);
+      chunk.copy(f.buf, f.len, off, off + n);
+      f.len += n;
+      off += n;
+      if (f.len === f.buf.length && !f.drain(false)) return false;
+    }
+    if (signal?.aborted) return false;
+  }
+  return true;
+}
+
 /** Asynchronous read into into[at, at+len); resolves with the bytes read, 0 at the end. */
 export type ReadAsync = (into: Buffer, at: number, len: number) => Promise<number>;
 
@@ -68,7 +91,7 @@ export class PrefetchPump {
   /** Bytes read from the source (also the capture bytes: no decompression here). */
   bytesRead = 0;
 
-  constructor(readonly p: RecordParser, readonly chunkBytes = CHUNK_BYTES) {}
+  constructor(readonly p: RecordParser, readonly chunkBytes = CHUNK_BYTES, readonly onBytes?: (b: Uint8Array) => void) {}
 
   async run(
     read: ReadAsync,
@@ -85,6 +108,7 @@ export class PrefetchPump {
     if (signal?.aborted) return;
     let cur = ring[ri];
     let n = await read(cur, head, chunk);
+    if (this.onBytes !== undefined && n > 0) this.onBytes(cur.subarray(head, head + n));
     this.got(n, onProgress, totalBytes);
     ri ^= 1;
     let start = head;
@@ -106,6 +130,7 @@ export class PrefetchPump {
       }
       if (pending === null) return; // end of input: parse() had eof set
       n = await pending;
+      if (this.onBytes !== undefined && n > 0) this.onBytes(ring[ri].subarray(head, head + n));
       this.got(n, onProgress, totalBytes);
       if (p.error !== null) return;
       if (p.need > MAX_BLOCK_BYTES) {

@@ -7,6 +7,9 @@ import { Reason } from './reasons.js';
 
 export interface L4Out {
   l4End: number;
+  /** When the header is not followed by TCP: its protocol number and where its payload starts (for tunnels). */
+  l4Proto: number;
+  l4At: number;
   /** A first fragment (offset 0, more fragments follow): the TCP header may be cut by the fragmentation. */
   firstFragment: boolean;
 }
@@ -42,12 +45,18 @@ export function ipv4(out: L4Out, pkt: TcpPacket, v: DataView, at: number, capEnd
   // Only the offset-0 fragment holds the TCP header; later ones would be
   // misparsed as TCP (RFC 791: offset in 8-byte units, low 13 bits).
   if ((frag & 0x1fff) !== 0) return -1 - Reason.IPV4_FRAGMENT;
-  if (v.getUint8(at + 9) !== 6) return -1 - Reason.NON_TCP;
   out.firstFragment = (frag & 0x2000) !== 0;
   // The length field trims Ethernet padding; a length beyond the frame is
   // limited to the frame, as Wireshark's tcp.len is.
   const end = at + total;
   out.l4End = end < wireEnd ? end : wireEnd;
+  const proto = v.getUint8(at + 9);
+  if (proto !== 6) {
+    // Maybe a tunnel (UDP, GRE, IP in IP): frame.ts looks at it off the TCP path.
+    out.l4Proto = proto;
+    out.l4At = at + ihl;
+    return -1 - Reason.NON_TCP;
+  }
   return at + ihl;
 }
 

@@ -73,14 +73,23 @@ export function ipv6(out: L4Out, pkt: TcpPacket, v: DataView, at: number, capEnd
       nh = v.getUint8(p);
       p += len;
     } else {
+      // Maybe a tunnel (UDP, GRE, IP in IPv6): frame.ts looks at it off the TCP path.
+      const end = payloadEnd(at, plen, jumbo, wireEnd);
+      if (end < p) return -1 - Reason.MALFORMED_IP;
+      out.l4End = end < wireEnd ? end : wireEnd;
+      out.l4Proto = nh;
+      out.l4At = p;
       return -1 - Reason.NON_TCP;
     }
   }
-  let end: number;
-  if (plen !== 0) end = at + 40 + plen;
-  else if (jumbo >= 0) end = at + 40 + jumbo;
-  else end = wireEnd; // payload length 0 without jumbo: segmentation offload, as for IPv4
+  const end = payloadEnd(at, plen, jumbo, wireEnd);
   if (end < p) return -1 - Reason.MALFORMED_IP;
   out.l4End = end < wireEnd ? end : wireEnd;
   return p;
+}
+
+function payloadEnd(at: number, plen: number, jumbo: number, wireEnd: number): number {
+  if (plen !== 0) return at + 40 + plen;
+  if (jumbo >= 0) return at + 40 + jumbo;
+  return wireEnd; // payload length 0 without jumbo: segmentation offload, as for IPv4
 }

@@ -46,6 +46,34 @@ export const enum TcpOptLimit {
   KINDS = 40,
 }
 
+/** Encapsulations recorded per packet (outermost first); deeper ones are counted in tunnelCount only. */
+export const enum TunnelLimit {
+  LAYERS = 4,
+  /** Words per layer in TcpPacket.tunnels: kind, id, flags, outer IP version, outer src0..3, dst0..3. */
+  WORDS = 12,
+}
+
+/** Encapsulation kinds (tunnel.ts), as stored in TcpPacket.tunnels. */
+export const enum TunnelKind {
+  VXLAN = 1,
+  GENEVE = 2,
+  GRE = 3,
+  /** GRE version 1, PPTP's enhanced GRE carrying PPP (RFC 2637 §4.1). */
+  PPTP = 4,
+  ERSPAN1 = 5,
+  ERSPAN2 = 6,
+  ERSPAN3 = 7,
+  /** IPv4 inside IP (protocol 4, RFC 2003). */
+  IP4 = 8,
+  /** IPv6 inside IP (protocol 41, RFC 4213 for IPv4 outside). */
+  IP6 = 9,
+  MPLS = 10,
+  PPPOE = 11,
+}
+
+/** TcpPacket.tunnels flags word. */
+export const TUNNEL_HAS_ID = 1;
+
 const EMPTY = new Uint8Array(0);
 
 export class TcpPacket {
@@ -66,6 +94,15 @@ export class TcpPacket {
   buf: Uint8Array = EMPTY;
   ipAt = 0;
   tcpAt = 0;
+
+  /**
+   * Encapsulations the TCP packet was found inside, outermost first: tunnelCount of
+   * them (at most TunnelLimit.LAYERS recorded), TunnelLimit.WORDS words each (see
+   * there); the outer addresses are those of the IP header in front of the tunnel
+   * (none for MPLS and PPPoE). 0 for a plain packet: the decoder sets it per frame.
+   */
+  tunnelCount = 0;
+  readonly tunnels = new Uint32Array(TunnelLimit.LAYERS * TunnelLimit.WORDS);
 
   ipVersion: 4 | 6 = 4;
   /** IPv4: word 3 holds the address and words 0-2 are 0. IPv6: four big-endian words. */

@@ -80,13 +80,15 @@ export class RecordParser {
   private viewBuf: Uint8Array | null = null;
   private view: DataView = new DataView(new ArrayBuffer(0));
 
-  constructor(readonly path: string, onTcp: (p: TcpPacket) => void, readonly onRecord: OnRecord | null) {
+  constructor(readonly path: string, onTcp: (p: TcpPacket) => void, readonly onRecord: OnRecord | null, readonly firstFrame = 0) {
+    this.frame = firstFrame;
     this.dec = new FrameDecoder(onTcp);
     this.pkt = this.dec.pkt;
   }
 
   fail(kind: CaptureErrorKind, offset: number, detail: string): void {
-    if (this.error === null) this.error = new CaptureError(this.path, offset, kind, detail, this.frame);
+    // The file's own frame number (Wireshark's for this file), also when it is a later piece of a set.
+    if (this.error === null) this.error = new CaptureError(this.path, offset, kind, detail, this.frame - this.firstFrame);
   }
 
   /** Consume whole records of b[at, end); return the offset of the first unconsumed byte. */
@@ -124,12 +126,8 @@ export class RecordParser {
       this.format = F_PCAP;
       return at + 24;
     }
-    if (m === 0x28b52ffd) {
-      this.fail('unsupported', this.base + at, 'zstd-compressed capture; decompress with zstd -d first');
-      return at;
-    }
-    if (m >>> 16 === 0x1f8b) {
-      this.fail('unsupported', this.base + at, 'gzip data inside a gzip file; decompress it with gunzip first');
+    if (m === 0x28b52ffd || m >>> 16 === 0x1f8b) {
+      this.fail('unsupported', this.base + at, `${m >>> 16 === 0x1f8b ? 'gzip' : 'zstd'} data inside a compressed file; decompress the outer layer first`);
       return at;
     }
     this.fail('bad-magic', this.base + at,

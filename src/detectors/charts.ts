@@ -119,3 +119,15 @@ export function ladder(db: Database.Database): Ladder | null {
 export function captureRows(db: Database.Database): Record<string, unknown>[] {
   return db.prepare('SELECT c.*, (SELECT count(*) FROM connections x WHERE x.capture_id = c.id) AS conns FROM captures c ORDER BY id').all() as Record<string, unknown>[];
 }
+
+/** The files each capture point was read from, in order (capture_pieces). */
+export function capturePieces(db: Database.Database): { captureId: number; name: string; firstFrame: number; frames: number }[] {
+  return (db.prepare('SELECT capture_id, name, first_frame, frames FROM capture_pieces ORDER BY capture_id, seq').all() as { capture_id: number; name: string; first_frame: number; frames: number }[])
+    .map((r) => ({ captureId: r.capture_id, name: r.name, firstFrame: r.first_frame, frames: r.frames }));
+}
+
+/** Per capture, connections by the tunnel they came in (connections.tunnel), most first. */
+export function captureTunnels(db: Database.Database): { captureId: number; tunnel: string; connections: number }[] {
+  return (db.prepare('SELECT capture_id, tunnel, count(*) AS n FROM connections WHERE tunnel IS NOT NULL GROUP BY capture_id, tunnel ORDER BY capture_id, n DESC, tunnel').all() as { capture_id: number; tunnel: string; n: number }[])
+    .map((r) => ({ captureId: r.capture_id, tunnel: r.tunnel, connections: r.n }));
+}

@@ -208,6 +208,8 @@ export class Conn implements TupleWords {
   serverSynFrame = 0;
   clientSynAckFrame = 0;
   clientSynAckTsUsec = -1;
+  /** The encapsulation of the first packet (tunnelText), null when it came plain. */
+  tunnel: string | null = null;
 
   constructor(readonly id: number, readonly captureId: number) {}
 

@@ -15,7 +15,7 @@ import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
 
 /** Numeric and TEXT columns of the connections table (schema.ts). */
 export const CONN_NUMS = 89;
-export const CONN_STRS = 11;
+export const CONN_STRS = 12;
 
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
 export const EVENT_NUMS = 14;
@@ -84,6 +84,7 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   nums[n++] = zero(c.foreignRetryFrame); nums[n++] = c.foreignRetryFrame !== 0 ? c.foreignRetryTsUsec : NaN;
   // Its own attempt until attempts.ts links it to an earlier row.
   nums[n++] = c.synCount > 0 ? c.id : NaN;
+  strs[s++] = c.tunnel;
 }
 
 /** The eight syn_* or synack_* columns (seven numbers, then the kinds string); returns the next n. */

@@ -15,11 +15,12 @@ export const SCHEMA_VERSION = 4;
 export const APPLICATION_ID = 0x74637064;
 
 export const SCHEMA_SQL = `
--- One row per capture file read into this store.
+-- One row per capture point read into this store: one file, or the pieces of a rotated set
+-- (capture_pieces) read in time order as one capture.
 CREATE TABLE IF NOT EXISTS captures (
   id                INTEGER PRIMARY KEY,
-  path              TEXT NOT NULL,      -- as given on the command line
-  name              TEXT NOT NULL,      -- file name only, used in stable finding ids
+  path              TEXT NOT NULL,      -- as given on the command line (the first piece's); '-' for standard input
+  name              TEXT NOT NULL,      -- file name only (or the --point name), used in stable finding ids
   format            TEXT,               -- pcap | pcapng
   compression       TEXT,               -- gzip, or NULL
   link_types        TEXT,               -- JSON array of link-type numbers seen
@@ -36,7 +37,29 @@ CREATE TABLE IF NOT EXISTS captures (
   -- interrupted: the run stopped while reading it (a signal, a full disk, a killed process);
   -- its connections are those written before. Inserted as interrupted, set complete at the end,
   -- so a process that dies leaves the mark without having to write it.
-  status            TEXT NOT NULL DEFAULT 'interrupted' CHECK (status IN ('complete', 'interrupted'))
+  status            TEXT NOT NULL DEFAULT 'interrupted' CHECK (status IN ('complete', 'interrupted')),
+  source            TEXT,               -- file | stdin | fifo | device | socket (a stream is read without seeking)
+  content_sha256    TEXT,               -- SHA-256 of the capture bytes (decompressed) of a one-piece capture
+  grouping          TEXT NOT NULL DEFAULT 'file', -- file (one file) | rotated (pieces whose time ranges follow one another) | point (--point)
+  filter            TEXT,               -- the narrowing applied before tracking (--since/--until/--host/--net/--port), NULL if none
+  filtered_packets  INTEGER NOT NULL DEFAULT 0 -- TCP packets the narrowing left out
+);
+
+-- The files a capture point was read from, in reading order. Frames are numbered across the
+-- pieces (piece k's frame f is frame first_frame + f - 1 of the capture), so evidence
+-- (connections.*_frame, events.frame) maps back to a file and its own frame number.
+CREATE TABLE IF NOT EXISTS capture_pieces (
+  capture_id      INTEGER NOT NULL REFERENCES captures(id),
+  seq             INTEGER NOT NULL,   -- 0, 1, ... in reading (time) order
+  path            TEXT NOT NULL,
+  name            TEXT NOT NULL,
+  content_sha256  TEXT,               -- SHA-256 of the capture bytes (decompressed)
+  first_frame     INTEGER NOT NULL,   -- the capture's frame number of this file's frame 1
+  frames          INTEGER NOT NULL,
+  first_ts_usec   INTEGER,
+  last_ts_usec    INTEGER,
+  error           TEXT,
+  PRIMARY KEY (capture_id, seq)
 );
 
 -- One row per TCP connection incarnation: a 4-tuple from one SYN to its close.
@@ -132,7 +155,11 @@ CREATE TABLE IF NOT EXISTS connections (
   -- first row. One attempt is one client SYN sequence (one ISN): its retry from another source
   -- port (a NAT remapped it) and the same SYN seen at other capture points share the id. NULL
   -- for connections whose SYN was not seen (mid-stream).
-  attempt_id            INTEGER
+  attempt_id            INTEGER,
+  -- The encapsulation the connection's first packet came in, outermost first ("vxlan vni=4242
+  -- 198.18.9.1->198.18.9.2", "mpls label=16 depth=1 / gre key=7 ..."); NULL when plain. The
+  -- 4-tuple above is always the innermost one.
+  tunnel                TEXT
 );
 
 -- One row per connection attempt (attempt_id above), built after every capture is read. Figures

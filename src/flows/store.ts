@@ -165,11 +165,42 @@ export class Store implements ConnSink {
     }
   }
 
-  /** Register a capture before reading it; returns its id. */
-  addCapture(path: string): number {
+  /** Register a capture point before reading it; returns its id. */
+  addCapture(path: string, name = captureName(path), grouping: CaptureGrouping = 'file'): number {
     this.settle();
-    const r = this.db.prepare('INSERT INTO captures (path, name, frames, tcp_packets) VALUES (?, ?, 0, 0)').run(path, basename(path));
+    const r = this.db.prepare('INSERT INTO captures (path, name, frames, tcp_packets, grouping) VALUES (?, ?, 0, 0, ?)').run(path, name, grouping);
     return Number(r.lastInsertRowid);
+  }
+
+  /** One file of a capture point, after reading it. */
+  addPiece(captureId: number, seq: number, info: CaptureInfo, sha256: string | null, firstFrame: number): void {
+    this.settle();
+    this.db.prepare(`INSERT INTO capture_pieces (capture_id, seq, path, name, content_sha256, first_frame, frames, first_ts_usec, last_ts_usec, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(captureId, seq, info.path, captureName(info.path), sha256, firstFrame + 1, info.frames,
+      info.firstTsUsec, info.lastTsUsec, info.error ? info.error.message : null);
+  }
+
+  /** Files already in the store by content: SHA-256 -> the capture and the path it was read from. */
+  piecesByHash(): Map<string, { captureId: number; path: string }> {
+    this.settle();
+    const out = new Map<string, { captureId: number; path: string }>();
+    for (const r of this.db.prepare('SELECT capture_id, path, content_sha256 FROM capture_pieces WHERE content_sha256 IS NOT NULL ORDER BY capture_id, seq').all() as { capture_id: number; path: string; content_sha256: string }[]) {
+      if (!out.has(r.content_sha256)) out.set(r.content_sha256, { captureId: r.capture_id, path: r.path });
+    }
+    return out;
+  }
+
+  /** Remove a capture point and everything read from it (a duplicate found only after reading a stream). */
+  removeCapture(id: number): void {
+    this.settle();
+    for (const t of ['events', 'connections', 'capture_pieces']) this.db.prepare(`DELETE FROM ${t} WHERE capture_id = ?`).run(id);
+    this.db.prepare('DELETE FROM captures WHERE id = ?').run(id);
+  }
+
+  /** What the capture point's source and narrowing were. */
+  describeCapture(id: number, d: { source: string; sha256: string | null; filter: string | null; filteredPackets: number }): void {
+    this.settle();
+    this.db.prepare('UPDATE captures SET source=?, content_sha256=?, filter=?, filtered_packets=? WHERE id=?').run(d.source, d.sha256, d.filter, d.filteredPackets, id);
   }
 
   /**
@@ -308,6 +339,14 @@ export function storeFault(e: unknown, label: string): ExitError | null {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return new ExitError(EXIT_ENV, `${label}: ${errnoReason(e)}`);
   return null;
+}
+
+/** How a capture point was formed from files (captures.grouping). */
+export type CaptureGrouping = 'file' | 'rotated' | 'point';
+
+/** The name a capture goes by in reports and finding ids: the file name; standard input is "stdin". */
+export function captureName(path: string): string {
+  return path === '-' ? 'stdin' : basename(path);
 }
 
 /**

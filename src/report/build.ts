@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3';
 import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
-import { captureRows, ladder, timeline, worstConnections } from '../detectors/charts.js';
+import { capturePieces, captureRows, captureTunnels, ladder, timeline, worstConnections } from '../detectors/charts.js';
 import { gatherFacts } from '../detectors/facts.js';
 import { rootCauses } from './diagnose.js';
 import { captureNames } from './evidence.js';
 import { MAX_REPORT_FINDINGS, REPORT_SCHEMA_VERSION, type CaptureSummary, type Report, type Totals } from './model.js';
 import { metricsOf } from './metrics.js';
 import { chooseRemedies, REMEDIES_BY_CAUSE } from './remedies.js';
+import { undecodedFrames } from './skipped.js';
 
 export interface BuildOptions {
   version: string;
@@ -23,14 +24,22 @@ const ms = (x: number | null | undefined): number | null => (x === null || x ===
  * findings are read into memory.
  */
 export function buildReport(db: Database.Database, opts: BuildOptions): Report {
+  const pieces = capturePieces(db);
+  const tunnels = captureTunnels(db);
   const captures = (captureRows(db) as Record<string, any>[])
-    .map((c): CaptureSummary => ({
-      id: c.id, name: c.name, path: c.path, format: c.format, compression: c.compression, frames: c.frames, tcpPackets: c.tcp_packets,
-      firstTsUsec: c.first_ts_usec, lastTsUsec: c.last_ts_usec,
-      durationS: c.first_ts_usec !== null ? (c.last_ts_usec - c.first_ts_usec) / 1e6 : 0,
-      connections: c.conns, skipped: c.skipped ? JSON.parse(c.skipped) : {}, error: c.error,
-      interrupted: c.status !== 'complete',
-    }));
+    .map((c): CaptureSummary => {
+      const skipped = c.skipped ? JSON.parse(c.skipped) : {};
+      return {
+        id: c.id, name: c.name, path: c.path, format: c.format, compression: c.compression, frames: c.frames, tcpPackets: c.tcp_packets,
+        firstTsUsec: c.first_ts_usec, lastTsUsec: c.last_ts_usec,
+        durationS: c.first_ts_usec !== null ? (c.last_ts_usec - c.first_ts_usec) / 1e6 : 0,
+        connections: c.conns, skipped, undecodedFrames: undecodedFrames(skipped), error: c.error, grouping: c.grouping,
+        pieces: pieces.filter((p) => p.captureId === c.id).map((p) => ({ name: p.name, firstFrame: p.firstFrame, frames: p.frames })),
+        filter: c.filter ? { text: c.filter, packetsLeftOut: c.filtered_packets } : null,
+        tunnels: tunnels.filter((t) => t.captureId === c.id).slice(0, 5).map((t) => ({ tunnel: t.tunnel, connections: t.connections })),
+        interrupted: c.status !== 'complete',
+      };
+    });
   const names = captureNames(captures);
   const captureName = (id: number | null): string | null => names.name(id);
 
@@ -58,6 +67,8 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
   // A capture that could not be read (or only in part) must never read as "no problem".
   const unread = captures.filter((c) => c.error !== null);
   const nothingRead = captures.length > 0 && captures.every((c) => c.tcpPackets === 0) && unread.length > 0;
+  // Frames there, but none decodable as TCP (an unsupported link type, unknown EtherTypes or tunnels): never "OK".
+  const nothingDecoded = captures.length > 0 && captures.every((c) => c.tcpPackets === 0) && captures.some((c) => c.undecodedFrames > 0);
   const partial = unread.length > 0
     ? ` (Incomplete: ${unread.map((c) => `${c.name} was read only up to the damage: ${c.error}`).join('; ')}.)`
     : '';
@@ -68,6 +79,8 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     : '';
   const verdict = nothingRead
     ? { status: 'warning' as const, headline: `Nothing analysed: ${unread.map((c) => `${c.name}: ${c.error}`).join('; ')}.` }
+    : nothingDecoded
+    ? { status: 'warning' as const, headline: `Nothing analysed: no frame could be decoded as TCP (${captures.filter((c) => c.undecodedFrames > 0).map((c) => `${c.name}: ${c.undecodedFrames} of ${plural(c.frames, 'frame')} not decoded`).join('; ')}).` }
     : causes.length === 0 && totals.attempts === 0
     ? {
       status: unread.length > 0 ? 'warning' as const : 'ok' as const,

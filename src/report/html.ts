@@ -1,3 +1,4 @@
+import { readingLines } from './skipped.js';
 import { omittedNote, type Report } from './model.js';
 import { isoTime as iso } from './time.js';
 import { maxOf, minOf } from '../detectors/minmax.js';
@@ -178,6 +179,7 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
     `<title>tcpdiag: ${esc(r.verdict.status)} - ${esc(r.captures.map((c) => c.name).join(', ') || 'no captures')}</title><style>${CSS}</style></head><body>`);
   o.push('<header><h1>tcpdiag report</h1>', `<div class="meta">${esc(r.captures.map((c) => c.name).join(', '))}</div></header>`);
   o.push(`<section id="verdict" class="verdict ${esc(r.verdict.status)}"><strong>${esc(r.verdict.status)}</strong>${esc(r.verdict.headline)}</section>`);
+  for (const n of r.captures.flatMap(readingLines)) o.push(`<p class="muted">${esc(n)}</p>`);
   if (opts.quiet) { o.push(`<footer>tcpdiag ${esc(r.tool.version)}, report schema ${esc(r.schemaVersion)}.</footer></body></html>\n`); return o.join('\n'); }
 
   o.push('<section id="captures"><h2>Captures</h2>', table(['file', 'format', 'frames', 'TCP packets', 'connections', 'from', 'to', 'read'], r.captures.map((c) => [

@@ -2,6 +2,7 @@ import type { Finding } from '../detectors/index.js';
 import { omittedNote, type EvidenceItem, type Report } from './model.js';
 import { baselineLine } from './gates.js';
 import { isoTime as iso } from './time.js';
+import { readingLines } from './skipped.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -43,6 +44,8 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   const o: string[] = [];
   o.push('# tcpdiag report', '');
   o.push(`**Verdict (${r.verdict.status}):** ${r.verdict.headline}`, '');
+  const notes = r.captures.flatMap(readingLines);
+  if (notes.length) o.push(...notes.map((n) => `- ${esc(n)}`), '');
   if (r.gates.length) {
     o.push('| gate | result | |', '|---|---|---|');
     for (const g of r.gates) o.push(`| \`--fail-on ${esc(g.gate)}\` | ${g.failed ? '**fail**' : 'pass'} | ${esc(g.message)} |`);

@@ -34,6 +34,8 @@ export interface CaptureSummary {
   durationS: number;
   connections: number;
   skipped: Record<string, number>;
+  /** Frames of `skipped` that could not be decoded (an unsupported link type, an unknown EtherType or tunnel, a cut or malformed header, a fragment): all but 'non-tcp' and 'non-packet-block'. */
+  undecodedFrames: number;
   /** One-line reason reading stopped early; null when the capture was read whole. */
   error: string | null;
   /**
@@ -41,6 +43,14 @@ export interface CaptureSummary {
    * process: captures.status 'interrupted'); connections are those written before.
    */
   interrupted: boolean;
+  /** How the capture point was formed: one file, a rotated set (pieces whose time ranges follow one another), or --point. */
+  grouping: 'file' | 'rotated' | 'point';
+  /** The files read for this point, in order, with the capture's frame number of each one's first frame. */
+  pieces: { name: string; firstFrame: number; frames: number }[];
+  /** The narrowing applied before tracking (--since/--until/--host/--net/--port) and the TCP packets it left out; null when none. */
+  filter: { text: string; packetsLeftOut: number } | null;
+  /** Connections that came inside a tunnel (connections.tunnel), by encapsulation, most first (at most 5 listed). */
+  tunnels: { tunnel: string; connections: number }[];
 }
 
 /** Counts of connection attempts (one client SYN sequence each, across ports and capture points). */

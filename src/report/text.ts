@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { baselineLine } from './gates.js';
 import { omittedNote, type Report } from './model.js';
+import { readingLines, skippedLine } from './skipped.js';
 
 export interface TextOptions {
   color: boolean;
@@ -34,6 +35,8 @@ export function renderText(r: Report, o: TextOptions): string {
   out.push(o.width !== undefined ? wrap(`${status}: ${r.verdict.headline}`, width, '') : `${status}: ${r.verdict.headline}`);
   for (const c of r.captures) if (c.interrupted) out.push(paint(o.color, 33, `warning: ${c.name} was not read to the end: the run reading it into the store was interrupted; results cover the connections written before`));
   for (const c of r.captures) if (c.error) out.push(paint(o.color, 33, `warning: ${c.name} was read only up to the damage (${c.error}); results cover the packets before it`));
+  for (const c of r.captures) { const s = skippedLine(c); if (s !== null) out.push(paint(o.color, 33, s)); }
+  for (const c of r.captures) for (const l of readingLines(c).filter((x) => x !== skippedLine(c))) out.push(l);
   for (const g of r.gates) out.push(`${g.failed ? paint(o.color, 31, 'FAIL') : paint(o.color, 32, 'pass')} --fail-on ${g.gate}: ${g.message}`);
   if (r.baseline) out.push(baselineLine(r.baseline));
   if (o.quiet) return fit(out, o.width);

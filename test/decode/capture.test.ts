@@ -1,10 +1,14 @@
 /** readCapture / readCaptureBytes: formats, byte orders, chunking, pcapng blocks, gzip. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readCapture, readCaptureBytes, type CaptureInfo } from '../../src/decode/capture.js';
 import { bytes, epb, ether, idb, ipv4Hdr, le32, pcapFile, shb, spb, synFrame, tcpHdr, block } from './build.js';
-import { corpus, flatten, type Flat } from './helpers.js';
+import { corpus, flatten, ROOT, type Flat } from './helpers.js';
+
+const SAMPLES = join(ROOT, 'samples');
 
 async function collect(b: Uint8Array, chunkBytes?: number): Promise<[CaptureInfo, Flat[]]> {
   const rows: Flat[] = [];
@@ -133,9 +137,43 @@ describe('compression', () => {
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.length).toBeLessThan(16);
   });
-  it('zstd is refused with a hint', async () => {
-    const info = await readCapture(corpus('pcapplusplus-pcapng-example.pcapng.zst'), () => {});
-    expect(info.error?.kind).toBe('unsupported');
-    expect(info.error?.detail).toMatch(/zstd -d/);
+  it('zstd by magic: the same packets as the file zstd -d gives, for every chunk size', async () => {
+    const zst = corpus('pcapplusplus-pcapng-example.pcapng.zst');
+    const [, plain] = await collect(execFileSync('zstd', ['-dc', zst]));
+    expect(plain.length).toBe(159);
+    const info = await readCapture(zst, () => {});
+    expect([info.error, info.compression, info.tcpPackets]).toEqual([null, 'zstd', 159]);
+    // A capture of several zstd blocks (at most 128 KiB each), compressed by the zstd tool.
+    const big = readFileSync(join(SAMPLES, 'tw-stale-ack-ts-stripped/server.pcap'));
+    const [, want] = await collect(big);
+    const z = execFileSync('zstd', ['-c', '-3'], { input: big });
+    for (const chunk of [100, 4099, 1 << 20]) {
+      const [i, rows] = await collect(z, chunk);
+      expect([i.error, i.compression]).toEqual([null, 'zstd']);
+      expect(rows).toEqual(want);
+    }
+  });
+  it('a cut or corrupt zstd file: the records before the damage, one error with an offset', async () => {
+    const big = readFileSync(join(SAMPLES, 'tw-stale-ack-ts-stripped/server.pcap'));
+    const z = execFileSync('zstd', ['-c', '-3'], { input: big });
+    const [, whole] = await collect(big);
+    const [cut, rows] = await collect(z.subarray(0, Math.floor(z.length * 0.8)));
+    expect(cut.error?.kind).toBe('truncated');
+    expect(cut.error?.detail).toMatch(/zstd data ends early/);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBeLessThan(whole.length);
+    expect(rows).toEqual(whole.slice(0, rows.length));
+    // The error names where the first record not delivered starts in the decompressed capture.
+    let at = 24;
+    for (let i = 0; i < rows.length; i++) at += 16 + big.readUInt32LE(at + 8);
+    expect(cut.error?.byteOffset).toBe(at);
+    // A damaged first block header (after the magic and the frame header): its size field now
+    // claims more than the file holds (truncated) or its type is invalid (malformed).
+    const bad = Buffer.from(z);
+    bad.fill(0xff, 6, 12);
+    const [broken, none] = await collect(bad);
+    expect(['malformed', 'truncated']).toContain(broken.error?.kind);
+    expect(broken.error?.detail).toMatch(/zstd/);
+    expect(none).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ export const MALFORMED = join(CORPUS, 'malformed');
 
 export const corpus = (name: string): string => join(CORPUS, name);
 
-const CAPTURE = /\.(pcap|pcapng|cap)(\.gz)?$/;
+const CAPTURE = /\.(pcap|pcapng|cap)(\.gz|\.zst)?$/;
 
 /** Every capture under samples/ (recursively), malformed/ excluded. */
 export function sampleCaptures(dir = SAMPLES): string[] {

@@ -10,10 +10,12 @@
  * packets and are filtered out.
  */
 import { execFileSync } from 'node:child_process';
-import { basename, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/decode/capture.js';
 import { corpus, flatten, hasTshark, ROOT, sampleCaptures, type Flat } from './helpers.js';
+
+const SAMPLES_DIR = join(ROOT, 'samples');
 
 /**
  * Where tshark decodes TCP that tcpdiag deliberately does not. Each entry
@@ -23,9 +25,15 @@ const EXCLUDED: Record<string, string> = {
   // Linux NFLOG (239) carries packets inside netlink TLVs; tcpdiag counts the
   // link type as skipped rather than decode a log format (capture with -i any/SLL instead).
   'zeek-nflog-http.pcap': 'NFLOG link type (239) is counted as skipped, not decoded',
-  // zstd is refused with a hint to decompress first; tshark 4.0 reads it.
-  'pcapplusplus-pcapng-example.pcapng.zst': 'zstd input is refused (unsupported) by design',
 };
+
+/**
+ * tshark options per capture: Wireshark registers VXLAN on UDP 4789 only; Linux's
+ * pre-IANA VXLAN port 8472 (which tcpdiag also decodes) needs a decode-as.
+ */
+function decodeAs(file: string): string[] {
+  return /8472/.test(basename(file)) ? ['-d', 'udp.port==8472,vxlan'] : [];
+}
 
 /**
  * Single frames tshark shows as TCP and tcpdiag does not. A first IPv4
@@ -44,7 +52,7 @@ const FIELDS = [
   'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.ack_raw', 'tcp.flags', 'tcp.window_size_value',
   'tcp.hdr_len', 'tcp.len', 'tcp.options.mss_val', 'tcp.options.wscale.shift',
   'tcp.options.timestamp.tsval', 'tcp.options.timestamp.tsecr', 'tcp.options.sack_perm',
-  'tcp.option_kind', 'tcp.options',
+  'tcp.option_kind', 'tcp.options', 'frame.protocols',
 ];
 
 const PREFS = [
@@ -55,6 +63,7 @@ const PREFS = [
 function tshark(file: string): Flat[] {
   const args = ['-r', file, '-n', '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a'];
   for (const p of PREFS) args.push('-o', p);
+  args.push(...decodeAs(file));
   args.push('-Y', 'tcp && !icmp && !icmpv6');
   for (const f of FIELDS) args.push('-e', f);
   const out = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
@@ -62,7 +71,11 @@ function tshark(file: string): Flat[] {
   const num = (s: string, dflt: number): number => (s === '' ? dflt : Number(last(s)));
   return out.split('\n').filter((l) => l !== '').map((line) => {
     const c = line.split('\t');
-    const v4 = c[2] !== '';
+    // The innermost IP header is the last ip/ipv6 layer before tcp (IPv6 inside IPv4, sit:
+    // "eth:ethertype:ip:ipv6:tcp"); ip.src and ipv6.src list each version's own layers.
+    const layers = c[21].split(':');
+    const tcpAt = layers.lastIndexOf('tcp');
+    const v4 = layers.lastIndexOf('ip', tcpAt) > layers.lastIndexOf('ipv6', tcpAt);
     return {
       frame: Number(c[0]),
       time: c[1],
@@ -118,6 +131,12 @@ describe.skipIf(!hasTshark())('decode agrees with tshark', () => {
   it('covers the corpus', () => {
     expect(files).toContain(corpus('zeek-tcp-options.pcap'));
     expect(files.length).toBeGreaterThanOrEqual(40);
+    // zstd, and every tunnel tcpdiag decodes (samples/tunnels-derived, samples/vxlan-tw-stale-ack).
+    expect(files).toContain(corpus('pcapplusplus-pcapng-example.pcapng.zst'));
+    for (const t of ['geneve', 'gre-ip-csum-key-seq', 'gre6-ipv6-key', 'gretap', 'erspan2', 'erspan3', 'ipip', 'sit-ipv6-in-ipv4', 'mpls', 'pppoe', 'ppp-dlt9']) {
+      expect(files).toContain(join(SAMPLES_DIR, 'tunnels-derived', `${t}.pcap`));
+    }
+    for (const t of ['4789', '8472']) expect(files).toContain(join(SAMPLES_DIR, 'vxlan-tw-stale-ack', `underlay-${t}.pcap`));
   });
 
   for (const f of files) {

@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { processStart } from '../../src/flows/writerLock.js';
 import { CLI, cli, expectOneLine, integrity, query, scratch, SERVER, spawn } from './helpers.js';
+import { SAMPLES } from '../helpers/pipeline.js';
+
+// Distinct captures: the same content twice in one store is read once (a duplicate, by SHA-256).
+const OTHERS = ['client-closes-first', 'refused', 'tw-reuse-ts-kept', 'nat-clients-ts2', 'listen-overflow', 'snat-port-pool', 'two-point-mss-clamp', 'one-host-500']
+  .map((d) => join(SAMPLES, d, 'server.pcap'));
 
 // Each case spawns the CLI (~0.3 s of start-up apiece on a busy 2-core machine).
 vi.setConfig({ testTimeout: 120_000 });
@@ -46,7 +51,7 @@ describe('one writer per store', () => {
     expect(cli(['analyze', SERVER, '-q', '--db', db]).code).toBe(0);
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     setLock(db, Number(gone.stdout), '1');
-    expect(cli(['analyze', SERVER, '-q', '--db', db]).code).toBe(0);
+    expect(cli(['analyze', OTHERS[0], '-q', '--db', db]).code).toBe(0);
     setLock(db, process.pid, 'not-this-start-time');
     expect(cli(['analyze', '-q', '--db', db]).code).toBe(0);
     expect(query(db, 'SELECT * FROM writer_lock')).toEqual([]);
@@ -55,8 +60,8 @@ describe('one writer per store', () => {
 
   it('four runs at once on one store: each completes or fails with the lock line; no half-written capture', async () => {
     const db = join(s.dir, 'race.sqlite');
-    const runs = await Promise.all([0, 1, 2, 3].map(() => new Promise<{ code: number | null; err: string }>((resolve) => {
-      const c = spawn(process.execPath, [CLI, 'analyze', SERVER, SERVER, '-q', '--db', db], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const runs = await Promise.all([0, 1, 2, 3].map((i) => new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'analyze', OTHERS[i], '-q', '--db', db], { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       c.stderr!.on('data', (d) => { err += d; });
       c.on('close', (code) => resolve({ code, err }));
@@ -64,7 +69,8 @@ describe('one writer per store', () => {
     const ok = runs.filter((r) => r.code === 0).length;
     expect(ok).toBeGreaterThanOrEqual(1);
     for (const r of runs) {
-      if (r.code === 0) expect(r.err).toBe('');
+      // A run that got the store prints at most notes (how it grouped the two files into points).
+      if (r.code === 0) expect(r.err.split('\n').filter((l) => l && !l.startsWith('tcpdiag: note: '))).toEqual([]);
       else {
         expect(r.code).toBe(3);
         expectOneLine({ ...r, out: '', signal: null }, /being written by another tcpdiag|locked by another process/);
@@ -72,9 +78,9 @@ describe('one writer per store', () => {
     }
     expect(integrity(db)).toBe('ok');
     const caps = query<{ status: string; n: number }>(db, 'SELECT status, (SELECT count(*) FROM connections x WHERE x.capture_id = c.id) AS n FROM captures c');
-    expect(caps).toHaveLength(2 * ok);
-    for (const c of caps) expect(c).toEqual({ status: 'complete', n: single });
-    expect(query(db, 'SELECT count(DISTINCT id) AS n FROM connections')).toEqual([{ n: 2 * ok * single }]);
+    expect(caps).toHaveLength(ok);
+    for (const c of caps) { expect(c.status).toBe('complete'); expect(c.n).toBeGreaterThan(0); }
+    expect(query(db, 'SELECT count(DISTINCT id) AS n FROM connections')).toEqual([{ n: caps.reduce((k, c) => k + c.n, 0) }]);
     // The next run works.
     expect(cli(['analyze', '--db', db, '-q']).code).toBe(0);
   });

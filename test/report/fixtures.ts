@@ -21,7 +21,7 @@ export function staleAckReport(): Report {
     settings: { timeWaitS: 60, portRange: [32768, 60999] },
     captures: [{
       id: 1, name: 'client <eth0>.pcap', path: '/tmp/caps/client.pcap', format: 'pcap', compression: null, frames: 12_345, tcpPackets: 12_001,
-      firstTsUsec: T0, lastTsUsec: T0 + 5_000_000, durationS: 5, connections: 1_160, skipped: { 'not-tcp': 344 }, error: null, interrupted: false,
+      firstTsUsec: T0, lastTsUsec: T0 + 5_000_000, durationS: 5, connections: 1_160, skipped: { 'non-tcp': 344 }, undecodedFrames: 0, error: null, interrupted: false, grouping: 'file', pieces: [{ name: 'client <eth0>.pcap', firstFrame: 1, frames: 12_345 }], filter: null, tunnels: [],
     }],
     totals: {
       connections: 1_160, attempts: 1_158, established: 1_150, refused: 0, unanswered: 2, synRetransmits: 21, staleAcks: 12,
@@ -95,7 +95,7 @@ export function okReport(): Report {
     settings: { timeWaitS: 60, portRange: [32768, 60999] },
     captures: [{
       id: 1, name: 'empty.pcapng', path: 'empty.pcapng', format: 'pcapng', compression: 'gzip', frames: 0, tcpPackets: 0,
-      firstTsUsec: null, lastTsUsec: null, durationS: 0, connections: 0, skipped: {}, error: 'truncated record at byte 24', interrupted: false,
+      firstTsUsec: null, lastTsUsec: null, durationS: 0, connections: 0, skipped: {}, undecodedFrames: 0, error: 'truncated record at byte 24', interrupted: false, grouping: 'file', pieces: [], filter: null, tunnels: [],
     }],
     totals: {
       connections: 0, attempts: 0, established: 0, refused: 0, unanswered: 0, synRetransmits: 0, staleAcks: 0,

@@ -1,0 +1,61 @@
+/**
+ * Frames tcpdiag could not decode, per capture, as the report states them next to the
+ * verdict: how many and why, from CaptureSummary.skipped (the decoder's counters).
+ */
+import { undecodable } from '../decode/reasons.js';
+import type { CaptureSummary } from './model.js';
+
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** Why, in words, for each skip reason (src/decode/reasons.ts). */
+function reasonText(r: string): string {
+  if (r.startsWith('linktype:')) return `link type ${r.slice(9)} not decoded`;
+  switch (r) {
+    case 'non-ip': return 'not IP (EtherType, PPP protocol or tunnel payload not decoded)';
+    case 'unknown-tunnel': return 'tunnel payload not decoded';
+    case 'tunnel-depth': return 'tunnels nested too deep';
+    case 'ipv4-fragment': case 'ipv6-fragment': return 'IP fragments (not reassembled)';
+    case 'truncated-link': case 'truncated-ip': case 'truncated-tcp': case 'truncated-tunnel': return `${r.slice(10)} header cut short`;
+    case 'malformed-ip': case 'malformed-tcp': return `${r.slice(10).toUpperCase()} header malformed`;
+    default: return r;
+  }
+}
+
+/** Frames of this capture that could not be decoded (not counting IP that is simply not TCP). */
+export function undecodedFrames(skipped: Record<string, number>): number {
+  return Object.entries(skipped).reduce((n, [r, k]) => n + (undecodable(r) ? k : 0), 0);
+}
+
+/** "capture.pcap: 40 of 52 frames not decoded: link type 147 not decoded 40", or null when none. */
+export function skippedLine(c: CaptureSummary): string | null {
+  if (c.undecodedFrames === 0) return null;
+  const why = Object.entries(c.skipped).filter(([r]) => undecodable(r)).sort((a, b) => b[1] - a[1])
+    .map(([r, n]) => `${reasonText(r)} (${r}) ${n}`).join(', ');
+  return `${c.name}: ${c.undecodedFrames} of ${plural(c.frames, 'frame')} not decoded: ${why}`;
+}
+
+/** "set.pcap: 3 files read as one capture point (rotated set: ...): a (frames 1-100), b (101-200), ..." for a point of several files. */
+export function piecesLine(c: CaptureSummary): string | null {
+  if (c.pieces.length < 2) return null;
+  const rule = c.grouping === 'point' ? 'as given with --point' : 'a rotated set: their time ranges follow one another without overlap, same format and link types';
+  const list = c.pieces.map((p) => `${p.name} (${p.frames === 0 ? 'no frames' : `frames ${p.firstFrame}-${p.firstFrame + p.frames - 1}`})`).join(', ');
+  return `${c.name}: ${c.pieces.length} files read as one capture point, ${rule}: ${list}`;
+}
+
+/** "server.pcap: narrowed by --port 3306: 120 of 2579 TCP packets left out", or null without narrowing. */
+export function filterLine(c: CaptureSummary): string | null {
+  if (c.filter === null) return null;
+  return `${c.name}: narrowed by ${c.filter.text}: ${c.filter.packetsLeftOut} of ${plural(c.tcpPackets, 'TCP packet')} left out`;
+}
+
+/** "mirror.pcap: 100 of 100 connections came inside a tunnel: vxlan vni=4242 198.18.9.1->198.18.9.2 (100)", or null. */
+export function tunnelLine(c: CaptureSummary): string | null {
+  if (c.tunnels.length === 0) return null;
+  const n = c.tunnels.reduce((k, t) => k + t.connections, 0);
+  return `${c.name}: ${c.tunnels.length === 5 ? 'at least ' : ''}${n} of ${plural(c.connections, 'connection')} came inside a tunnel: ${c.tunnels.map((t) => `${t.tunnel} (${t.connections})`).join(', ')}`;
+}
+
+/** Every line the reports print next to the verdict about how the captures were read. */
+export function readingLines(c: CaptureSummary): string[] {
+  return [skippedLine(c), piecesLine(c), filterLine(c), tunnelLine(c)].filter((x): x is string => x !== null);
+}
