@@ -121,6 +121,8 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     worstConnections: worstConnections(db, captureName),
     timeline: timeline(db, facts.sustainablePerS, facts.reuse.top && facts.reuse.top.portsInUseSustainPerS < facts.sustainablePerS / 2 ? facts.reuse.top.portsInUseSustainPerS : null),
     ladder: ladder(db),
+    anomalies: { ...facts.anomalies },
+    captureLoss: { ...facts.captureLoss },
     metrics: metricsOf(facts),
     gates: [],
     baseline: null,

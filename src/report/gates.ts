@@ -118,3 +118,9 @@ export function baselineLine(b: BaselineDiff): string {
     + `${b.goneFindings.length} gone${moved.length ? `; ${moved.join('; ')}` : '; no metric moved'}${b.incomplete ? ' (only the findings each report lists were compared)' : ''}`;
 }
 
+
+/** "anomalies (connections): synack-not-captured 2, ..." for the kinds seen, or null when none. */
+export function anomalyLine(a: Record<string, number>): string | null {
+  const seen = Object.entries(a).filter(([, n]) => n > 0);
+  return seen.length ? `anomalies (connections): ${seen.map(([k, n]) => `${k} ${n}`).join(', ')} (tcpdiag flows --anomalies lists them)` : null;
+}

@@ -1,6 +1,6 @@
 import type { Finding } from '../detectors/index.js';
 import { omittedNote, type EvidenceItem, type Report } from './model.js';
-import { baselineLine } from './gates.js';
+import { anomalyLine, baselineLine } from './gates.js';
 import { isoTime as iso } from './time.js';
 import { readingLines } from './skipped.js';
 
@@ -61,6 +61,8 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}; refused ${t.refused}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; stale ACKs ${t.staleAcks}`
     + (t.handshakeRttMs.p50 !== null ? `; handshake RTT p50 ${t.handshakeRttMs.p50} ms, p99 ${t.handshakeRttMs.p99} ms` : '')
     + (t.connectMs.p50 !== null ? `; connect time p50 ${t.connectMs.p50} ms, p99 ${t.connectMs.p99} ms, max ${t.connectMs.max} ms` : '') + '.');
+  const anomalies = anomalyLine(r.anomalies ?? {});
+  if (anomalies) o.push(`${esc(anomalies)}.`);
   o.push(`Settings: TIME_WAIT ${r.settings.timeWaitS} s, client port range ${r.settings.portRange[0]}-${r.settings.portRange[1]}.`, '');
 
   const cited = new Set<string>();

@@ -144,6 +144,10 @@ export interface Report {
   timeline: Timeline;
   /** One affected connection and its previous incarnation, packet by packet. */
   ladder: Ladder | null;
+  /** Connections showing each anomaly kind of the anomaly stage (src/flows/anomalies.ts), every kind listed. */
+  anomalies: Record<string, number>;
+  /** Proof that the capture missed packets their receivers got (the verdict says so when there is any). */
+  captureLoss: { connections: number; synAckNotCaptured: number; acksOfUnseenData: number; connectionsWithSequenceGaps: number };
   /** The figures gates, baselines and `compare` read (src/report/metrics.ts). */
   metrics: Metrics;
   /** The --fail-on gates and how each came out (empty without --fail-on). */

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { baselineLine } from './gates.js';
+import { anomalyLine, baselineLine } from './gates.js';
 import { omittedNote, type Report } from './model.js';
 import { readingLines, skippedLine } from './skipped.js';
 
@@ -46,6 +46,8 @@ export function renderText(r: Report, o: TextOptions): string {
   const t = r.totals;
   out.push(`connections ${t.connections}, attempts ${t.attempts}, established ${t.established}, refused ${t.refused}, unanswered ${t.unanswered}, SYN retransmits ${t.synRetransmits}, stale ACKs ${t.staleAcks}`
     + (t.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${t.handshakeRttMs.p50} ms p99 ${t.handshakeRttMs.p99} ms` : ''));
+  const anomalies = anomalyLine(r.anomalies ?? {});
+  if (anomalies) out.push(anomalies);
 
   for (const [i, c] of r.causes.entries()) {
     out.push('');

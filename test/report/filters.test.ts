@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/flows/store.js';
 import { buildReport } from '../../src/report/build.js';
-import { hasTshark, pipeline, scenarios } from '../helpers/pipeline.js';
+import { hasTshark, pipeline, SAMPLES, scenarios } from '../helpers/pipeline.js';
 
 /**
  * Every Wireshark filter a report prints selects, in tshark, exactly the frames of the
@@ -21,11 +22,13 @@ function selected(file: string, filter: string): number[] {
   return out.split('\n').filter(Boolean).map(Number);
 }
 
+const corpus = readdirSync(join(SAMPLES, 'corpus')).filter((f) => /\.(pcap|pcapng)$/.test(f)).map((f) => ({ name: 'corpus', file: join(SAMPLES, 'corpus', f) }));
+
 describe.skipIf(!hasTshark())('printed Wireshark filters select the named connections in tshark', () => {
-  for (const s of scenarios()) {
-    for (const cap of (s.expected.captures as { file: string }[]).filter((c) => /server|client\.pcap$/.test(c.file))) {
-      const file = join(s.dir, cap.file);
-      it(`${s.name}/${cap.file}`, async () => {
+  const all = [...scenarios().flatMap((s) => (s.expected.captures as { file: string }[]).filter((c) => /server|client\.pcap$/.test(c.file)).map((c) => ({ name: s.name, file: join(s.dir, c.file) }))), ...corpus];
+  for (const { name, file } of all) {
+    {
+      it(`${name}/${file.split('/').pop()}`, async () => {
         const { store } = await pipeline([file]);
         stores.push(store);
         const r = buildReport(store.db, { version: 'test', timeWaitS: 60, portRange: [32768, 60999] });
