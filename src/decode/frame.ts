@@ -1,7 +1,7 @@
 /**
  * One frame's bytes -> the reused TcpPacket -> the consumer's callback.
- * One instance per capture read; holds the skip counters (STYLE.md §4: weirds
- * are counted by name, reading goes on).
+ * One instance per capture read; holds the skip counters (Zeek-style weirds:
+ * anomalies are counted by name, reading goes on).
  */
 import { ipv4, type L4Out } from './ipv4.js';
 import { ipv6 } from './ipv6.js';

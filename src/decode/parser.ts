@@ -3,7 +3,7 @@
  * and the first error. Bytes arrive in chunks (chunk.ts); parse() consumes
  * whole records and returns where the first incomplete one starts, so the
  * caller carries it into the next chunk (rusticata/pcap-parser's
- * consume/refill model, STYLE.md §3).
+ * consume/refill model, as libpcap's savefile reader).
  */
 import { CaptureError, type CaptureErrorKind } from '../errors.js';
 import { FrameDecoder } from './frame.js';

@@ -2,7 +2,7 @@
  * pcapng (draft-ietf-opsawg-pcapng): blocks of type, total length, body,
  * total length again. Byte order is fixed by each Section Header Block and
  * interface ids restart with each section. Unknown blocks are skipped by their
- * length (STYLE.md §3).
+ * length.
  */
 import { u16, u32 } from './bytes.js';
 import { NgInterface, type RecordParser } from './parser.js';

@@ -1,6 +1,6 @@
 /**
  * Why a frame was not handed on as a TCP packet. Counted, never thrown: a bad
- * packet in a good record is a "weird" in Zeek's sense (STYLE.md §8).
+ * packet in a good record is a "weird" in Zeek's sense (weird.log).
  * Frames of a link type tcpdiag does not decode are counted separately, as
  * `linktype:N`. A const enum, so the decoder gets plain numbers (see TcpOpt
  * in packet.ts).

@@ -1,7 +1,7 @@
 /**
  * TCP header (RFC 9293 §3.1) into the packet record. Returns 0, or -1 - reason
  * when there is no usable header. A header cut by the snaplen is still decoded
- * as far as the bytes go, with `truncated` set (STYLE.md §1).
+ * as far as the bytes go, with `truncated` set, as Wireshark dissects a short frame.
  */
 import type { TcpPacket } from './packet.js';
 import { Reason } from './reasons.js';

@@ -13,7 +13,7 @@ import type { Detector, DetectorContext, Finding } from './types.js';
  *    would be, which would mean a gateway removed it instead);
  *  - TSval clocks: TSval - capture time stays constant for one clock. Linux >= 4.10 adds a
  *    per-connection (on this kernel, per 4-tuple) random offset, so there every connection
- *    looks like its own clock and the clocks cannot count hosts (TCP-FACTS.md); that case
+ *    looks like its own clock and the clocks cannot count hosts (secure_tcp_ts_off, net/core/secure_seq.c); that case
  *    is recognised and left out, and only hosts without the offset (net.ipv4.tcp_timestamps=2,
  *    older kernels, other stacks) are counted by clock.
  */

@@ -25,7 +25,7 @@ export interface TrackerOptions {
 const CLOSED_GRACE_USEC = 10e6;
 /**
  * An unanswered or half-open attempt stays live this long after its last packet: the longest
- * SYN backoff of older kernels (1, 3, 7, 15, 31, 63 s; TCP-FACTS.md) must not split it.
+ * SYN backoff of older kernels (1, 3, 7, 15, 31, 63 s: RFC 6298 doubling from tcp_timeout_init) must not split it.
  */
 const ATTEMPT_IDLE_USEC = 130e6;
 /** An established connection with no packet for this long is written out (Zeek uses 5 min). */

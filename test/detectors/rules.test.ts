@@ -13,7 +13,7 @@ describe('SYN retransmit rules', () => {
     expect(classifyRetransmit([])).toBe('no-answer');
   });
 
-  it('recognises retry schedules from the gaps since the first SYN (TCP-FACTS.md)', () => {
+  it('recognises retry schedules from the gaps since the first SYN (net/ipv4/tcp_timer.c, tcp_syn_linear_timeouts)', () => {
     // Linux >= 6.5, tcp_syn_linear_timeouts=4, as measured in samples/syn-drop-gateway and listen-overflow-no-syncookies.
     expect(scheduleName([1015, 2039, 3063, 4087])).toBe('Linux >= 6.5 (1 s linear, then doubling)');
     expect(scheduleName([1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000])).toBe('Linux >= 6.5 (1 s linear, then doubling)');

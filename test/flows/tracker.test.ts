@@ -3,7 +3,7 @@ import { ACK, FIN, RST, SYN, TcpPacket } from '../../src/decode/packet.js';
 import type { Conn } from '../../src/flows/conn.js';
 import { Tracker } from '../../src/flows/tracker.js';
 
-// Packet sequences written from the kernel behaviour in TCP-FACTS.md (tcp_timewait_state_process):
+// Packet sequences written from the kernel behaviour of tcp_timewait_state_process (net/ipv4/tcp_minisocks.c):
 // the unit under test is the tracker's bookkeeping; real captures are checked in tracker-captures tests.
 const C = (198 << 24 | 18 << 16 | 1 << 8 | 2) >>> 0;
 const S = (198 << 24 | 19 << 16 | 2 << 8 | 2) >>> 0;
