@@ -45,8 +45,8 @@ export const staleAck: Detector = {
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec FROM connections
       WHERE attempt_id = ? AND capture_id = ? AND id != ? AND syn_ts_usec > ? ORDER BY syn_ts_usec LIMIT 1`);
     // The next incarnation on the tuple: a filter for this one and its previous stops before it.
-    const nextStmt = db.prepare(`SELECT min(first_frame) FROM connections WHERE client_addr = ? AND client_port = ? AND server_addr = ?
-      AND server_port = ? AND capture_id = ? AND first_frame > ?`).pluck();
+    // (prev_id links incarnations of one tuple at one capture point; conn_prev indexes it.)
+    const nextStmt = db.prepare('SELECT min(first_frame) FROM connections WHERE prev_id = ?').pluck();
     // Every such ACK, for the few connections that drew more than one.
     const acksStmt = db.prepare("SELECT frame, seq, ack FROM events WHERE conn_id = ? AND kind = 'answer-ack' ORDER BY frame");
     // Each connection whose SYN drew an ACK for another sequence space (the flows columns
@@ -130,7 +130,7 @@ export const staleAck: Detector = {
           frames,
           tuple: { client: c.client_addr, clientPort: c.client_port, server: c.server_addr, serverPort: c.server_port },
           // The frames of this connection and the previous one it blames: [first, next incarnation's first).
-          frameRange: [c.p_first_frame ?? c.first_frame, (nextStmt.get(c.client_addr, c.client_port, c.server_addr, c.server_port, c.capture_id, c.first_frame) as number | null) ?? null],
+          frameRange: [c.p_first_frame ?? c.first_frame, (nextStmt.get(connId) as number | null) ?? null],
           synSeq: c.client_isn, synFrame: synBefore?.frame ?? c.syn_frame,
           ackFrame: first.frame, ackSeq: first.seq, ackAck: first.ack, ackHasTimestamp: first.ts === 1,
           staleAcks: stale.map((a) => ({ frame: a.frame, seq: a.seq, ack: a.ack })),

@@ -316,6 +316,7 @@ CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn);
 CREATE INDEX IF NOT EXISTS conn_path ON connections (capture_id, client_addr, server_addr, server_port, syn_ts_usec, client_port);
 CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id, frame);
 CREATE INDEX IF NOT EXISTS conn_attempt ON connections (attempt_id);
+CREATE INDEX IF NOT EXISTS conn_prev ON connections (prev_id);
 CREATE INDEX IF NOT EXISTS an_kind ON anomalies (kind, conn_id);
 CREATE INDEX IF NOT EXISTS an_conn ON anomalies (conn_id);
 ${FIND_DETECTOR_INDEX}
