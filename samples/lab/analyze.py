@@ -389,6 +389,22 @@ if meta.get("client_namespaces") and not meta.get("kind"):
     facts["client_namespaces"] = nss
     how_extra["true_hosts_behind_nat"] = ("client network namespaces created by run.sh (lab-meta.json "
                                           "client_namespaces) that made connections (client-log.csv rows)")
+if meta.get("pooled_connections"):
+    # Pooled mode (tw-remedy-pooling): requests are counted independently of the connections,
+    # from the server log (bytes read = requests * (payload + "REQ\n") + "QUIT\n") and from
+    # the captures (the server's 3-byte "OK\n" answers; snaplen 128 keeps that payload).
+    pl = int(meta["payload"])
+    per_conn = [(int(r["bytes_read"]) - 5) / (pl + 4) for r in srv_rows]
+    facts["requests_per_connection_server_log"] = sorted(int(v) if v == int(v) else v for v in per_conn)
+    facts["requests_served_server_log"] = int(sum(per_conn)) if sum(per_conn) == int(sum(per_conn)) else sum(per_conn)
+    facts["requests_per_connection_meta"] = int(meta["requests"]) // int(meta["pooled_connections"])
+    ok_cmd = ("tshark -r {f} -Y 'tcp.srcport==%s && tcp.payload==4f:4b:0a' 2>/dev/null | wc -l"
+              % meta["server_port"])
+    facts["request_ok_replies"] = {os.path.basename(c): count(ok_cmd.format(f=os.path.basename(c)))
+                                   for c in caps}
+    how_extra["requests_per_connection_server_log"] = ("server-log-*.csv bytes_read: (bytes_read - 5) / "
+                                                       "(payload + 4) per connection")
+    how_extra["request_ok_replies"] = ok_cmd
 if meta.get("kind"):
     import analyze_new  # scenario-specific facts of the NAT / listen-overflow / MSS scenarios
     analyze_new.extra(D, meta, facts, nstat, per, how_extra, addresses, sh, count, load, caps)

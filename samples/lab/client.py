@@ -18,6 +18,12 @@ Modes:
   (--concurrent N: N such connections at once instead of one after another)
   long     connect, create --ready-file, wait for --go-file, then --pings
            PING/PONG round trips --ping-gap-ms apart, then QUIT (server closes)
+  pooled   a connection pool: --count connections opened once, then
+           --requests requests (filler + "REQ\n", answered "OK\n") spread
+           round-robin over them, --gap-ms apart, then QUIT on each (server
+           closes first, as in quit mode); one CSV row per connection, written
+           at the end (total_ms = connect .. server FIN, bytes_sent = all of
+           that connection's requests + QUIT)
 """
 import argparse
 import csv
@@ -84,7 +90,7 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--payload", type=int, default=0, help="filler bytes before QUIT")
-    ap.add_argument("--mode", choices=["quit", "client", "connect", "long"], default="quit")
+    ap.add_argument("--mode", choices=["quit", "client", "connect", "long", "pooled"], default="quit")
     ap.add_argument("--timeout", type=float, default=10.0, help="connect timeout, s")
     ap.add_argument("--gap-ms", type=float, default=0.0, help="pause between connects")
     ap.add_argument("--bind-src", default="")
@@ -100,6 +106,8 @@ def main():
                     help="N > 1: N connections started at the same moment (threads), e.g. listen-overflow")
     ap.add_argument("--send-delay-ms", type=float, default=0.0,
                     help="pause between connect() success and the first send (quit/client modes)")
+    ap.add_argument("--requests", type=int, default=0,
+                    help="pooled mode: requests spread over the --count pooled connections")
     ap.add_argument("--read-timeout", type=float, default=10.0, help="per recv() timeout, s")
     args = ap.parse_args()
 
@@ -157,7 +165,46 @@ def main():
         return [i, args.tag, args.dst, args.port, lport, "%.6f" % t0, "%.3f" % cms, res,
                 "%.3f" % total, sent]
 
-    if args.concurrent > 1:
+    if args.mode == "pooled":
+        # Open the pool once; every request reuses a live connection, so no
+        # new SYN (and no 4-tuple left in TIME_WAIT) is needed per request.
+        pool = []
+        for i in range(args.count):
+            m0 = time.monotonic()
+            s, t0, lport, cms, res = do_connect(fam, args.dst, args.port, args.timeout,
+                                                 args.bind_src, ports[i % len(ports)] if ports else 0)
+            pool.append({"s": s, "m0": m0, "t0": t0, "lport": lport, "cms": cms, "res": res, "sent": 0})
+        live = [c for c in pool if c["res"] == "ok"]
+        for r in range(args.requests if live else 0):
+            if time.monotonic() > end:
+                print("max-seconds reached, stopping", file=sys.stderr)
+                break
+            c = live[r % len(live)]
+            if c["res"] != "ok":
+                continue
+            try:
+                c["s"].sendall(filler + b"REQ\n")
+                c["sent"] += len(filler) + 4
+                read_until(c["s"], lambda b: b.endswith(b"OK\n"), args.read_timeout)
+            except OSError as e:
+                c["res"] = "io-" + errno.errorcode.get(e.errno, str(e))
+            if args.gap_ms:
+                time.sleep(args.gap_ms / 1000)
+        for c in pool:
+            if c["res"] == "ok":
+                try:
+                    c["s"].sendall(b"QUIT\n")
+                    c["sent"] += 5
+                    read_until(c["s"], lambda b: False, args.read_timeout)   # until server's FIN
+                except OSError as e:
+                    c["res"] = "io-" + errno.errorcode.get(e.errno, str(e))
+            c["s"].close()
+        for i, c in enumerate(pool):
+            w.writerow([i, args.tag, args.dst, args.port, c["lport"], "%.6f" % c["t0"], "%.3f" % c["cms"],
+                        c["res"], "%.3f" % ((time.monotonic() - c["m0"]) * 1000), c["sent"]])
+            ok += c["res"] == "ok"
+            fail += c["res"] != "ok"
+    elif args.concurrent > 1:
         # --concurrent N: N threads released together by a barrier, one
         # connection each (count is ignored); rows are logged in start order.
         barrier = threading.Barrier(args.concurrent)

@@ -55,6 +55,24 @@ old rcv_nxt (reused_syn_isn_before_old_rcv_nxt) - yet each SYN carries a TSval
 newer than the old connection's last one, so tcp_timewait_state_process()
 accepts it (RFC 6191) and the SYN-ACK's ISN is old snd_nxt + 65537. No stale
 ACKs, no SYN retransmits.""",
+    "tw-remedy-wider-range": """The remedy pair of tw-stale-ack-ts-stripped: a wider client port range.
+Everything else is the incident's (server closes first on QUIT and holds
+TIME_WAIT, gateway TCPOPTSTRIP timestamp, 100 connections of 200 000 bytes +
+`QUIT\\n`, connects 2 ms apart); only the client's
+`ip_local_port_range` is `32768 60999` (the kernel's default) instead of
+`40000 40003`. The client draws a fresh port for every connect, so no 4-tuple
+comes back while the server holds it in TIME_WAIT: no port reuse, no stale
+ACKs, no client RSTs, no SYN retransmits. The server still holds one TIME_WAIT
+socket per connection (TcpExtTW=100, 100 sockets in `ss` afterwards).""",
+    "tw-remedy-pooling": """The remedy pair of tw-stale-ack-ts-stripped: connection pooling.
+The same 100 requests of 200 000 bytes, 2 ms apart, the same 4-port client
+range 40000-40003, the same gateway timestamp stripping and the same server
+close behaviour (server closes first on QUIT), but carried by 4 long-lived
+connections opened once (client.py `--mode pooled --count 4 --requests 100`):
+each request is filler + `REQ\\n`, answered `OK\\n`, round-robin over the pool,
+so each connection carries 25 requests and then QUIT. Only 4 SYNs are sent,
+every 4-tuple is used once, and nothing is reused while the server holds it in
+TIME_WAIT: no stale ACKs, no SYN retransmits.""",
     "tw-reuse-ts-kept-same-ms": """Same as tw-reuse-ts-kept but with connects back to back (`--gap-ms 0`).
 Surprise worth a test: with timestamps KEPT, stale ACKs still appear. TSval
 ticks once per millisecond; a reusing SYN sent within the same millisecond as

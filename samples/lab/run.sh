@@ -270,15 +270,15 @@ EOF
 # equal TSval, which the TIME_WAIT rule does not count as newer, and stale ACKs
 # appear even with timestamps kept (scenario tw-reuse-ts-kept-same-ms).
 # $4 = connects (100), $5 = filler bytes per connection (200000), $6 = pcapng|nopcapng
-tw_incident() {  # $1 = 4|6  $2 = strip|keep  $3 = gap ms
-    local fam=$1 mode=$2 gap=$3 n=${4:-100} pl=${5:-200000} ng=${6:-pcapng} S=$S4 C=$C4
+tw_incident() {  # $1 = 4|6  $2 = strip|keep  $3 = gap ms  [$4 count $5 payload $6 pcapng|nopcapng $7 port range]
+    local fam=$1 mode=$2 gap=$3 n=${4:-100} pl=${5:-200000} ng=${6:-pcapng} range=${7:-40000-40003} S=$S4 C=$C4
     [ "$fam" = 6 ] && { S=$S6; C=$C6; }
     begin
-    inc sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
+    inc sysctl -qw net.ipv4.ip_local_port_range="${range%-*} ${range#*-}"
     [ "$mode" = strip ] && strip_ts "$fam"
     write_meta scenario="$SC" client="$C" server="$S" server_port=3306 family="$fam" \
         timestamps_stripped=$([ "$mode" = strip ] && echo true || echo false) \
-        client_port_range="40000-40003" payload="$pl" active_closer=server gap_ms="$gap" \
+        client_port_range="$range" payload="$pl" active_closer=server gap_ms="$gap" \
         client_namespaces="$NS_C"
     start_server "$S" 3306 server
     caps_both pcap tcpdump
@@ -286,6 +286,26 @@ tw_incident() {  # $1 = 4|6  $2 = strip|keep  $3 = gap ms
     [ "$fam" = 4 ] && [ "$ng" = pcapng ] && start_cap $NS_S $P-s0 "$OUT/server.pcapng" dumpcap
     SUF=before nstat_all
     client --dst "$S" --port 3306 --count "$n" --payload "$pl" --mode quit --timeout 10 --gap-ms "$gap" --tag main
+    finish
+}
+
+# Remedy "pooling" for the incident: the same 100 requests of 200 000 bytes,
+# 2 ms apart, the same 4-port range, server-closes-first and timestamp
+# stripping, but carried by 4 long-lived connections (25 requests each), so
+# only 4 SYNs are sent and no 4-tuple is needed again while the server holds
+# it in TIME_WAIT.
+tw_pooled() {
+    begin
+    inc sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
+    strip_ts 4
+    write_meta scenario="$SC" client="$C4" server="$S4" server_port=3306 family=4 \
+        timestamps_stripped=true client_port_range="40000-40003" payload=200000 active_closer=server gap_ms=2 \
+        pooled_connections=4 requests=100 client_namespaces="$NS_C"
+    start_server "$S4" 3306 server
+    caps_both pcap tcpdump
+    start_cap $NS_S $P-s0 "$OUT/server.pcapng" dumpcap
+    SUF=before nstat_all
+    client --dst "$S4" --port 3306 --count 4 --requests 100 --payload 200000 --mode pooled --timeout 10 --gap-ms 2 --tag main
     finish
 }
 
@@ -603,6 +623,8 @@ case "$SC" in
     tw-stale-ack-ts-stripped)      tw_incident 4 strip 2 ;;
     tw-stale-ack-ts-stripped-ipv6) tw_incident 6 strip 2 ;;
     tw-reuse-ts-kept)              tw_incident 4 keep 2 ;;
+    tw-remedy-wider-range)         tw_incident 4 strip 2 100 200000 pcapng 32768-60999 ;;
+    tw-remedy-pooling)             tw_pooled ;;
     tw-reuse-ts-kept-same-ms)      tw_incident 4 keep 0 ;;
     client-closes-first)           client_closes_first ;;
     refused)                       refused ;;
@@ -622,7 +644,7 @@ case "$SC" in
     snat-retry-other-port)         snat_retry_other_port ;;
     two-point-snat)                two_point_snat ;;
     one-host-500)                  one_host_many ;;
-    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start|listen-overflow|listen-overflow-no-syncookies|snat-port-pool|snat-port-pool-ts-stripped|nat-clients-ts2|two-point-mss-clamp|nat-hosts-2|nat-hosts-3|nat-hosts-5|nat-hosts-mixed|tw-incident-one-host-500|snat-retry-other-port|two-point-snat|one-host-500} [OUTDIR]" >&2
+    *) echo "usage: $0 {tw-stale-ack-ts-stripped|tw-remedy-wider-range|tw-remedy-pooling|tw-stale-ack-ts-stripped-ipv6|tw-reuse-ts-kept|tw-reuse-ts-kept-same-ms|client-closes-first|refused|syn-drop-gateway|mid-connection-start|listen-overflow|listen-overflow-no-syncookies|snat-port-pool|snat-port-pool-ts-stripped|nat-clients-ts2|two-point-mss-clamp|nat-hosts-2|nat-hosts-3|nat-hosts-5|nat-hosts-mixed|tw-incident-one-host-500|snat-retry-other-port|two-point-snat|one-host-500} [OUTDIR]" >&2
        echo "(paws-drop-crafted is made by samples/lab/craft_paws.py, not by this script)" >&2
        exit 2 ;;
 esac

@@ -4,6 +4,8 @@
 Protocol (deliberately MySQL-like where it matters):
   * the client may send any amount of filler bytes (no newlines),
   * "PING\n" is answered with "PONG\n" (used by the long-lived connection),
+  * "REQ\n" ends one request of a pooled connection and is answered with
+    "OK\n"; the connection stays open for the next request,
   * "QUIT\n" ends the session.
 
 On QUIT the server answers "BYE\n" and then, depending on --close:
@@ -50,6 +52,8 @@ def serve_one(conn, peer, mode, writer, logf):
             for line in lines:
                 if line.endswith(b"PING"):
                     conn.sendall(b"PONG\n")
+                elif line.endswith(b"REQ"):
+                    conn.sendall(b"OK\n")
                 elif line.endswith(b"QUIT"):
                     quit_seen = True
             if quit_seen:

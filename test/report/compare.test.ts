@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,10 @@ import { ROOT, SAMPLES } from '../helpers/pipeline.js';
  * `tcpdiag compare` on lab pairs where the lab knows what changed: the incident, then the same
  * traffic with one remedy applied (samples/tw-reuse-ts-kept: timestamps kept by the gateway;
  * samples/client-closes-first: the client closes first; each README says so), and one healthy
- * traffic seen at two points (nothing changed).
+ * traffic seen at two points (nothing changed). samples/tw-remedy-wider-range (the client's
+ * default port range) and samples/tw-remedy-pooling (4 pooled connections carrying the 100
+ * requests) are the incident's traffic with the other two remedies; the counts asserted below are
+ * the lab's own (expected.json, from tshark and the client/server logs).
  */
 
 const CLI = join(ROOT, 'dist/cli.js');
@@ -41,6 +44,50 @@ describe('compare before and after', () => {
       expect(j.worse).toEqual([]);
     });
   }
+
+  /** A lab fact as seen in the server-side capture (plain, or given per capture). */
+  const labFact = (sample: string, key: string): number => {
+    const v = JSON.parse(readFileSync(join(SAMPLES, sample, 'expected.json'), 'utf8')).facts[key];
+    return typeof v === 'number' ? v : v['server.pcap'];
+  };
+  const labCounts = (sample: string) => [labFact(sample, 'bare_ack_replies_to_syn'), labFact(sample, 'connections')];
+
+  it('the incident, then a wider client port range: stale ACKs and SYN retransmits significantly better', () => {
+    const after = 'tw-remedy-wider-range';
+    expect(labFact(after, 'port_reuses_within_60s')).toBe(0);
+    const r = run(['compare', INCIDENT, join(SAMPLES, after, 'server.pcap'), '--format', 'json', '--fail-on', 'worse']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const stale = j.metrics.find((m: { name: string }) => m.name === 'stale-ack-share');
+    expect(stale.counts.before).toEqual(labCounts('tw-stale-ack-ts-stripped'));
+    expect(stale.counts.after).toEqual(labCounts(after));
+    expect(stale.verdict).toBe('better');
+    expect(verdict(j, 'syn-retransmit-share')).toBe('better');
+    expect(j.worse).toEqual([]);
+  });
+
+  it('the incident, then pooling: 4 attempts instead of 100, no stale ACKs, too few attempts for a significant share', () => {
+    const after = 'tw-remedy-pooling';
+    const r = run(['compare', INCIDENT, join(SAMPLES, after, 'server.pcap'), '--format', 'json', '--fail-on', 'worse']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const stale = j.metrics.find((m: { name: string }) => m.name === 'stale-ack-share');
+    const [b, nb] = labCounts('tw-stale-ack-ts-stripped');
+    const [a, na] = labCounts(after);
+    expect([a, na]).toEqual([0, 4]); // the lab: 4 SYNs, 4 connections, no bare ACK answered a SYN
+    expect(stale.counts.before).toEqual([b, nb]);
+    expect(stale.counts.after).toEqual([a, na]);
+    // Two-sided Fisher p for 43/100 vs 0/4, summed here from the hypergeometric law: 0.1403,
+    // above 0.05, so 4 clean attempts cannot prove the share better on their own.
+    const choose = (n: number, k: number): number => { let c = 1; for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i; return c; };
+    const hyper = (x: number) => (choose(b + a, x) * choose(nb + na - b - a, na - x)) / choose(nb + na, na);
+    const p = [0, 1, 2, 3, 4].map(hyper).filter((q) => q <= hyper(a) * (1 + 1e-7)).reduce((s, q) => s + q, 0);
+    expect(stale.counts.pValue).toBeCloseTo(p, 9);
+    expect(p).toBeGreaterThan(0.05);
+    expect(stale.verdict).toBe('no significant change');
+    expect(j.metrics.find((m: { name: string }) => m.name === 'stale-acks')).toMatchObject({ before: b, after: 0 });
+    expect(j.worse).toEqual([]);
+  });
 
   it('the other way round is worse, and --fail-on worse exits 1', () => {
     const r = run(['compare', join(SAMPLES, 'tw-reuse-ts-kept', 'server.pcap'), INCIDENT, '--fail-on', 'worse']);
