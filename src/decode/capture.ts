@@ -153,15 +153,7 @@ async function readStream(
 async function readGzip(p: RecordParser, f: ChunkFeeder, source: AsyncIterable<Buffer>, signal: AbortSignal | undefined, onCaptureBytes: ((b: Uint8Array) => void) | undefined): Promise<void> {
   const onData = (chunk: Buffer): boolean => {
     onCaptureBytes?.(chunk);
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(chunk.length - off, f.buf.length - f.len);
-      chunk.copy(f.buf, f.len, off, off + n);
-      f.len += n;
-      off += n;
-      if (f.len === f.buf.length && !f.drain(false)) return false;
-    }
-    return true;
+    return f.push(chunk);
   };
   const damage = await gunzipMembers(source, onData, signal);
   if (p.error !== null) return;

@@ -47,6 +47,19 @@ export class ChunkFeeder {
     }
     return true;
   }
+
+  /** Buffer a chunk, parsing each time the buffer fills. False when reading should stop (the parser failed). */
+  push(chunk: Buffer): boolean {
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, this.buf.length - this.len);
+      chunk.copy(this.buf, this.len, off, off + n);
+      this.len += n;
+      off += n;
+      if (this.len === this.buf.length && !this.drain(false)) return false;
+    }
+    return true;
+  }
 }
 
 /**
@@ -59,14 +72,7 @@ export async function pumpAsync(
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
   for await (const chunk of chunks) {
-    let off = 0;
-    while (off < chunk.length) {
-      const n = Math.min(chunk.length - off, f.buf.length - f.len);
-      chunk.copy(f.buf, f.len, off, off + n);
-      f.len += n;
-      off += n;
-      if (f.len === f.buf.length && !f.drain(false)) return false;
-    }
+    if (!f.push(chunk)) return false;
     if (signal?.aborted) return false;
   }
   return true;
