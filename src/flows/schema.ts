@@ -312,7 +312,7 @@ export const INDEX_SQL = `
 CREATE INDEX IF NOT EXISTS conn_tuple ON connections (client_addr, client_port, server_addr, server_port);
 CREATE INDEX IF NOT EXISTS conn_server ON connections (server_addr, server_port);
 CREATE INDEX IF NOT EXISTS conn_time ON connections (capture_id, first_ts_usec, id);
-CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn);
+CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn, server_port, syn_ts_usec);
 CREATE INDEX IF NOT EXISTS conn_path ON connections (capture_id, client_addr, server_addr, server_port, syn_ts_usec, client_port);
 CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id, frame);
 CREATE INDEX IF NOT EXISTS conn_attempt ON connections (attempt_id);
