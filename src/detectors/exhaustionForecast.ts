@@ -1,7 +1,6 @@
-import { craftedSynSql } from './anomalySql.js';
 import { ep } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
-import { pathKey, pathSyns } from './paths.js';
+import { forEachPath } from './paths.js';
 import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
 import { peakDistinctInWindow } from './window.js';
 
@@ -26,13 +25,9 @@ export const exhaustionForecast: Detector = {
     const range = ctx.portHi - ctx.portLo + 1;
     const sustain = range / (timeWaitUsec / 1e6);
     const findings: Finding[] = [];
-    const paths = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, count(*) AS n, count(DISTINCT client_port) AS ports
-      FROM connections c WHERE syn_count > 0 AND NOT ${craftedSynSql('c')}
-      GROUP BY capture_id, client_addr, server_addr, server_port HAVING n > 1`).all() as Record<string, any>[];
-    const syns = pathSyns(db);
-    for (const p of paths) {
-      const s = syns.get(pathKey(p.capture_id, p.client_addr, p.server_addr, p.server_port));
-      if (!s || s.t.length < 2) continue;
+    forEachPath(db, (s) => {
+      if (s.t.length < 2) return;
+      const p = { capture_id: s.captureId, client_addr: s.client, server_addr: s.server, server_port: s.port, n: s.t.length, ports: s.distinctPorts };
       const events = s.t.map((t, i) => ({ t, key: s.ports[i] }));
       const { peak, atUsec } = peakDistinctInWindow(events, timeWaitUsec);
       const rate = peakRate(s.t, timeWaitUsec);
@@ -45,8 +40,8 @@ export const exhaustionForecast: Detector = {
       const narrow = most > peak && p.ports < range / 4;
       // Only a rate held over a whole TIME_WAIT period forecasts exhaustion.
       const sustained = rate.kind === 'rate' && rate.windowUsec >= timeWaitUsec;
-      if (used < REPORT_SHARE && !isHot(rate, sustain) && !narrow) continue;
-      if (rate.kind === 'burst' && !narrow && used < REPORT_SHARE) continue; // a short burst alone forecasts nothing
+      if (used < REPORT_SHARE && !isHot(rate, sustain) && !narrow) return;
+      if (rate.kind === 'burst' && !narrow && used < REPORT_SHARE) return; // a short burst alone forecasts nothing
       const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
       const lever = narrow
         ? `ports were reused within TIME_WAIT while only ${p.ports} distinct ones appeared: the range the client draws from (its ip_local_port_range, an explicit bind(), a NAT port pool) is far narrower than ${ctx.portLo}-${ctx.portHi}; widen it or add source addresses`
@@ -66,7 +61,7 @@ export const exhaustionForecast: Detector = {
           rate, comparison: cmp, sustained, sustainablePerS: sustain, distinctPorts: p.ports, connections: p.n, narrowRange: narrow, lever,
         },
       });
-    }
+    });
     return findings;
   },
 };

@@ -85,9 +85,13 @@ const STALE_SAMPLE = 10;
 function dist(db: Database.Database, sql: string, ...args: unknown[]): Dist | null {
   const n = db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...args) as number;
   if (n === 0) return null;
-  // Nearest-rank percentiles, read by offset: the values never all cross into JavaScript.
-  const at = (p: number): number => db.prepare(`SELECT v FROM (${sql}) ORDER BY v LIMIT 1 OFFSET ?`).pluck().get(...args, Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))) as number;
-  return { n, p50: at(50), p99: at(99), max: at(100) };
+  // Nearest-rank percentiles, all three from one sort (three ORDER BY ... OFFSET queries sorted
+  // the values three times); the values never all cross into JavaScript.
+  const rank = (p: number): number => Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+  const [r50, r99, r100] = [rank(50), rank(99), rank(100)];
+  const at = new Map((db.prepare(`SELECT r, v FROM (SELECT row_number() OVER (ORDER BY v) AS r, v FROM (${sql})) WHERE r IN (?, ?, ?)`).raw()
+    .all(...args, r50, r99, r100) as [number, number][]));
+  return { n, p50: at.get(r50)!, p99: at.get(r99)!, max: at.get(r100)! };
 }
 
 export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portRange: [number, number] }): AnalysisFacts {
@@ -118,8 +122,8 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
   db.exec(`DROP TABLE IF EXISTS temp.stale_kept; CREATE TEMP TABLE stale_kept AS
     SELECT * FROM (SELECT f.rowid AS rid, f.capture_id, f.ts_usec, c.attempt_id, c.foreign_ack_frame AS ack_frame,
         c.foreign_rst_frame IS NOT NULL AS client_rst,
-        json_extract(f.evidence, '$.relation') AS relation, json_extract(f.evidence, '$.rejectReason') AS reason,
-        row_number() OVER (PARTITION BY c.attempt_id ORDER BY CASE json_extract(f.evidence, '$.relation') WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 ELSE 2 END, f.rowid) AS k
+        f.kind AS relation, f.reason AS reason,
+        row_number() OVER (PARTITION BY c.attempt_id ORDER BY CASE f.kind WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 ELSE 2 END, f.rowid) AS k
       FROM findings f JOIN connections c ON c.id = f.conn_id WHERE f.detector = 'stale-ack') WHERE k = 1`);
   const st = db.prepare(`SELECT count(*) AS n, coalesce(sum(relation = 'time-wait'), 0) AS tw, coalesce(sum(relation = 'not-captured'), 0) AS nc,
       coalesce(sum(reason = 'same-tick'), 0) AS tick, coalesce(sum(reason = 'paws-backwards'), 0) AS back,

@@ -36,7 +36,7 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
   const names = new Map<number, string>();
   for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
   const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
-  const ins = db.prepare('INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)');
+  const ins = db.prepare('INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)');
   // Each detector's findings are written as it yields (or returns) them, one transaction per
   // detector: the rollback journal (kept in memory) then never holds more than one detector's
   // pages, and a finding is garbage once written. Insertion order (rowid) is the order
@@ -46,7 +46,7 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
     let n = 0;
     for (const f of fs) {
       try {
-        ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
+        ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence), f.kind ?? null, f.reason ?? null);
       } catch (e) {
         // Two findings with one id would make one of them vanish from reports and baselines.
         if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new Error(`two findings with the id ${f.id}`);

@@ -1,7 +1,7 @@
 import { craftedSynSql, hasAnomalySql } from './anomalySql.js';
 import { usualCloser } from './closer.js';
 import { ep, firstN } from './format.js';
-import { pathKey, pathSyns } from './paths.js';
+import { forEachPath, pathKey } from './paths.js';
 import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -110,26 +110,21 @@ export const portReuse: Detector = {
     }
 
     // Aggregate per client -> server endpoint, including paths with no reuse when they run hot.
-    const paths = db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, count(*) AS n,
-        count(DISTINCT client_port) AS ports, min(first_ts_usec) AS t0, max(first_ts_usec) AS t1,
-        sum(first_fin_by = 'server') AS server_closed, sum(first_fin_by IS NOT NULL) AS closed,
-        sum(synack_count > 0) AS established
-      FROM connections c WHERE syn_count > 0 AND NOT ${craftedSynSql('c')}
-      GROUP BY capture_id, client_addr, server_addr, server_port`).all() as Row[];
     const rangePorts = ctx.portHi - ctx.portLo + 1;
     const twS = timeWaitUsec / 1e6;
     const sustainable = rangePorts / twS;
-    const syns = pathSyns(db);
-    for (const p of paths) {
+    forEachPath(db, (s) => {
+      const p = { capture_id: s.captureId, client_addr: s.client, server_addr: s.server, server_port: s.port, n: s.t.length, ports: s.distinctPorts,
+        t0: s.t0, t1: s.t1, server_closed: s.serverClosed, closed: s.closed, established: s.established };
       const key = pathKey(p.capture_id, p.client_addr, p.server_addr, p.server_port);
       const agg = byPath.get(key);
       const nReuses = agg?.reuses ?? 0;
       const spanS = (p.t1 - p.t0) / 1e6;
-      const rate = peakRate(syns.get(key)?.t ?? [], timeWaitUsec);
-      if (nReuses === 0 && !isHot(rate, sustainable)) continue;
+      const rate = peakRate(s.t, timeWaitUsec);
+      if (nReuses === 0 && !isHot(rate, sustainable)) return;
       // Only a synchronized connection ends in TIME_WAIT (RFC 9293 §3.3.2): a path whose SYNs were
       // never answered holds no ports in it, whatever its rate (that is syn-flood's finding).
-      if (nReuses === 0 && p.established === 0) continue;
+      if (nReuses === 0 && p.established === 0) return;
       const cmp = compareRate(rate, sustainable);
       const inUsePerS = p.ports / twS;
       const cmpInUse = p.ports < rangePorts / 2 ? compareRate(rate, inUsePerS) : null;
@@ -159,7 +154,7 @@ export const portReuse: Detector = {
           serverClosedShare: p.closed > 0 ? p.server_closed / p.closed : null, timeWaitHolder: holder,
         },
       });
-    }
+    });
     return findings;
   },
 };

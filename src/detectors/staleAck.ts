@@ -44,16 +44,16 @@ export const staleAck: Detector = {
     // The retry of the same attempt from another source port (flows/attempts.ts linked it).
     const retryStmt = db.prepare(`SELECT id, client_port, syn_frame, synack_ts_usec FROM connections
       WHERE attempt_id = ? AND capture_id = ? AND id != ? AND syn_ts_usec > ? ORDER BY syn_ts_usec LIMIT 1`);
-    // The next incarnation on the tuple: a filter for this one and its previous stops before it.
-    // (prev_id links incarnations of one tuple at one capture point; conn_prev indexes it.)
-    const nextStmt = db.prepare('SELECT min(first_frame) FROM connections WHERE prev_id = ?').pluck();
     // Every such ACK, for the few connections that drew more than one.
     const acksStmt = db.prepare("SELECT frame, seq, ack FROM events WHERE conn_id = ? AND kind = 'answer-ack' ORDER BY frame");
     // Each connection whose SYN drew an ACK for another sequence space (the flows columns
     // foreign_*), in the order of those ACKs, with the previous incarnation's columns.
     const candidates = pagedRows(db, 'SELECT id FROM connections WHERE foreign_ack_count > 0 ORDER BY capture_id, foreign_ack_frame', [],
       (k) => `SELECT ${CONN_COLUMNS.split(',').map((x) => `c.${x.trim()}`).join(', ')},
-        ${PREV_COLUMNS.split(',').map((x) => `p.${x.trim()} AS p_${x.trim()}`).join(', ')}
+        ${PREV_COLUMNS.split(',').map((x) => `p.${x.trim()} AS p_${x.trim()}`).join(', ')},
+        -- The next incarnation on the tuple: a filter for this one and its previous stops before it
+        -- (prev_id links incarnations of one tuple at one capture point; conn_prev covers this).
+        (SELECT min(n.first_frame) FROM connections n WHERE n.prev_id = c.id) AS next_first_frame
       FROM ${k} JOIN connections c ON c.id = k.id LEFT JOIN connections p ON p.id = c.prev_id`);
     for (const c of candidates) {
       const connId = c.id as number;
@@ -126,11 +126,13 @@ export const staleAck: Detector = {
         connId,
         tsUsec: first.ts_usec,
         summary: `${tuple}: ${parts.join('; ')}`,
+        kind: relation,
+        reason: rejectReason,
         evidence: {
           frames,
           tuple: { client: c.client_addr, clientPort: c.client_port, server: c.server_addr, serverPort: c.server_port },
           // The frames of this connection and the previous one it blames: [first, next incarnation's first).
-          frameRange: [c.p_first_frame ?? c.first_frame, (nextStmt.get(connId) as number | null) ?? null],
+          frameRange: [c.p_first_frame ?? c.first_frame, (c.next_first_frame as number | null) ?? null],
           synSeq: c.client_isn, synFrame: synBefore?.frame ?? c.syn_frame,
           ackFrame: first.frame, ackSeq: first.seq, ackAck: first.ack, ackHasTimestamp: first.ts === 1,
           staleAcks: stale.map((a) => ({ frame: a.frame, seq: a.seq, ack: a.ack })),

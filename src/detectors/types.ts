@@ -21,6 +21,13 @@ export interface Finding {
   tsUsec: number | null;
   summary: string;
   evidence: Record<string, unknown> & { frames?: number[] };
+  /**
+   * Typed columns of the findings table, for the queries that group findings (detectors/facts.ts)
+   * without parsing evidence JSON in SQL: stale-ack's kind is its relation and reason its
+   * rejectReason. Absent for other detectors.
+   */
+  kind?: string | null;
+  reason?: string | null;
 }
 
 export interface DetectorContext {

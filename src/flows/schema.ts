@@ -6,7 +6,7 @@
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * PRAGMA application_id of a tcpdiag store ("tcpd"), set when the store is created: it
@@ -279,7 +279,9 @@ CREATE TABLE IF NOT EXISTS findings (
   conn_id     INTEGER,
   ts_usec     INTEGER,
   summary     TEXT NOT NULL,     -- one line
-  evidence    TEXT NOT NULL      -- JSON: frames, seq/ack, options, figures
+  evidence    TEXT NOT NULL,     -- JSON: frames, seq/ack, options, figures
+  kind        TEXT,              -- stale-ack and challenge-ack: evidence.relation (time-wait | old-connection | not-captured | half-open); NULL for other detectors
+  reason      TEXT               -- stale-ack and challenge-ack: evidence.rejectReason; NULL for other detectors
 );
 
 -- Run settings, written at ingest and read back by 'analyze --db' (time_wait_usec, port_lo, port_hi).
@@ -316,7 +318,7 @@ CREATE INDEX IF NOT EXISTS conn_isn ON connections (client_isn, server_port, syn
 CREATE INDEX IF NOT EXISTS conn_path ON connections (capture_id, client_addr, server_addr, server_port, syn_ts_usec, client_port);
 CREATE INDEX IF NOT EXISTS ev_conn ON events (conn_id, frame);
 CREATE INDEX IF NOT EXISTS conn_attempt ON connections (attempt_id);
-CREATE INDEX IF NOT EXISTS conn_prev ON connections (prev_id);
+CREATE INDEX IF NOT EXISTS conn_prev ON connections (prev_id, first_frame);
 CREATE INDEX IF NOT EXISTS an_kind ON anomalies (kind, conn_id);
 CREATE INDEX IF NOT EXISTS an_conn ON anomalies (conn_id);
 ${FIND_DETECTOR_INDEX}
