@@ -58,10 +58,14 @@ export function warm(file) {
   return packets;
 }
 
-/** The two benchmark shapes: file name for a copy count, and the generator that makes it. */
+/**
+ * The two benchmark shapes: the generator, the file name for a copy count, and the connections
+ * of one copy (the source's expected.json "connections": samples/tw-stale-ack-ts-stripped 100,
+ * bench/source 50).
+ */
 export const SHAPES = {
-  short: { gen: 'bench/gen-connections.mjs', defaultCopies: 1000, file: (n) => join(ROOT, 'bench/out', n === 1000 ? 'connections.pcap' : `connections-${n}.pcap`) },
-  long: { gen: 'bench/gen-long.mjs', defaultCopies: 320, file: (n) => join(ROOT, 'bench/out', n === 320 ? 'long.pcap' : `long-${n}.pcap`) },
+  short: { gen: 'bench/gen-connections.mjs', defaultCopies: 1000, perCopy: 100, file: (n) => join(ROOT, 'bench/out', n === 1000 ? 'connections.pcap' : `connections-${n}.pcap`) },
+  long: { gen: 'bench/gen-long.mjs', defaultCopies: 320, perCopy: 50, file: (n) => join(ROOT, 'bench/out', n === 320 ? 'long.pcap' : `long-${n}.pcap`) },
 };
 
 /** The capture of `shape` with `copies` copies, made (and reported on stderr) if missing. */
