@@ -52,7 +52,7 @@ const syns = new Set();
 for (const at of recs) {
   const ip = at + 16 + 14;
   const tcp = ip + (src[ip] & 15) * 4;
-  if ((src[tcp + 13] & 0x12) === 0x02) syns.add(`${src.readUInt16BE(tcp)}:${src.readUInt32BE(tcp + 4)}`);
+  if (src.readUInt16BE(ip - 2) === 0x0800 && src[ip + 9] === 6 && (src[tcp + 13] & 0x12) === 0x02) syns.add(`${src.readUInt16BE(tcp)}:${src.readUInt32BE(tcp + 4)}`);
 }
 const connections = syns.size;
 
@@ -74,6 +74,11 @@ function down(i) {
   }
 }
 for (let k = 0; k < copies; k++) heap[size++] = k; // keys grow with k: already a heap
+/** Copy k (the heap's top) wrote its record: move to its next one, or drop it when done. */
+function advance(k) {
+  if (++next[k] === recs.length) heap[0] = heap[--size];
+  down(0);
+}
 
 // One's-complement checksum update (RFC 1624 eqn. 3): HC' = ~(~HC + ~m + m').
 let delta = 0;
@@ -108,8 +113,10 @@ while (size > 0) {
   const t = times[next[k]] + k * stride;
   buf.writeUInt32LE(Math.floor(t / 1e6), used);
   buf.writeUInt32LE(t % 1e6, used + 4);
-  // IPv4 after a 14-byte Ethernet header (every packet of the source is TCP over IPv4).
+  // TCP over IPv4 after a 14-byte Ethernet header: every packet of the source is; anything else
+  // (none today) would be copied as it is, only moved in time.
   const ip = used + 16 + 14;
+  if (buf.readUInt16BE(ip - 2) !== 0x0800 || buf[ip + 9] !== 6 || incl < 14 + 40) { used += 16 + incl; written++; advance(k); continue; }
   const ihl = (buf[ip] & 15) * 4;
   const tcp = ip + ihl;
   const end = used + 16 + incl;
@@ -141,8 +148,7 @@ while (size > 0) {
   if (tcp + 18 <= end) fix(buf, tcp + 16, delta);
   used += 16 + incl;
   written++;
-  if (++next[k] === recs.length) heap[0] = heap[--size];
-  down(0);
+  advance(k);
 }
 writeSync(fd, buf, 0, used);
 closeSync(fd);
