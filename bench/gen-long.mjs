@@ -80,6 +80,8 @@ function advance(k) {
   down(0);
 }
 
+const isClient = (b, off) => b[off] === CLIENT[0] && b[off + 1] === CLIENT[1] && b[off + 2] === CLIENT[2] && b[off + 3] === CLIENT[3];
+
 // One's-complement checksum update (RFC 1624 eqn. 3): HC' = ~(~HC + ~m + m').
 let delta = 0;
 function word(buf, off, value) {
@@ -120,12 +122,11 @@ while (size > 0) {
   const ihl = (buf[ip] & 15) * 4;
   const tcp = ip + ihl;
   const end = used + 16 + incl;
-  const isClient = (off) => buf[off] === CLIENT[0] && buf[off + 1] === CLIENT[1] && buf[off + 2] === CLIENT[2] && buf[off + 3] === CLIENT[3];
-  const fromClient = isClient(ip + 12);
-  const host = k + 1;
+  const fromClient = isClient(buf, ip + 12);
   // The address word changes both checksums (the TCP one through the pseudo-header).
   delta = 0;
-  for (const off of [12, 16]) if (isClient(ip + off)) word(buf, ip + off + 2, host);
+  if (fromClient) word(buf, ip + 14, k + 1);
+  else if (isClient(buf, ip + 16)) word(buf, ip + 18, k + 1);
   fix(buf, ip + 10, delta);
   // Knuth's multiplicative hash spreads the copies' offsets over the 32-bit space.
   const cShift = (k * 2654435761) >>> 0;
