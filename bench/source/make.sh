@@ -12,7 +12,7 @@
 # (client 198.18.1.2, server 198.19.2.2:3306, only 198.18.0.0/15), namespaces named with
 # LAB_PREFIX (default tb: tb-cli, tb-gw, tb-srv) and deleted on exit. Differences from
 # samples/lab/run.sh tw_incident: offloads off, snaplen 96 (Ethernet + IPv4 + TCP with 40 bytes
-# of options is 94), only the server-side capture, 50 connects. samples/lab/analyze.py then
+# of options is 94), only the server-side capture, no IPv6 addresses, 50 connects. samples/lab/analyze.py then
 # derives expected.json from the capture, the logs and nstat, independently of tcpdiag.
 set -euo pipefail
 
