@@ -22,8 +22,8 @@ const RUNS = Number(process.argv[3] ?? 3);
 const FILE = join(ROOT, 'bench/out', COPIES === 1000 ? 'connections.pcap' : `connections-${COPIES}.pcap`);
 // TCPDIAG_CLI: another build to compare (e.g. a copy of dist/ from before a change).
 const CLI = process.env.TCPDIAG_CLI ?? join(ROOT, 'dist/cli.js');
-// The generator replays a 2588-packet, 100-connection lab capture.
-const PACKETS = COPIES * 2588;
+// The generator replays a 2581-packet, 100-connection lab capture.
+const PACKETS = COPIES * 2581;
 const CONNECTIONS = COPIES * 100;
 
 if (!existsSync(FILE)) execFileSync(process.execPath, [join(ROOT, 'bench/gen-connections.mjs'), String(COPIES), FILE], { stdio: 'inherit' });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds a large classic pcap for the end-to-end benchmark by replaying a real lab capture
-// (samples/tw-stale-ack-ts-stripped/server.pcap: 100 connections, 2588 packets made by
+// (samples/tw-stale-ack-ts-stripped/server.pcap: 100 connections, 2581 packets made by
 // Linux 6.18) COPIES times. Copy k gets client address 198.18.(k >> 8).(k & 255) and
 // starts where copy k-1 ended, so every connection stays real in shape and distinct.
 // Usage: node bench/gen-connections.mjs [copies=1000] [out=bench/out/connections.pcap]
@@ -37,9 +37,11 @@ for (let k = 0; k < copies; k++) {
     const t = src.readUInt32LE(at) * 1e6 + src.readUInt32LE(at + 4) - t0 + t0 + k * span;
     buf.writeUInt32LE(Math.floor(t / 1e6), used);
     buf.writeUInt32LE(t % 1e6, used + 4);
-    // IPv4 after a 14-byte Ethernet header: rewrite whichever address is the client, and
+    // IPv4 TCP after a 14-byte Ethernet header: rewrite whichever address is the client, and
     // shift both sides' sequence spaces so every copy has its own ISNs, as real hosts would.
+    // Anything else (the source's two IPv6 neighbour discoveries) is copied as it is.
     const ip = used + 16 + 14;
+    if (buf.readUInt16BE(used + 16 + 12) !== 0x0800 || buf[ip + 9] !== 6) { used += 16 + incl; continue; }
     const tcp = ip + (buf[ip] & 15) * 4;
     const fromClient = buf[ip + 12] === CLIENT[0] && buf[ip + 13] === CLIENT[1] && buf[ip + 14] === CLIENT[2] && buf[ip + 15] === CLIENT[3];
     const cShift = (k * 2654435761) >>> 0;
