@@ -39,11 +39,16 @@ try {
     copyFileSync(STORE, path);
     const db = new Database(path);
     const ctx = { db, timeWaitUsec: 60e6, portLo: 32768, portHi: 60999, captureName: (id) => `capture${id}` };
-    const ins = db.prepare('INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)');
+    // Stores of schema 5 and later have the typed kind and reason columns.
+    const typedCols = db.pragma('table_info(findings)').length === 10;
+    const ins = db.prepare(`INSERT INTO findings VALUES (?,?,?,?,?,?,?,?${typedCols ? ',?,?' : ''})`);
     db.prepare('DELETE FROM findings').run();
     for (const d of det.DETECTORS) {
       timed(d.id, () => db.transaction(() => {
-        for (const f of d.run(ctx)) ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence));
+        for (const f of d.run(ctx)) {
+          const row = [f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence)];
+          ins.run(...(typedCols ? [...row, f.kind ?? null, f.reason ?? null] : row));
+        }
       })());
     }
     timed('report: facts', () => gatherFacts(db, 60));

@@ -12,6 +12,8 @@ import { synFlood } from './synFlood.js';
 import { synRetransmit } from './synRetransmit.js';
 import { tsStripped } from './tsStripped.js';
 import { twoPoint } from './twoPoint.js';
+import { startDetectorThread } from './detectorRunner.js';
+import { findingRow, THREAD_DETECTORS, type FindingRow } from './threadShare.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 export type { Detector, DetectorContext, Finding, Severity } from './types.js';
@@ -31,37 +33,67 @@ export interface DetectorSettings {
  * `analyze --db kept.sqlite` re-runs them without decoding again. Findings are
  * not returned: the report reads them back from the table (src/report), so memory
  * holds at most one detector's findings at a time. Returns how many were written.
+ * With a second core, the detectors of THREAD_DETECTORS run on another thread at the same
+ * time (detectorRunner.ts); the findings table is the same either way.
  */
 export function runDetectors(db: Database.Database, settings: DetectorSettings): number {
   const names = new Map<number, string>();
   for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
   const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
-  const ins = db.prepare('INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)');
-  // Each detector's findings are written as it yields (or returns) them, one transaction per
-  // detector: the rollback journal (kept in memory) then never holds more than one detector's
-  // pages, and a finding is garbage once written. Insertion order (rowid) is the order
-  // detectors and reports list findings in.
+  // Insertion order (rowid) is the order detectors and reports list findings in.
   db.prepare('DELETE FROM findings').run();
-  const write = db.transaction((fs: Iterable<Finding>): number => {
-    let n = 0;
-    for (const f of fs) {
-      try {
-        ins.run(f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence), f.kind ?? null, f.reason ?? null);
-      } catch (e) {
-        // Two findings with one id would make one of them vanish from reports and baselines.
-        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new Error(`two findings with the id ${f.id}`);
-        throw e;
-      }
-      n++;
-    }
-    return n;
-  });
-  let written = 0;
   // The detector index is built once after the run, not kept up to date per insert.
   db.exec('DROP INDEX IF EXISTS find_detector');
-  for (const d of DETECTORS) written += write(d.run(ctx));
+  const written = runAll(db, ctx, settings, names);
   db.exec(FIND_DETECTOR_INDEX);
   return written;
+}
+
+/** Each detector's findings, written as it yields (or returns) them, one transaction per detector. */
+function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorSettings, names: Map<number, string>): number {
+  const thread = startDetectorThread(db, settings, names);
+  const ins = db.prepare('INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)');
+  if (thread === null) {
+    // The rollback journal (kept in memory) then never holds more than one detector's pages,
+    // and a finding is garbage once written.
+    let n = 0;
+    const write = db.transaction((fs: Iterable<Finding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
+    for (const d of DETECTORS) write(d.run(ctx));
+    return n;
+  }
+  // Detectors before the first thread detector (stale-ack, with one finding per stale ACK) write
+  // as they go; later ones here are held until the thread's findings that come before them are
+  // in. The store is in WAL mode meanwhile, so these writes and the thread's reads never wait on
+  // each other's locks (https://www.sqlite.org/wal.html); its own mode is restored after.
+  let n = 0;
+  try {
+    const write = db.transaction((rows: Iterable<FindingRow>) => { for (const r of rows) { insertRow(ins, r); n++; } });
+    const held = new Map<string, FindingRow[]>();
+    let streaming = true;
+    for (const d of DETECTORS) {
+      if (THREAD_DETECTORS.includes(d.id)) { streaming = false; continue; }
+      const rows = (function* () { for (const f of d.run(ctx)) yield findingRow(f); })();
+      if (streaming) write(rows); else held.set(d.id, [...rows]);
+    }
+    const theirs = thread.results();
+    for (const d of DETECTORS) if (!THREAD_DETECTORS.includes(d.id) ? held.has(d.id) : true) write(held.get(d.id) ?? theirs.get(d.id) ?? []);
+  } finally {
+    thread.end();
+  }
+  return n;
+}
+
+function insertRow(ins: Database.Statement, r: FindingRow): void {
+  try {
+    ins.run(r);
+  } catch (e) {
+    throw duplicateOr(e, r[0]);
+  }
+}
+
+/** Two findings with one id would make one of them vanish from reports and baselines. */
+function duplicateOr(e: unknown, id: string): unknown {
+  return (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? new Error(`two findings with the id ${id}`) : e;
 }
 
 /** A finding read back from the findings table. */
