@@ -4,6 +4,7 @@ import { exhaustionForecast } from './exhaustionForecast.js';
 import { listenOverflow } from './listenOverflow.js';
 import { natClients } from './natClients.js';
 import { pawsDrop } from './pawsDrop.js';
+import { frameRefOf } from './pieces.js';
 import { portReuse } from './portReuse.js';
 import { refused } from './refused.js';
 import { serverClosesFirst } from './serverClosesFirst.js';
@@ -35,7 +36,7 @@ export interface DetectorSettings {
 export function runDetectors(db: Database.Database, settings: DetectorSettings): number {
   const names = new Map<number, string>();
   for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
-  const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
+  const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
   const ins = db.prepare('INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)');
   // Each detector's findings are written as it yields (or returns) them, one transaction per
   // detector: the rollback journal (kept in memory) then never holds more than one detector's
