@@ -15,22 +15,34 @@ export interface Piece { name: string; firstFrame: number; frames: number }
 /** A frame as Wireshark numbers it: in which file, and that file's own frame number. */
 export interface FileFrame { file: string; frame: number }
 
+/** The index of the piece holding capture frame `frame` (pieces in order, by binary search), or -1. */
+function pieceIndex(pieces: Piece[], frame: number): number {
+  // The last piece starting at or before the frame; an empty piece starts where the next one does.
+  let lo = 0, hi = pieces.length - 1, at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (pieces[mid].firstFrame <= frame) { at = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return at >= 0 && frame < pieces[at].firstFrame + pieces[at].frames ? at : -1;
+}
+
 /** The file holding capture frame `frame`, and its number there; null outside every piece. */
 export function locateIn(pieces: Piece[], frame: number): FileFrame | null {
-  for (const p of pieces) {
-    if (p.frames > 0 && frame >= p.firstFrame && frame < p.firstFrame + p.frames) return { file: p.name, frame: frame - p.firstFrame + 1 };
-  }
-  return null;
+  const k = pieceIndex(pieces, frame);
+  return k < 0 ? null : { file: pieces[k].name, frame: frame - pieces[k].firstFrame + 1 };
 }
 
 /** Capture frames grouped by the file they are in (files in capture order, frames as given), each in that file's numbers. */
 export function framesByFile(pieces: Piece[], frames: number[]): { file: string; frames: number[] }[] {
-  const out: { file: string; frames: number[] }[] = [];
-  for (const p of pieces) {
-    const mine = frames.filter((f) => p.frames > 0 && f >= p.firstFrame && f < p.firstFrame + p.frames).map((f) => f - p.firstFrame + 1);
-    if (mine.length) out.push({ file: p.name, frames: mine });
+  const by = new Map<number, number[]>();
+  for (const f of frames) {
+    const k = pieceIndex(pieces, f);
+    if (k < 0) continue;
+    const list = by.get(k) ?? [];
+    list.push(f - pieces[k].firstFrame + 1);
+    by.set(k, list);
   }
-  return out;
+  return [...by.entries()].sort((a, b) => a[0] - b[0]).map(([k, list]) => ({ file: pieces[k].name, frames: list }));
 }
 
 /** The pieces of each capture point read from more than one file; a point of one file is absent. */
