@@ -62,10 +62,10 @@ export function worstConnections(db: Database.Database, captureName: (id: number
   return rows.map((r) => {
     const at = r.syn_frame === null || !locate ? null : locate(r.capture_id, r.syn_frame);
     return {
-    connId: r.id, capture: captureName(r.capture_id) ?? '', client: ep(r.client_addr, r.client_port), server: ep(r.server_addr, r.server_port),
-    state: r.conn_state, history: r.history, syns: r.syn_count, answer: r.answer,
-    connectMs: r.connect_usec === null ? null : Math.round(r.connect_usec) / 1000, synFrame: r.syn_frame,
-    ...(at !== null ? { synFileFrame: at } : {}),
+      connId: r.id, capture: captureName(r.capture_id) ?? '', client: ep(r.client_addr, r.client_port), server: ep(r.server_addr, r.server_port),
+      state: r.conn_state, history: r.history, syns: r.syn_count, answer: r.answer,
+      connectMs: r.connect_usec === null ? null : Math.round(r.connect_usec) / 1000, synFrame: r.syn_frame,
+      ...(at !== null ? { synFileFrame: at } : {}),
     };
   });
 }
@@ -118,12 +118,15 @@ export function ladder(db: Database.Database, locate?: FrameLocator): Ladder | n
   // A plain connection keeps its key packets in its columns only (store.ts, isPlain).
   for (const id of ids) if (!rows.some((r) => r.conn_id === id)) rows.push(...keyPacketsFromColumns(db, id));
   rows.sort((a, b) => a.frame - b.frame);
-  const packets: LadderPacket[] = rows.filter((r) => r.conn_id === conn.id || r.kind === 'fin' || r.kind === 'syn' || r.kind === 'synack' || r.kind === 'rst').map((r) => ({
-    frame: r.frame,
-    ...(locate && locate(conn.capture_id, r.frame) !== null ? { fileFrame: locate(conn.capture_id, r.frame)! } : {}),
-    tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
-    label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
-  }));
+  const packets: LadderPacket[] = rows.filter((r) => r.conn_id === conn.id || r.kind === 'fin' || r.kind === 'syn' || r.kind === 'synack' || r.kind === 'rst').map((r) => {
+    const at = locate ? locate(conn.capture_id, r.frame) : null;
+    return {
+      frame: r.frame,
+      ...(at !== null ? { fileFrame: at } : {}),
+      tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
+      label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
+    };
+  });
   const client = ep(conn.client_addr, conn.client_port);
   const server = ep(conn.server_addr, conn.server_port);
   return { title: `${client} -> ${server}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, client, server, packets };

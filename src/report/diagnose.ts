@@ -206,10 +206,11 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       figures: { refused: f.outcomes.refused, attempts: f.attempts },
       evidence: f.refusedBy.map((r) => {
         const pieces = names.pieces(r.captureId);
+        const files = pieces !== null ? listEvidence(pieces, r.frames) : [];
         return {
           findingId: null, text: `${r.endpoint}: ${r.refused} of ${r.attempts} connection attempts answered by RST`, frames: r.frames,
           filter: r.frames.length ? `frame.number in {${r.frames.join(',')}}` : null, capture: names.name(r.captureId),
-          ...(pieces !== null ? { files: listEvidence(pieces, r.frames) } : {}),
+          ...(files.length > 0 ? { files } : {}),
         };
       }),
       remedies: [],

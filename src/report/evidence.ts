@@ -101,8 +101,9 @@ export function listEvidence(pieces: Piece[], frames: number[]): FileEvidence[] 
 
 export function evidenceOf(f: Finding, names: CaptureNames): EvidenceItem {
   const pieces = names.pieces(f.captureId);
+  const files = pieces !== null ? fileEvidence(f, pieces) : [];
   return {
     findingId: f.id, text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), capture: names.name(f.captureId),
-    ...(pieces !== null ? { files: fileEvidence(f, pieces) } : {}),
+    ...(files.length > 0 ? { files } : {}),
   };
 }

@@ -15,8 +15,9 @@ import { hasTshark, ROOT, SAMPLES } from '../helpers/pipeline.js';
  * run through `tshark -r FILE -Y FILTER`, it selects exactly the frames of the store's connection
  * and the previous one it blames (their packet counts, summed over the files), or exactly the
  * frames listed; every "N of FILE" is a frame tshark shows in FILE with the finding's 4-tuple.
- * Sets: tcpdump -G (samples/rotated-tcpdump), tcpdump -C (samples/rotated-tcpdump-size), and
- * editcap -c 30 of a lab sample, so that pieces of evidence span files.
+ * Sets: tcpdump -G (samples/rotated-tcpdump), tcpdump -C (samples/rotated-tcpdump-size),
+ * editcap -c 30 of a lab sample, so that pieces of evidence span files, and editcap -c 10 of the
+ * refused sample (evidence that lists frames).
  */
 
 const CLI = join(ROOT, 'dist/cli.js');
@@ -71,6 +72,11 @@ function sets(): RotatedSet[] {
   mkdirSync(e, { recursive: true });
   execFileSync('editcap', ['-F', 'pcap', '-c', '30', join(SAMPLES, 'tw-stale-ack-ts-stripped/server.pcap'), join(e, 'piece.pcap')]);
   out.push({ name: 'editcap -c 30', dir: e, files: readdirSync(e).sort() });
+  // Refused connections: evidence that lists frames (no 4-tuple range), from the diagnosis itself.
+  const r = join(TMP, 'refused');
+  mkdirSync(r, { recursive: true });
+  execFileSync('editcap', ['-F', 'pcap', '-c', '10', join(SAMPLES, 'refused/client.pcap'), join(r, 'piece.pcap')]);
+  out.push({ name: 'editcap -c 10 refused', dir: r, files: readdirSync(r).sort() });
   return out;
 }
 
