@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ep } from './format.js';
+import type { FileFrame } from './pieces.js';
 
 /**
  * What the report shows of connections beyond the findings: the worst connections, the
@@ -16,6 +17,8 @@ export interface TimelineBucket {
 
 export interface LadderPacket {
   frame: number;
+  /** Only when the capture point was read from several files: the file holding it and its number there. */
+  fileFrame?: FileFrame;
   tUsec: number;
   fromClient: boolean;
   label: string;
@@ -33,6 +36,8 @@ export interface WorstConnection {
   answer: string; // synack | rst | ack | none
   connectMs: number | null; // first SYN to SYN-ACK; null when never answered by a SYN-ACK
   synFrame: number | null;
+  /** Only when the capture point was read from several files: the file holding the SYN frame and its number there. */
+  synFileFrame?: FileFrame;
 }
 
 export interface Timeline {
@@ -45,17 +50,24 @@ export interface Ladder { title: string; client: string; server: string; packets
 const FLAG_NAMES: [number, string][] = [[0x002, 'SYN'], [0x010, 'ACK'], [0x001, 'FIN'], [0x004, 'RST'], [0x008, 'PSH']];
 const flagText = (f: number): string => FLAG_NAMES.filter(([b]) => (f & b) !== 0).map(([, n]) => n).join(',');
 
-export function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null): WorstConnection[] {
+/** Where a capture point read from several files has a frame (file and its own number); null for a point of one file. */
+export type FrameLocator = (captureId: number, frame: number) => FileFrame | null;
+
+export function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null, locate?: FrameLocator): WorstConnection[] {
   // Never established first, then the longest connect; ties by time so the order is stable.
   const rows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, conn_state, history, syn_count, answer,
       connect_usec, syn_frame FROM connections
     WHERE syn_count > 0 AND (synack_count = 0 OR syn_count > 1 OR answer != 'synack')
     ORDER BY synack_count > 0, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
-  return rows.map((r) => ({
-    connId: r.id, capture: captureName(r.capture_id) ?? '', client: ep(r.client_addr, r.client_port), server: ep(r.server_addr, r.server_port),
-    state: r.conn_state, history: r.history, syns: r.syn_count, answer: r.answer,
-    connectMs: r.connect_usec === null ? null : Math.round(r.connect_usec) / 1000, synFrame: r.syn_frame,
-  }));
+  return rows.map((r) => {
+    const at = r.syn_frame === null || !locate ? null : locate(r.capture_id, r.syn_frame);
+    return {
+      connId: r.id, capture: captureName(r.capture_id) ?? '', client: ep(r.client_addr, r.client_port), server: ep(r.server_addr, r.server_port),
+      state: r.conn_state, history: r.history, syns: r.syn_count, answer: r.answer,
+      connectMs: r.connect_usec === null ? null : Math.round(r.connect_usec) / 1000, synFrame: r.syn_frame,
+      ...(at !== null ? { synFileFrame: at } : {}),
+    };
+  });
 }
 
 export function timeline(db: Database.Database, sustainablePerS: number, inUseSustainablePerS: number | null = null): Timeline {
@@ -92,7 +104,7 @@ function keyPacketsFromColumns(db: Database.Database, id: number): Record<string
   return out;
 }
 
-export function ladder(db: Database.Database): Ladder | null {
+export function ladder(db: Database.Database, locate?: FrameLocator): Ladder | null {
   // The first stale ACK (in the order detectors wrote them) whose previous connection is known,
   // else the first stale ACK, else the first retransmitted SYN of a connection.
   const first = (where: string): number | undefined => db.prepare(`SELECT conn_id FROM findings WHERE ${where} AND conn_id IS NOT NULL ORDER BY rowid LIMIT 1`).pluck().get() as number | undefined;
@@ -100,16 +112,21 @@ export function ladder(db: Database.Database): Ladder | null {
     ?? first("detector = 'stale-ack'")
     ?? first("detector = 'syn-retransmit'");
   if (pick === undefined) return null;
-  const conn = db.prepare('SELECT id, prev_id, client_addr, client_port, server_addr, server_port FROM connections WHERE id = ?').get(pick) as Record<string, any>;
+  const conn = db.prepare('SELECT id, prev_id, capture_id, client_addr, client_port, server_addr, server_port FROM connections WHERE id = ?').get(pick) as Record<string, any>;
   const ids = conn.prev_id !== null ? [conn.prev_id, conn.id] : [conn.id];
   const rows = db.prepare(`SELECT conn_id, frame, ts_usec, dir, kind, seq, ack, flags FROM events WHERE conn_id IN (${ids.map(() => '?').join(',')}) ORDER BY frame`).all(...ids) as Record<string, any>[];
   // A plain connection keeps its key packets in its columns only (store.ts, isPlain).
   for (const id of ids) if (!rows.some((r) => r.conn_id === id)) rows.push(...keyPacketsFromColumns(db, id));
   rows.sort((a, b) => a.frame - b.frame);
-  const packets: LadderPacket[] = rows.filter((r) => r.conn_id === conn.id || r.kind === 'fin' || r.kind === 'syn' || r.kind === 'synack' || r.kind === 'rst').map((r) => ({
-    frame: r.frame, tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
-    label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
-  }));
+  const packets: LadderPacket[] = rows.filter((r) => r.conn_id === conn.id || r.kind === 'fin' || r.kind === 'syn' || r.kind === 'synack' || r.kind === 'rst').map((r) => {
+    const at = locate ? locate(conn.capture_id, r.frame) : null;
+    return {
+      frame: r.frame,
+      ...(at !== null ? { fileFrame: at } : {}),
+      tUsec: r.ts_usec, fromClient: r.dir === 'c2s',
+      label: `${flagText(r.flags)} seq=${r.seq}${(r.flags & 0x010) !== 0 ? ` ack=${r.ack}` : ''}${r.kind === 'answer-ack' ? ' (stale ACK)' : r.kind === 'syn-rtx' ? ' (retransmit)' : ''}${r.conn_id !== conn.id ? ' [previous connection]' : ''}`,
+    };
+  });
   const client = ep(conn.client_addr, conn.client_port);
   const server = ep(conn.server_addr, conn.server_port);
   return { title: `${client} -> ${server}${conn.prev_id !== null ? ' and its previous connection on the same ports' : ''}`, client, server, packets };

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DETECTORS } from './index.js';
+import { frameRefOf } from './pieces.js';
 import { findingRow, type DetectorThreadData, type DetectorThreadMessage } from './threadShare.js';
 
 /**
@@ -19,7 +20,7 @@ try {
   const db = new Database(data.path, { readonly: true, fileMustExist: true });
   db.pragma('cache_size = -16384');
   const names = new Map(data.names);
-  const ctx = { db, ...data.settings, captureName: (id: number) => names.get(id) ?? `capture${id}` };
+  const ctx = { db, ...data.settings, captureName: (id: number) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
   for (const d of DETECTORS) {
     if (!data.ids.includes(d.id)) continue;
     const rows = [];

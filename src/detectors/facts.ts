@@ -42,6 +42,8 @@ export interface AnalysisFacts {
     established: number; clientRsts: number; connectUsec: Dist | null;
     /** The lowest ACK frames (at most 6), and the first findings by capture and time (at most 10), one per attempt. */
     frames: number[]; sample: Finding[];
+    /** The capture point of each of `frames`. */
+    frameCaptures: number[];
   };
   challengeAcks: { count: number; sample: Finding[] };
   stripped: { count: number; twoPoint: boolean; nopRun: boolean; sample: Finding[]; weak: number };
@@ -182,7 +184,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     stale: {
       attempts: st.n, timeWait: st.tw, notCaptured: st.nc, sameTick: st.tick, pawsBackwards: st.back, established: st.est, clientRsts: st.rst,
       connectUsec: staleConnect,
-      frames: db.prepare('SELECT ack_frame FROM temp.stale_kept ORDER BY ack_frame LIMIT 6').pluck().all() as number[],
+      ...staleFrames(db),
       sample: staleSample,
     },
     challengeAcks: { count: one<number>("SELECT count(*) FROM findings WHERE detector = 'challenge-ack'"), sample: by('challenge-ack', '1', 10) },
@@ -208,4 +210,10 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     captureLoss: captureLoss(db),
     synFloods: by('syn-flood'),
   };
+}
+
+/** The lowest stale ACK frames (at most 6) and the capture point of each. */
+function staleFrames(db: Database.Database): { frames: number[]; frameCaptures: number[] } {
+  const rows = db.prepare('SELECT ack_frame, capture_id FROM temp.stale_kept ORDER BY ack_frame LIMIT 6').raw().all() as [number, number][];
+  return { frames: rows.map((r) => r[0]), frameCaptures: rows.map((r) => r[1]) };
 }

@@ -4,6 +4,7 @@ import { exhaustionForecast } from './exhaustionForecast.js';
 import { listenOverflow } from './listenOverflow.js';
 import { natClients } from './natClients.js';
 import { pawsDrop } from './pawsDrop.js';
+import { frameRefOf } from './pieces.js';
 import { portReuse } from './portReuse.js';
 import { refused } from './refused.js';
 import { serverClosesFirst } from './serverClosesFirst.js';
@@ -39,7 +40,7 @@ export interface DetectorSettings {
 export function runDetectors(db: Database.Database, settings: DetectorSettings): number {
   const names = new Map<number, string>();
   for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
-  const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}` };
+  const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
   // Insertion order (rowid) is the order detectors and reports list findings in.
   db.prepare('DELETE FROM findings').run();
   // The detector index is built once after the run, not kept up to date per insert.

@@ -3,7 +3,7 @@ import { pagedRows } from './batch.js';
 import { ep } from './format.js';
 import { fmtMs, fmtS } from './stats.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
-import type { Detector, DetectorContext, Finding } from './types.js';
+import { frameRef, type Detector, type DetectorContext, type Finding } from './types.js';
 
 /**
  * stale-ack: a SYN answered by an ACK without SYN whose ack is not SYN.seq + 1.
@@ -82,8 +82,9 @@ export const staleAck: Detector = {
         if (r) retryOtherPort = { connId: r.id, clientPort: r.client_port, synFrame: r.syn_frame, established: r.synack_ts_usec !== null };
       }
 
+      const fr = (n: number): string => frameRef(ctx, c.capture_id, n);
       const parts: string[] = [];
-      parts.push(`SYN seq=${c.client_isn}${synBefore ? ` (frame ${synBefore.frame})` : ''} answered by ACK seq=${first.seq} ack=${first.ack} (frame ${first.frame}), not ack=${expectedAck}`);
+      parts.push(`SYN seq=${c.client_isn}${synBefore ? ` (frame ${fr(synBefore.frame)})` : ''} answered by ACK seq=${first.seq} ack=${first.ack} (frame ${fr(first.frame)}), not ack=${expectedAck}`);
       if (relation === 'time-wait') {
         parts.push(`these are the FIN sequence numbers of the previous connection on this tuple (id ${prev!.id}), closed ${fmtS(c.prev_gap_usec)} earlier${prev!.first_fin_by === 'server' ? ' by the server, which therefore still held it in TIME_WAIT' : prev!.first_fin_by === 'client' ? ' by the client first' : ''}`);
       } else if (relation === 'old-connection') {
@@ -110,10 +111,10 @@ export const staleAck: Detector = {
           oldTsval: prev!.client_last_tsval, seqOk, nopRun: c.syn_nop_run });
         if (whyRejected) parts.push(`rejected because ${whyRejected}`);
       }
-      if (rst) parts.push(`client reset it (frame ${rst.frame}${rst.seq === first.ack ? ', seq = that ack' : ''})`);
-      if (retransmit) parts.push(`retransmitted the SYN ${fmtMs(retransmit.ts_usec - first.ts_usec)} after the ACK (frame ${retransmit.frame})`);
-      if (c.synack_ts_usec !== null) parts.push(`connected after ${fmtMs(c.connect_usec)} (SYN-ACK frame ${c.synack_frame})`);
-      else if (retryOtherPort) parts.push(`the same ISN was retried from port ${retryOtherPort.clientPort} (frame ${retryOtherPort.synFrame}): a NAT gave the retry another source port`);
+      if (rst) parts.push(`client reset it (frame ${fr(rst.frame)}${rst.seq === first.ack ? ', seq = that ack' : ''})`);
+      if (retransmit) parts.push(`retransmitted the SYN ${fmtMs(retransmit.ts_usec - first.ts_usec)} after the ACK (frame ${fr(retransmit.frame)})`);
+      if (c.synack_ts_usec !== null) parts.push(`connected after ${fmtMs(c.connect_usec)} (SYN-ACK frame ${fr(c.synack_frame)})`);
+      else if (retryOtherPort) parts.push(`the same ISN was retried from port ${retryOtherPort.clientPort} (frame ${fr(retryOtherPort.synFrame as number)}): a NAT gave the retry another source port`);
       else parts.push('no SYN-ACK seen');
 
       const frames = [synBefore?.frame, first.frame, rst?.frame, retransmit?.frame, c.synack_frame ?? undefined]

@@ -2,7 +2,7 @@ import { retransmitCause, type RetransmitCause } from '../flows/retransmitCause.
 import { eventsJsonSql, pagedRows, parseEvents } from './batch.js';
 import { ep } from './format.js';
 import { distributionMs, fmtMs } from './stats.js';
-import type { Detector, DetectorContext, Finding } from './types.js';
+import { frameRef, type Detector, type DetectorContext, type Finding } from './types.js';
 
 /**
  * syn-retransmit: the same ISN sent again in a SYN, and SYN-ACKs sent again by a server.
@@ -119,7 +119,7 @@ export const synRetransmit: Detector = {
           parts.push(`SYN sent ${c.syn_count} times (${perRtx.map((r) => `+${fmtMs(r.sinceFirstUsec)} ${r.cause}`).join(', ')})`);
           parts.push(c.synack_ts_usec !== null ? `connected after ${fmtMs(c.connect_usec)}` : 'never answered with SYN-ACK');
         }
-        if (otherIsn.length > 0) parts.push(`server answered from ${otherIsn.length} more ISN${otherIsn.length > 1 ? 's' : ''} (SYN-ACK frame ${otherIsn.map((e) => e.frame).join(', ')}): not retransmits`);
+        if (otherIsn.length > 0) parts.push(`server answered from ${otherIsn.length} more ISN${otherIsn.length > 1 ? 's' : ''} (SYN-ACK frame ${otherIsn.map((e) => frameRef(ctx, capId, e.frame)).join(', ')}): not retransmits`);
         if (rtxAcks > 0) parts.push(`server sent the SYN-ACK ${synAcks.length} times (${synAcks.slice(1).map((e) => `+${fmtMs(e.ts_usec - synAcks[0].ts_usec)}`).join(', ')})${c.handshake_acked ? '' : ', the client ACK never seen'}`);
         const worst = perRtx.some((r) => r.cause !== 'after-synack') || c.synack_ts_usec === null;
         yield {

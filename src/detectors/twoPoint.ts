@@ -1,7 +1,7 @@
 import { fastRows } from './batch.js';
 import { ep, firstN } from './format.js';
 import { percentile } from './stats.js';
-import type { Detector, DetectorContext, Finding } from './types.js';
+import { frameRef, type Detector, type DetectorContext, type Finding } from './types.js';
 
 /**
  * two-point: the same connections seen at two capture points (both ends, or both sides of a
@@ -180,7 +180,7 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
     connId: null,
     tsUsec: null,
     summary: `${nearName} (nearer the client) and ${farName}: ${pairs.length} connections matched by ${ev.matchedBy}; ${altered ? changes.join('; ') : `nothing changed on the path${changes.length ? `; ${changes.join('; ')}` : ''}`}`
-      + `${farFrames.length ? ` (example SYNs: frame${nearFrames.length === 1 ? '' : 's'} ${nearFrames.join(', ')} in ${nearName}, ${farFrames.join(', ')} in ${farName})` : ''}`,
+      + `${farFrames.length ? ` (example SYNs: frame${nearFrames.length === 1 ? '' : 's'} ${nearFrames.map((n) => frameRef(ctx, nearCap, n)).join(', ')} in ${nearName}, ${farFrames.map((n) => frameRef(ctx, farCap, n)).join(', ')} in ${farName})` : ''}`,
     evidence: { frames: firstN(farFrames, 8), nearCaptureId: nearCap, farCaptureId: farCap, nearFrames: firstN(nearFrames, 8), ...ev },
   };
 }

@@ -39,7 +39,16 @@ export interface DetectorContext {
   portHi: number;
   /** Capture id -> file name, for finding ids and messages. */
   captureName: (id: number) => string;
+  /**
+   * How a summary prints frame `frame` of capture `captureId`: the number itself for a point read
+   * from one file, "f of FILE" (that file's own number) for a rotated set (src/detectors/pieces.ts).
+   * Absent: the number itself.
+   */
+  frameRef?: (captureId: number | null, frame: number) => string;
 }
+
+/** ctx.frameRef, or the number itself without one. */
+export const frameRef = (ctx: DetectorContext, captureId: number | null, frame: number): string => (ctx.frameRef ? ctx.frameRef(captureId, frame) : String(frame));
 
 export interface Detector {
   id: DetectorId | string;

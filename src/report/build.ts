@@ -3,8 +3,9 @@ import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Seve
 import { capturePieces, captureRows, captureTunnels, ladder, timeline, worstConnections } from '../detectors/charts.js';
 import { gatherFacts } from '../detectors/facts.js';
 import { rootCauses } from './diagnose.js';
+import { locateIn, framesByFile } from '../detectors/pieces.js';
 import { captureNames } from './evidence.js';
-import { MAX_REPORT_FINDINGS, REPORT_SCHEMA_VERSION, type CaptureSummary, type Report, type Totals } from './model.js';
+import { MAX_REPORT_FINDINGS, REPORT_SCHEMA_VERSION, type CaptureSummary, type Report, type ReportFinding, type Totals } from './model.js';
 import { metricsOf } from './metrics.js';
 import { chooseRemedies, REMEDIES_BY_CAUSE } from './remedies.js';
 import { undecodedFrames } from './skipped.js';
@@ -42,6 +43,8 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     });
   const names = captureNames(captures);
   const captureName = (id: number | null): string | null => names.name(id);
+  // Points read from several files: frames shown as each file numbers them (src/detectors/pieces.ts).
+  const locate = (id: number, frame: number) => { const p = names.pieces(id); return p === null ? null : locateIn(p, frame); };
 
   const facts = gatherFacts(db, { timeWaitS: opts.timeWaitS, portRange: opts.portRange });
   const causes = rootCauses(facts, names)
@@ -97,6 +100,10 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}: ${causes[0].summary}.${causes.length > 1 ? ` ${causes.length - 1} more cause${causes.length > 2 ? 's' : ''} below.` : ''}${partial}${holes}` };
 
   const { findings, findingsOmitted } = topFindings(db);
+  for (const f of findings) {
+    const p = names.pieces(f.captureId);
+    if (p !== null) f.files = framesByFile(p, f.evidence.frames ?? []);
+  }
   // Per detector, in the order detectors wrote them (first finding's rowid), as the report lists them.
   const findingCounts: Report['findingCounts'] = {};
   for (const r of db.prepare(`SELECT detector, severity, count(*) AS n, min(min(rowid)) OVER (PARTITION BY detector) AS first
@@ -118,9 +125,9 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     findings,
     findingsOmitted,
     findingCounts,
-    worstConnections: worstConnections(db, captureName),
+    worstConnections: worstConnections(db, captureName, locate),
     timeline: timeline(db, facts.sustainablePerS, facts.reuse.top && facts.reuse.top.portsInUseSustainPerS < facts.sustainablePerS / 2 ? facts.reuse.top.portsInUseSustainPerS : null),
-    ladder: ladder(db),
+    ladder: ladder(db, locate),
     anomalies: { ...facts.anomalies },
     captureLoss: { ...facts.captureLoss },
     metrics: metricsOf(facts),
@@ -138,7 +145,7 @@ const reportOrder = (a: Finding, b: Finding): number => SEVERITY_RANK[b.severity
  * SQLite orders by severity and time; rows tied with the last one kept on both are read too,
  * and the ids (localeCompare, as the report has always ordered them) break ties here.
  */
-function topFindings(db: Database.Database): { findings: Finding[]; findingsOmitted: number } {
+function topFindings(db: Database.Database): { findings: ReportFinding[]; findingsOmitted: number } {
   const total = db.prepare('SELECT count(*) FROM findings').pluck().get() as number;
   const rank = `CASE severity ${Object.entries(SEVERITY_RANK).map(([s, r]) => `WHEN '${s}' THEN ${r}`).join(' ')} END`;
   // Sort keys only (the sorter then holds ~30 bytes a finding, not its evidence).

@@ -2,7 +2,7 @@ import type { AnalysisFacts as Facts } from '../detectors/facts.js';
 import type { Finding } from '../detectors/index.js';
 import type { NatSignal } from '../detectors/natClients.js';
 import { comparisonText, compareRate, rateText } from '../detectors/rate.js';
-import { evidenceOf, type CaptureNames } from './evidence.js';
+import { evidenceOf, frameList, listEvidence, type CaptureNames } from './evidence.js';
 import type { RootCause } from './model.js';
 import { CONDITIONS } from './remedies.js';
 
@@ -15,7 +15,6 @@ import { CONDITIONS } from './remedies.js';
 /** A duration in the unit people read it in: ms below a second. */
 const dur = (usec: number): string => (usec < 1e6 ? `${(usec / 1000).toFixed(usec < 10_000 ? 1 : 0)} ms` : `${(usec / 1e6).toFixed(1)} s`);
 const pct = (n: number, d: number): string => `${Math.round((100 * n) / Math.max(1, d))}%`;
-const list = (xs: number[], n = 5): string => xs.slice(0, n).join(', ') + (xs.length > n ? ', ...' : '');
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
@@ -57,7 +56,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       if (!reasons.length) reasons.push('the reused SYNs had neither a newer timestamp nor a sequence past the old connection\'s');
       sentences.push(`timestamps are in use end to end, but ${reasons.join('; and ')}`);
     }
-    sentences.push(`it answers ${s.attempts} of ${f.attempts} connection attempts (${pct(s.attempts, f.attempts)}) with an ACK for the old connection (frames ${list(s.frames)})${s.timeWait ? `; ${s.timeWait} of them carry exactly the previous connection's FIN sequence numbers` : ''}`);
+    sentences.push(`it answers ${s.attempts} of ${f.attempts} connection attempts (${pct(s.attempts, f.attempts)}) with an ACK for the old connection (frames ${frameList(names, s.frameCaptures, s.frames)})${s.timeWait ? `; ${s.timeWait} of them carry exactly the previous connection's FIN sequence numbers` : ''}`);
     if (s.connectUsec) {
       sentences.push(`the client resets${s.clientRsts < s.attempts ? ` (${plural(s.clientRsts, 'RST')} seen)` : ''} and retries; those attempts connected after a median ${dur(s.connectUsec.p50)}, up to ${dur(s.connectUsec.max)}${s.established < s.attempts ? `; ${s.attempts - s.established} never connected in the capture` : ''}`);
     } else {
@@ -205,10 +204,15 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       summary: `${f.outcomes.refused} of ${f.attempts} connection attempts were refused (SYN answered by RST)`,
       explanation: `${f.outcomes.refused} of ${f.attempts} connection attempts were refused: the server side answered the SYN with RST, which a host sends when nothing listens on the port (or a firewall REJECT rule sends for it): ${f.refusedBy.map((r) => `${r.endpoint} refused ${r.refused} of ${r.attempts}`).join('; ')}.`,
       figures: { refused: f.outcomes.refused, attempts: f.attempts },
-      evidence: f.refusedBy.map((r) => ({
-        findingId: null, text: `${r.endpoint}: ${r.refused} of ${r.attempts} connection attempts answered by RST`, frames: r.frames,
-        filter: r.frames.length ? `frame.number in {${r.frames.join(',')}}` : null, capture: names.name(r.captureId),
-      })),
+      evidence: f.refusedBy.map((r) => {
+        const pieces = names.pieces(r.captureId);
+        const files = pieces !== null ? listEvidence(pieces, r.frames) : [];
+        return {
+          findingId: null, text: `${r.endpoint}: ${r.refused} of ${r.attempts} connection attempts answered by RST`, frames: r.frames,
+          filter: r.frames.length ? `frame.number in {${r.frames.join(',')}}` : null, capture: names.name(r.captureId),
+          ...(files.length > 0 ? { files } : {}),
+        };
+      }),
       remedies: [],
     });
   }

@@ -1,7 +1,7 @@
 import { DETECTORS, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
 import { ExitError } from '../errors.js';
 import { METRICS, metricByName, type MetricDef, type Metrics } from './metrics.js';
-import type { Report } from './model.js';
+import type { Report, ReportFinding } from './model.js';
 
 /**
  * CI gates (`--fail-on`, several at once), a small grammar over the report's typed fields:
@@ -45,7 +45,7 @@ export interface GateResult {
   /** One sentence: what was found, or what was compared. */
   message: string;
   /** The findings that failed it (at most 10), for annotations and JUnit. */
-  findings: Finding[];
+  findings: ReportFinding[];
   /** Capture ids the failing findings are in (empty for a metric). */
   captureIds: number[];
 }

@@ -1,3 +1,4 @@
+import { findingFramesCell } from './frames.js';
 import type { Report } from './model.js';
 
 /**
@@ -19,7 +20,7 @@ export function renderGithub(r: Report): string {
     }
     for (const f of g.findings) {
       const file = f.captureId !== null ? path.get(f.captureId) : undefined;
-      out.push(`::${LEVEL[f.severity]} ${file ? `file=${prop(file)},` : ''}title=${prop(`tcpdiag ${f.detector} (${g.gate})`)}::${data(`${f.summary}${f.evidence.frames?.length ? ` (frames ${f.evidence.frames.join(', ')})` : ''}`)}`);
+      out.push(`::${LEVEL[f.severity]} ${file ? `file=${prop(file)},` : ''}title=${prop(`tcpdiag ${f.detector} (${g.gate})`)}::${data(`${f.summary}${f.evidence.frames?.length ? ` (frames ${findingFramesCell(f, ', ')})` : ''}`)}`);
     }
   }
   out.push(`${r.verdict.status.toUpperCase()}: ${r.verdict.headline}`);

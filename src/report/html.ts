@@ -1,3 +1,4 @@
+import { fileFramesText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines } from './skipped.js';
 import { omittedNote, type Report } from './model.js';
 import { isoTime as iso } from './time.js';
@@ -119,8 +120,11 @@ function ladderChart(l: NonNullable<Report['ladder']>): string {
     const [x1, x2] = p.fromClient ? [cx, sx] : [sx, cx];
     const y2 = y + 12, dir = Math.sign(x2 - x1);
     const head = `${x2},${y2} ${x2 - dir * 10},${y2 - 5.5} ${x2 - dir * 9},${y2 + 3.5}`;
-    o.push(`<g class="${cls}"><title>${esc(`frame ${p.frame}, ${rel(p.tUsec - t0)}: ${label}${prev ? ' (previous connection)' : ''}`)}</title>`
-      + `<text class="when" x="10" y="${y + 10}">#${esc(p.frame)}  ${esc(rel(p.tUsec - t0))}</text>`
+    const frameNo = p.fileFrame ? `${p.fileFrame.frame} of ${p.fileFrame.file}` : String(p.frame);
+    const when = `#${frameNo}  ${rel(p.tUsec - t0)}`;
+    o.push(`<g class="${cls}"><title>${esc(`frame ${frameNo}, ${rel(p.tUsec - t0)}: ${label}${prev ? ' (previous connection)' : ''}`)}</title>`
+      // A file name makes the column wider: kept left of the client's lifeline (cx) all the same.
+      + `<text class="when" x="10" y="${y + 10}"${p.fileFrame && when.length > 30 ? ` textLength="${cx - 30}" lengthAdjust="spacingAndGlyphs"` : ''}>${esc(when)}</text>`
       + `<line x1="${x1}" y1="${y}" x2="${x2 - dir * 8}" y2="${y2 - 0.4}"/><polygon points="${head}"/>`
       + `<text class="lbl" x="${(cx + sx) / 2}" y="${y - 4}" text-anchor="middle">${esc(label)}${prev ? ' (previous connection)' : ''}</text></g>`);
   });
@@ -203,8 +207,11 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
     for (const [i, c] of r.causes.entries()) {
       o.push(`<article class="cause" id="cause-${esc(c.id)}"><h3>${i + 1}. ${esc(c.title)}${badge(c.severity, c.severity)}${badge(c.confidence, `confidence ${c.confidence}`)}</h3><p>${esc(c.explanation)}</p>`);
       if (c.evidence.length) {
-        o.push(`<p><strong>Evidence</strong></p><ul class="evidence">${c.evidence.map((e) => `<li>${e.capture ? `<code>${esc(e.capture)}</code> ` : ''}frames ${esc(e.frames.join(', '))}`
-          + `${e.filter ? ` &mdash; Wireshark filter: <code class="filter">${esc(e.filter)}</code>` : ''}<br>${esc(e.text)}</li>`).join('')}</ul>`);
+        o.push(`<p><strong>Evidence</strong></p><ul class="evidence">${c.evidence.map((e) => (e.files
+          ? `<li>${e.capture ? `<code>${esc(e.capture)}</code> ` : ''}${esc(spansText(e.files))}${e.files.map((x) => `${x.frames.length ? `${esc(fileFramesText(x, ''))}<code>${esc(x.file)}</code>` : `<code>${esc(x.file)}</code>`}`
+            + `${x.filter ? ` &mdash; Wireshark filter for <code>${esc(x.file)}</code>: <code class="filter">${esc(x.filter)}</code>` : ''}`).join('; ')}<br>${esc(e.text)}</li>`
+          : `<li>${e.capture ? `<code>${esc(e.capture)}</code> ` : ''}frames ${esc(e.frames.join(', '))}`
+          + `${e.filter ? ` &mdash; Wireshark filter: <code class="filter">${esc(e.filter)}</code>` : ''}<br>${esc(e.text)}</li>`)).join('')}</ul>`);
       }
       if (c.remedies.length) o.push(`<p>Remedies: ${c.remedies.map((id) => `<a href="#${anchor(id)}"><code>${esc(id)}</code></a>`).join(', ')}.</p>`);
       o.push('</article>');
@@ -224,14 +231,14 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
   }
   if (r.worstConnections.length) {
     o.push('<section id="worst"><h2>Worst connections</h2>', table(['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
-      r.worstConnections.map((w) => [esc(w.capture), esc(w.client), esc(w.server), esc(w.state), `<code>${esc(w.history)}</code>`, esc(w.syns), esc(w.answer), esc(w.connectMs ?? 'never'), esc(w.synFrame ?? '')])), '</section>');
+      r.worstConnections.map((w) => [esc(w.capture), esc(w.client), esc(w.server), esc(w.state), `<code>${esc(w.history)}</code>`, esc(w.syns), esc(w.answer), esc(w.connectMs ?? 'never'), esc(synFrameCell(w))])), '</section>');
   }
   const counts = Object.entries(r.findingCounts);
   if (counts.length || r.findings.length) {
     o.push('<section id="findings"><h2>Findings</h2>');
     if (counts.length) o.push(table(['detector', 'error', 'warning', 'info'], counts.map(([d, c]) => [`<code>${esc(d)}</code>`, esc(c.error), esc(c.warning), esc(c.info)]), 'counts'));
     if (r.findings.length) {
-      o.push(table(['severity', 'id', 'summary', 'frames'], r.findings.map((f) => [badge(f.severity, f.severity), `<code>${idBreaks(f.id)}</code>`, esc(f.summary), esc((f.evidence.frames ?? []).join(', '))])));
+      o.push(table(['severity', 'id', 'summary', 'frames'], r.findings.map((f) => [badge(f.severity, f.severity), `<code>${idBreaks(f.id)}</code>`, esc(f.summary), esc(findingFramesCell(f, ', '))])));
     }
     if (r.findingsOmitted > 0) o.push(`<p class="omitted">${esc(omittedNote(r.findingsOmitted))}</p>`);
     o.push('</section>');

@@ -1,3 +1,4 @@
+import { findingFramesCell } from './frames.js';
 import type { GateResult } from './gates.js';
 import type { Report } from './model.js';
 
@@ -15,7 +16,7 @@ function testcase(g: GateResult, suite: string, capId: number | null): string {
   // A finding gate fails in the suite of each capture its findings are in (a cause without findings: in every suite).
   const failed = g.failed && (capId === null || fs.length > 0 || g.captureIds.length === 0);
   const body = failed
-    ? `<failure message="${x(g.message)}" type="tcpdiag.gate">${x([g.message, ...fs.map((f) => `${f.id}: ${f.summary}${f.evidence.frames?.length ? ` (frames ${f.evidence.frames.join(', ')})` : ''}`)].join('\n'))}</failure>`
+    ? `<failure message="${x(g.message)}" type="tcpdiag.gate">${x([g.message, ...fs.map((f) => `${f.id}: ${f.summary}${f.evidence.frames?.length ? ` (frames ${findingFramesCell(f, ', ')})` : ''}`)].join('\n'))}</failure>`
     : '';
   return `    <testcase classname="tcpdiag.${x(suite)}" name="${x(g.gate)}">${body}</testcase>`;
 }

@@ -2,6 +2,7 @@ import type { Finding } from '../detectors/index.js';
 import { omittedNote, type EvidenceItem, type Report } from './model.js';
 import { anomalyLine, baselineLine } from './gates.js';
 import { isoTime as iso } from './time.js';
+import { fileFramesText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines } from './skipped.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -36,6 +37,10 @@ export function renderMarkdown(r: Report, opts: MarkdownOptions = {}): string {
 }
 
 function evidenceLine(e: EvidenceItem): string {
+  if (e.files) {
+    const parts = e.files.map((x) => `${fileFramesText(x, `\`${esc(x.file)}\``)}${x.filter ? ` — Wireshark filter for \`${esc(x.file)}\`: \`${x.filter}\`` : ''}`).join('; ');
+    return `- ${e.capture ? `\`${esc(e.capture)}\` ` : ''}${spansText(e.files)}${parts}  \n  ${esc(e.text)}`;
+  }
   const where = [e.capture ? `\`${esc(e.capture)}\`` : '', e.frames.length ? `frame${e.frames.length === 1 ? '' : 's'} ${e.frames.join(', ')}` : ''].filter(Boolean).join(' ');
   return `- ${where}${e.filter ? `${where ? ' — ' : ''}Wireshark filter: \`${e.filter}\`` : ''}${where || e.filter ? '  \n  ' : ''}${esc(e.text)}`;
 }
@@ -92,7 +97,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   }
   if (r.worstConnections.length) {
     o.push('## Worst connections', '', '| capture | client | server | state | history | SYNs | answer | connect ms | SYN frame |', '|---|---|---|---|---|---|---|---|---|');
-    for (const w of r.worstConnections) o.push(`| ${esc(w.capture)} | ${w.client} | ${w.server} | ${w.state} | ${esc(w.history)} | ${w.syns} | ${w.answer} | ${w.connectMs ?? 'never'} | ${w.synFrame ?? ''} |`);
+    for (const w of r.worstConnections) o.push(`| ${esc(w.capture)} | ${w.client} | ${w.server} | ${w.state} | ${esc(w.history)} | ${w.syns} | ${w.answer} | ${w.connectMs ?? 'never'} | ${esc(String(synFrameCell(w)))} |`);
     o.push('');
   }
   const counts = Object.entries(r.findingCounts);
@@ -106,7 +111,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
     if (shown.length) {
       o.push('<details><summary>' + `${shown.length} of ${rest.length + r.findingsOmitted} finding${rest.length + r.findingsOmitted === 1 ? '' : 's'} not cited above` + '</summary>', '');
       o.push('| severity | id | summary | frames |', '|---|---|---|---|');
-      for (const f of shown) o.push(`| ${f.severity} | \`${f.id}\` | ${esc(f.summary)} | ${(f.evidence.frames ?? []).join(', ')} |`);
+      for (const f of shown) o.push(`| ${f.severity} | \`${f.id}\` | ${esc(f.summary)} | ${esc(findingFramesCell(f, ', '))} |`);
       o.push('', '</details>', '');
     }
     const notShown = rest.length - shown.length + r.findingsOmitted;

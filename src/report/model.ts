@@ -74,10 +74,39 @@ export interface EvidenceItem {
   findingId: string | null;
   text: string;
   frames: number[];
-  /** A Wireshark display filter that shows this evidence. */
+  /**
+   * A Wireshark display filter that shows this evidence. Frame numbers in `frames` and here are
+   * the capture point's: for a point read from several files they count across the files in
+   * order (valid in the files joined with `mergecap -a`); `files` has them file by file.
+   */
   filter: string | null;
   capture: string | null;
+  /**
+   * Only for a capture point read from several files (a rotated set, --point): every file this
+   * evidence touches, in order, with its frames in that file's own numbers and a filter valid when
+   * that file is opened alone. More than one entry: the evidence spans files.
+   */
+  files?: FileEvidence[];
 }
+
+/** The part of one piece of evidence that lies in one file of a capture point read from several. */
+export interface FileEvidence {
+  /** The file's name, as the captures' `pieces` list it. */
+  file: string;
+  /** The evidence's frames in this file, numbered as Wireshark numbers them in this file alone. */
+  frames: number[];
+  /** A Wireshark display filter for this file alone, in its own frame numbers. */
+  filter: string | null;
+}
+
+/** A finding as the report lists it. */
+export type ReportFinding = Finding & {
+  /**
+   * Only for a finding of a capture point read from several files: `evidence.frames` file by file,
+   * in each file's own numbers (`evidence` keeps the point's numbers, counted across the files).
+   */
+  files?: { file: string; frames: number[] }[];
+};
 
 export interface RootCause {
   id: string;
@@ -133,7 +162,7 @@ export interface Report {
   remedies: Remedy[];
   withheld: WithheldRemedy[];
   /** At most MAX_REPORT_FINDINGS findings: most severe first, then by time, then by id. */
-  findings: Finding[];
+  findings: ReportFinding[];
   /** Findings in the store beyond those listed (0 when `findings` has them all). */
   findingsOmitted: number;
   /** Per detector, every finding in the store by severity. */

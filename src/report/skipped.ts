@@ -34,12 +34,17 @@ export function skippedLine(c: CaptureSummary): string | null {
   return `${c.name}: ${c.undecodedFrames} of ${plural(c.frames, 'frame')} not decoded: ${why}`;
 }
 
-/** "set.pcap: 3 files read as one capture point (rotated set: ...): a (frames 1-100), b (101-200), ..." for a point of several files. */
+/**
+ * "set.pcap: 3 files read as one capture point, a rotated set: ...: a (100 frames), b (100 frames), ...;
+ * frames below are numbered as in each file" for a point of several files. The report prints every
+ * frame of such a point as "N of FILE" (src/report/frames.ts), so the files' frame counts are listed,
+ * not the point's numbering across them (the JSON's pieces[].firstFrame has it).
+ */
 export function piecesLine(c: CaptureSummary): string | null {
   if (c.pieces.length < 2) return null;
   const rule = c.grouping === 'point' ? 'as given with --point' : 'a rotated set: their time ranges follow one another without overlap, same format and link types';
-  const list = c.pieces.map((p) => `${p.name} (${p.frames === 0 ? 'no frames' : `frames ${p.firstFrame}-${p.firstFrame + p.frames - 1}`})`).join(', ');
-  return `${c.name}: ${c.pieces.length} files read as one capture point, ${rule}: ${list}`;
+  const list = c.pieces.map((p) => `${p.name} (${p.frames === 0 ? 'no frames' : `${p.frames} frame${p.frames === 1 ? '' : 's'}`})`).join(', ');
+  return `${c.name}: ${c.pieces.length} files read as one capture point, ${rule}: ${list}; frame numbers below are each file's own`;
 }
 
 /** "server.pcap: narrowed by --port 3306: 120 of 2579 TCP packets left out", or null without narrowing. */

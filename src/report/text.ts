@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { anomalyLine, baselineLine } from './gates.js';
 import { omittedNote, type Report } from './model.js';
+import { fileFramesText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines, skippedLine } from './skipped.js';
 
 export interface TextOptions {
@@ -55,6 +56,11 @@ export function renderText(r: Report, o: TextOptions): string {
     out.push(wrap(c.explanation, width, '  '));
     const ev = c.evidence.slice(0, 3);
     for (const e of ev) {
+      if (e.files) {
+        const parts = e.files.map((x) => `${fileFramesText(x)}${x.filter ? ` (Wireshark, in ${x.file}: ${x.filter})` : ''}`).join('; ');
+        out.push(wrap(`- ${e.capture ? `${e.capture}: ` : ''}${spansText(e.files)}${parts}`, width, '  '));
+        continue;
+      }
       const where = [e.capture ?? '', e.frames.length ? `frame${e.frames.length === 1 ? '' : 's'} ${e.frames.join(', ')}` : ''].filter(Boolean).join(': ');
       out.push(wrap(`- ${where}${e.filter ? `${where ? '  ' : ''}(Wireshark: ${e.filter})` : ''}`, width, '  '));
     }
@@ -81,7 +87,7 @@ export function renderText(r: Report, o: TextOptions): string {
     const top = r.findings.filter((f) => f.severity !== 'info').slice(0, o.maxRows ?? 10);
     if (top.length) {
       const wt = new Table({ head: ['severity', 'finding', 'frames'], colWidths: cols(width, [10, 96, 20], 8), wordWrap: true, style: { head: [], border: [] } });
-      for (const f of top) wt.push([paint(o.color, SEV_COLOR[f.severity], f.severity), `${f.id}\n${f.summary}`, (f.evidence.frames ?? []).slice(0, 6).join(' ')]);
+      for (const f of top) wt.push([paint(o.color, SEV_COLOR[f.severity], f.severity), `${f.id}\n${f.summary}`, findingFramesCell(f, ' ', 6)]);
       out.push(wt.toString());
       const rest = r.findings.filter((f) => f.severity !== 'info').length - top.length;
       if (rest > 0) out.push(`... and ${rest} more (use --format md or json for ${r.findingsOmitted > 0 ? `the first ${r.findings.length}` : 'all'})`);
@@ -98,7 +104,7 @@ export function renderText(r: Report, o: TextOptions): string {
     out.push(paint(o.color, 1, 'Worst connections'));
     const ct = new Table({ head: ['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
       ...(width < 130 ? { colWidths: cols(width, [14, 22, 22, 7, 11, 6, 8, 9, 7], 5), wordWrap: true, wrapOnWordBoundary: false } : {}), style: { head: [], border: [] } });
-    for (const w of r.worstConnections) ct.push([w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', w.synFrame ?? '']);
+    for (const w of r.worstConnections) ct.push([w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', synFrameCell(w)]);
     out.push(ct.toString());
   }
   return fit(out, o.width);

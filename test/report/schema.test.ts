@@ -88,6 +88,8 @@ const cases: string[][] = existsSync(samples)
       return files.slice(0, 1).map((f) => join(samples, d.name, f));
     }),
     ['client.pcap', 'server.pcap'].map((f) => join(samples, 'tw-stale-ack-ts-stripped', f)),
+    // A rotated set (tcpdump -G): the per-file fields (files, synFileFrame, fileFrame).
+    readdirSync(join(samples, 'rotated-tcpdump')).filter((f) => f.startsWith('g1-')).map((f) => join(samples, 'rotated-tcpdump', f)),
     ...CORPUS_PICKS.map((f) => [join(samples, 'corpus', f)]),
   ].filter((c) => c.length > 0 && c.every((f) => existsSync(f)))
   : [];

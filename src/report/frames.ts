@@ -1,0 +1,40 @@
+/**
+ * Frame numbers as the renderers print them. A capture point read from one file: the numbers
+ * as they are. Read from several files (a rotated set, --point): each frame with the file it is
+ * in and that file's own number ("frames 12, 13 of x.pcap1"), and a Wireshark filter per file,
+ * valid when that file is opened alone (EvidenceItem.files, ReportFinding.files).
+ */
+import type { WorstConnection } from '../detectors/charts.js';
+import type { FileEvidence, ReportFinding } from './model.js';
+
+const s = (n: number): string => (n === 1 ? '' : 's');
+
+/** "frames 12, 13 of x.pcap1", or the file name alone when none of the listed frames is in it. */
+export function fileFramesText(x: { file: string; frames: number[] }, file = x.file): string {
+  return x.frames.length ? `frame${s(x.frames.length)} ${x.frames.join(', ')} of ${file}` : file;
+}
+
+/** Said before the per-file parts when one piece of evidence spans files; '' otherwise. */
+export function spansText(files: FileEvidence[]): string {
+  return files.length > 1 ? `spans ${files.length} files, one Wireshark filter per file: ` : '';
+}
+
+/** A finding's frames for a table cell: "12 13 of x.pcap1; 1 of x.pcap2", at most `max` frames. */
+export function findingFramesCell(f: ReportFinding, sep: string, max = Infinity): string {
+  const all = f.evidence.frames ?? [];
+  if (!f.files) return all.slice(0, max).join(sep);
+  const out: string[] = [];
+  let left = max;
+  for (const x of f.files) {
+    if (left <= 0) break;
+    const mine = x.frames.slice(0, left);
+    left -= mine.length;
+    out.push(`${mine.join(sep)} of ${x.file}`);
+  }
+  return out.join('; ');
+}
+
+/** The SYN frame of a worst connection: "812" or "812 of web-01.pcap". */
+export function synFrameCell(w: WorstConnection): string | number {
+  return w.synFileFrame ? `${w.synFileFrame.frame} of ${w.synFileFrame.file}` : w.synFrame ?? '';
+}
