@@ -13,6 +13,7 @@
  *   141 stdout closed by its reader (`| head`), quietly, as git does
  *   128 + N stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129)
  */
+import './heap.js';
 import { Command, CommanderError } from 'commander';
 import { installSignalHandlers } from './commands/signals.js';
 import { CaptureError, EXIT_PIPE, ExitError, Interrupted, StdoutClosed } from './errors.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { runDetectors } from '../detectors/index.js';
+import { phase } from './phases.js';
 import { diffBaseline, evaluateGates, parseGate } from '../report/gates.js';
 import { renderGithub } from '../report/github.js';
 import { renderJunit } from '../report/junit.js';
@@ -100,8 +101,10 @@ export async function analyzeCommand(files: string[], opts: AnalyzeOptions): Pro
       store.setSetting('port_hi', portRange[1]);
     }
     runDetectors(store.db, { timeWaitUsec: timeWaitS * 1e6, portLo: portRange[0], portHi: portRange[1] });
+    phase('detectors');
     throwIfInterrupted(keptByStore(opts.db));
     const report = buildReport(store.db, { version: VERSION, timeWaitS, portRange });
+    phase('report');
     report.gates = evaluateGates(report, gates, base?.report ?? null);
     if (base) report.baseline = diffBaseline(report, base.report, base.path);
     failed = report.gates.some((g) => g.failed);

@@ -4,6 +4,7 @@ import { CaptureError, ExitError } from '../errors.js';
 import { PacketFilter, type FilterSpec } from '../flows/filter.js';
 import { ingestPoint, type IngestResult } from '../flows/ingest.js';
 import { assignAttempts } from '../flows/attempts.js';
+import { phase } from './phases.js';
 import { captureName, Store, storeFault } from '../flows/store.js';
 import { progressLine } from './progress.js';
 import { setStreamReading, stopSignal, throwIfInterrupted } from './signals.js';
@@ -124,8 +125,11 @@ export async function openOrIngest(files: string[], db: string | undefined, sett
     }
     setStreamReading(false);
     throwIfInterrupted(keptByStore(db));
+    phase('read');
     store.index();
+    phase('indexes');
     assignAttempts(store.db);
+    phase('attempts');
   } catch (e) {
     setStreamReading(false);
     const fault = storeFault(e, store.label);

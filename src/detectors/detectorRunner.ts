@@ -1,16 +1,23 @@
 import type Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { THREAD_DETECTORS, type DetectorThreadData, type DetectorThreadMessage, type FindingRow } from './threadShare.js';
+import { Worker } from 'node:worker_threads';
+import { WORKER_LIMITS } from '../heap.js';
+import { THREAD_DETECTORS, type DetectorThreadData } from './threadShare.js';
 
 /** The second thread of runDetectors: started on the store's file, waited for synchronously. */
 export interface DetectorThread {
-  /** Block until the thread has run its detectors; their findings' rows by detector id. Throws its error. */
-  results(): Map<string, FindingRow[]>;
+  /** Block until the thread has run its detectors; the file its findings are in (table found). Throws its error. */
+  wait(): string;
+  /** Stop it, remove its file, give the store its journal mode back. */
   end(): void;
 }
+
+const STATE_BYTES = 8 + 1024;
+const OUT_DIRS = new Set<string>();
+process.on('exit', () => { for (const d of OUT_DIRS) rmSync(d, { recursive: true, force: true }); });
 
 /**
  * Start THREAD_DETECTORS on another thread, or null to run every detector here: one core, a
@@ -37,39 +44,44 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
   // of stale-ack's writes on the bench store: one checkpoint when the mode is restored.
   const autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number;
   db.pragma('wal_autocheckpoint = 0');
-  const state = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  const data: DetectorThreadData = { path: db.name, settings, names: [...names], ids: THREAD_DETECTORS, state: state.buffer as SharedArrayBuffer, port: port2 };
-  const worker = new Worker(url, { workerData: data, transferList: [port2 as unknown as MessagePort] });
+  const restore = (): void => {
+    try {
+      db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
+      db.pragma(`journal_mode = ${mode}`);
+    } catch { /* after a failure the thread may still hold the file: the store stays in WAL mode */ }
+  };
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'tcpdiag-detectors-'));
+  } catch {
+    restore();
+    return cannot(`cannot create a folder in ${tmpdir()}`);
+  }
+  OUT_DIRS.add(dir);
+  const out = join(dir, 'findings.sqlite');
+  const state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
+  const data: DetectorThreadData = { path: db.name, out, settings, names: [...names], ids: THREAD_DETECTORS, state: state.buffer as SharedArrayBuffer };
+  const worker = new Worker(url, { workerData: data, resourceLimits: WORKER_LIMITS });
   worker.unref();
   let ended = false;
   return {
-    results(): Map<string, FindingRow[]> {
-      const out = new Map<string, FindingRow[]>();
-      let read = 0;
-      for (;;) {
-        const m = receiveMessageOnPort(port1)?.message as DetectorThreadMessage | undefined;
-        if (m === undefined) {
-          // The thread counts a message up only after posting it: wait for the next one.
-          Atomics.wait(state, 0, read, 1000);
-          continue;
-        }
-        read++;
-        if (m.type === 'findings') out.set(m.detector, m.rows);
-        else if (m.type === 'done') return out;
-        else throw Object.assign(new Error(m.message), { code: m.code ?? undefined });
+    wait(): string {
+      while (Atomics.load(state, 0) === 0) Atomics.wait(state, 0, 0, 1000);
+      if (Atomics.load(state, 0) === 2) {
+        const bytes = new Uint8Array(state.buffer, 8);
+        const end = bytes.indexOf(0);
+        const [code, msg] = new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)).split('\t');
+        throw Object.assign(new Error(msg), { code: code || undefined });
       }
+      return out;
     },
     end(): void {
       if (ended) return;
       ended = true;
-      port1.close();
       void worker.terminate();
-      // After a failure the thread may still hold the file, and the store stays in WAL mode.
-      try {
-        db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`);
-        db.pragma(`journal_mode = ${mode}`);
-      } catch { /* the error being thrown is the one to report */ }
+      rmSync(dir, { recursive: true, force: true });
+      OUT_DIRS.delete(dir);
+      restore();
     },
   };
 }

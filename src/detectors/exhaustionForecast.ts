@@ -1,6 +1,6 @@
 import { ep } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
-import { forEachPath } from './paths.js';
+import { pathConns } from './paths.js';
 import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
 import { peakDistinctInWindow } from './window.js';
 
@@ -20,13 +20,12 @@ const REPORT_SHARE = 0.25;
 export const exhaustionForecast: Detector = {
   id: 'exhaustion-forecast',
   title: 'Ephemeral port headroom per client and server',
-  run(ctx: DetectorContext): Finding[] {
+  *run(ctx: DetectorContext): Generator<Finding> {
     const { db, timeWaitUsec } = ctx;
     const range = ctx.portHi - ctx.portLo + 1;
     const sustain = range / (timeWaitUsec / 1e6);
-    const findings: Finding[] = [];
-    forEachPath(db, (s) => {
-      if (s.t.length < 2) return;
+    for (const s of pathConns(db)) {
+      if (s.t.length < 2) continue;
       const p = { capture_id: s.captureId, client_addr: s.client, server_addr: s.server, server_port: s.port, n: s.t.length, ports: s.distinctPorts };
       const events = s.t.map((t, i) => ({ t, key: s.ports[i] }));
       const { peak, atUsec } = peakDistinctInWindow(events, timeWaitUsec);
@@ -40,15 +39,15 @@ export const exhaustionForecast: Detector = {
       const narrow = most > peak && p.ports < range / 4;
       // Only a rate held over a whole TIME_WAIT period forecasts exhaustion.
       const sustained = rate.kind === 'rate' && rate.windowUsec >= timeWaitUsec;
-      if (used < REPORT_SHARE && !isHot(rate, sustain) && !narrow) return;
-      if (rate.kind === 'burst' && !narrow && used < REPORT_SHARE) return; // a short burst alone forecasts nothing
+      if (used < REPORT_SHARE && !isHot(rate, sustain) && !narrow) continue;
+      if (rate.kind === 'burst' && !narrow && used < REPORT_SHARE) continue; // a short burst alone forecasts nothing
       const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
       const lever = narrow
         ? `ports were reused within TIME_WAIT while only ${p.ports} distinct ones appeared: the range the client draws from (its ip_local_port_range, an explicit bind(), a NAT port pool) is far narrower than ${ctx.portLo}-${ctx.portHi}; widen it or add source addresses`
         : rate.kind === 'rate' && sustained && rate.perS > sustain * 2
         ? `the rate is ${(rate.perS / sustain).toFixed(1)}x what one address sustains: more source addresses (${Math.ceil(rate.perS / sustain)} or more) or pooling`
         : 'a wider ip_local_port_range buys headroom; pooling removes the need';
-      findings.push({
+      yield {
         id: `exhaustion-forecast/${p.capture_id}/${path}`,
         detector: 'exhaustion-forecast',
         severity: used > 0.8 || (cmp === 'above' && sustained) ? 'warning' : 'info',
@@ -60,8 +59,7 @@ export const exhaustionForecast: Detector = {
           frames: [], path, peakPorts: peak, range, usedShare: used, headroomPorts: Math.max(0, range - peak), peakAtUsec: atUsec,
           rate, comparison: cmp, sustained, sustainablePerS: sustain, distinctPorts: p.ports, connections: p.n, narrowRange: narrow, lever,
         },
-      });
-    });
-    return findings;
+      };
+    }
   },
 };

@@ -4,14 +4,17 @@ export function ep(addr: string, port: number): string {
 }
 
 /** Runs of consecutive rows with the same key (rows already ordered by it). */
-export function* runsBy<T>(rows: T[], key: (r: T) => string): Generator<T[]> {
-  for (let i = 0; i < rows.length;) {
-    const k = key(rows[i]);
-    let j = i + 1;
-    while (j < rows.length && key(rows[j]) === k) j++;
-    yield rows.slice(i, j);
-    i = j;
+export function* runsBy<T>(rows: Iterable<T>, key: (r: T) => string): Generator<T[]> {
+  // Rows may come straight from a statement being read: one run is held at a time.
+  let run: T[] = [];
+  let k: string | null = null;
+  for (const r of rows) {
+    const rk = key(r);
+    if (rk !== k && run.length > 0) { yield run; run = []; }
+    k = rk;
+    run.push(r);
   }
+  if (run.length > 0) yield run;
 }
 
 /** Up to n items of a list, for evidence that must stay readable. */

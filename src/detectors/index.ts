@@ -14,7 +14,7 @@ import { synRetransmit } from './synRetransmit.js';
 import { tsStripped } from './tsStripped.js';
 import { twoPoint } from './twoPoint.js';
 import { startDetectorThread } from './detectorRunner.js';
-import { findingRow, THREAD_DETECTORS, type FindingRow } from './threadShare.js';
+import { findingRow, HELD_FINDINGS_COLUMNS, THREAD_DETECTORS, type FindingRow } from './threadShare.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 export type { Detector, DetectorContext, Finding, Severity } from './types.js';
@@ -63,23 +63,48 @@ function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorS
     return n;
   }
   // Detectors before the first thread detector (stale-ack, with one finding per stale ACK) write
-  // as they go; later ones here are held until the thread's findings that come before them are
-  // in. The store is in WAL mode meanwhile, so these writes and the thread's reads never wait on
-  // each other's locks (https://www.sqlite.org/wal.html); its own mode is restored after.
+  // to the store as they go; later ones here go to a temporary table until the thread's
+  // findings that come before them can be copied in. The store is in WAL mode meanwhile, so
+  // these writes and the thread's reads never wait on each other's locks
+  // (https://www.sqlite.org/wal.html).
   let n = 0;
   try {
-    const write = db.transaction((rows: Iterable<FindingRow>) => { for (const r of rows) { insertRow(ins, r); n++; } });
-    const held = new Map<string, FindingRow[]>();
+    const write = db.transaction((fs: Iterable<Finding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
+    db.exec(`DROP TABLE IF EXISTS temp.held; CREATE TEMP TABLE held (${HELD_FINDINGS_COLUMNS})`);
+    const hold = db.prepare('INSERT INTO temp.held VALUES (?,?,?,?,?,?,?,?,?,?,?)');
+    const holdAll = db.transaction((seq: number, fs: Iterable<Finding>) => { for (const f of fs) hold.run(seq, ...findingRow(f)); });
     let streaming = true;
-    for (const d of DETECTORS) {
-      if (THREAD_DETECTORS.includes(d.id)) { streaming = false; continue; }
-      const rows = (function* () { for (const f of d.run(ctx)) yield findingRow(f); })();
-      if (streaming) write(rows); else held.set(d.id, [...rows]);
+    DETECTORS.forEach((d, seq) => {
+      if (THREAD_DETECTORS.includes(d.id)) streaming = false;
+      else if (streaming) write(d.run(ctx));
+      else holdAll(seq, d.run(ctx));
+    });
+    db.prepare('ATTACH ? AS thread').run(thread.wait());
+    try {
+      db.transaction(() => {
+        const copy = (table: string, seq: number): void => {
+          try {
+            n += db.prepare(`INSERT INTO findings SELECT id, detector, severity, capture_id, conn_id, ts_usec, summary, evidence, kind, reason
+              FROM ${table} WHERE seq = ? ORDER BY rowid`).run(seq).changes;
+          } catch (e) {
+            const dup = db.prepare(`SELECT id FROM ${table} WHERE seq = ? AND (id IN (SELECT id FROM findings)
+              OR id IN (SELECT id FROM ${table} WHERE seq = ? GROUP BY id HAVING count(*) > 1)) LIMIT 1`).pluck().get(seq, seq) as string | undefined;
+            throw duplicateOr(e, dup ?? '?');
+          }
+        };
+        let after = false;
+        DETECTORS.forEach((d, seq) => {
+          const theirs = THREAD_DETECTORS.includes(d.id);
+          after ||= theirs;
+          if (after) copy(theirs ? 'thread.found' : 'temp.held', seq);
+        });
+      })();
+    } finally {
+      db.exec('DETACH thread');
     }
-    const theirs = thread.results();
-    for (const d of DETECTORS) if (!THREAD_DETECTORS.includes(d.id) ? held.has(d.id) : true) write(held.get(d.id) ?? theirs.get(d.id) ?? []);
   } finally {
     thread.end();
+    db.exec('DROP TABLE IF EXISTS temp.held');
   }
   return n;
 }

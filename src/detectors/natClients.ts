@@ -1,5 +1,5 @@
 import { craftedSynSql } from './anomalySql.js';
-import { fastAll } from './batch.js';
+import { fastRows } from './batch.js';
 import { firstN, runsBy } from './format.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -92,7 +92,8 @@ export const natClients: Detector = {
   id: 'nat-clients',
   title: 'Several hosts behind one address',
   run(ctx: DetectorContext): Finding[] {
-    const rows = fastAll<Row>(ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
+    // Read as a stream, one client address at a time (the loop runs no statement of its own).
+    const rows = fastRows<Row>(ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
       FROM connections c WHERE syn_count > 0 AND roles_inferred = 0 AND NOT ${craftedSynSql('c')}
       ORDER BY capture_id, client_addr, syn_ts_usec`));
     const findings: Finding[] = [];

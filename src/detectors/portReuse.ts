@@ -1,7 +1,7 @@
 import { craftedSynSql, hasAnomalySql } from './anomalySql.js';
 import { usualCloser } from './closer.js';
 import { ep, firstN } from './format.js';
-import { forEachPath, pathKey } from './paths.js';
+import { pathConns, pathKey } from './paths.js';
 import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -47,9 +47,8 @@ export const OUTCOME_SQL = `CASE answer
 export const portReuse: Detector = {
   id: 'port-reuse',
   title: 'Source ports reused within TIME_WAIT',
-  run(ctx: DetectorContext): Finding[] {
+  *run(ctx: DetectorContext): Generator<Finding> {
     const { db, timeWaitUsec } = ctx;
-    const findings: Finding[] = [];
     // Crafted or spoofed SYNs (anomalies: non-zero ack without ACK, a new ISN within the initial
     // RTO on a live attempt) are not reuses of a tuple by its client.
     const reuses = `FROM connections c WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? AND NOT ${craftedSynSql('c')}`;
@@ -93,7 +92,7 @@ export const portReuse: Detector = {
     for (const r of own) {
       const outcome = r.outcome as ReuseOutcome;
       const holder = r.prev_active_closer === null ? 'no FIN of the previous connection seen, so who holds TIME_WAIT is unknown' : `TIME_WAIT held by the ${r.prev_active_closer}`;
-      findings.push({
+      yield {
         id: `port-reuse/${r.capture_id}/${r.syn_frame}`,
         detector: 'port-reuse',
         severity: 'warning',
@@ -106,14 +105,14 @@ export const portReuse: Detector = {
           gapUsec: r.prev_gap_usec, timeWaitHolder: r.prev_active_closer, outcome, acceptedBy: null,
           previousConnId: r.prev_id, serverIsn: r.server_isn, previousServerNext: r.prev_server_next,
         },
-      });
+      };
     }
 
     // Aggregate per client -> server endpoint, including paths with no reuse when they run hot.
     const rangePorts = ctx.portHi - ctx.portLo + 1;
     const twS = timeWaitUsec / 1e6;
     const sustainable = rangePorts / twS;
-    forEachPath(db, (s) => {
+    for (const s of pathConns(db)) {
       const p = { capture_id: s.captureId, client_addr: s.client, server_addr: s.server, server_port: s.port, n: s.t.length, ports: s.distinctPorts,
         t0: s.t0, t1: s.t1, server_closed: s.serverClosed, closed: s.closed, established: s.established };
       const key = pathKey(p.capture_id, p.client_addr, p.server_addr, p.server_port);
@@ -121,10 +120,10 @@ export const portReuse: Detector = {
       const nReuses = agg?.reuses ?? 0;
       const spanS = (p.t1 - p.t0) / 1e6;
       const rate = peakRate(s.t, timeWaitUsec);
-      if (nReuses === 0 && !isHot(rate, sustainable)) return;
+      if (nReuses === 0 && !isHot(rate, sustainable)) continue;
       // Only a synchronized connection ends in TIME_WAIT (RFC 9293 §3.3.2): a path whose SYNs were
       // never answered holds no ports in it, whatever its rate (that is syn-flood's finding).
-      if (nReuses === 0 && p.established === 0) return;
+      if (nReuses === 0 && p.established === 0) continue;
       const cmp = compareRate(rate, sustainable);
       const inUsePerS = p.ports / twS;
       const cmpInUse = p.ports < rangePorts / 2 ? compareRate(rate, inUsePerS) : null;
@@ -137,7 +136,7 @@ export const portReuse: Detector = {
       const holder = usualCloser(p.closed, p.server_closed);
       const rateWords = `peak ${rateText(rate)}${cmp ? `, ${comparisonText(cmp)} the ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${twS} s TIME_WAIT` : ''}`
         + `${cmpInUse ? `; ${comparisonText(cmpInUse)} the ${inUsePerS.toFixed(2)}/s that the ${p.ports} ports seen in use sustain` : ''}`;
-      findings.push({
+      yield {
         id: `port-reuse/${p.capture_id}/summary/${path}`,
         detector: 'port-reuse',
         severity: nFailed > 0 || cmp === 'above' ? 'warning' : 'info',
@@ -153,8 +152,7 @@ export const portReuse: Detector = {
           minGapUsec: minGap, maxGapUsec: maxGap,
           serverClosedShare: p.closed > 0 ? p.server_closed / p.closed : null, timeWaitHolder: holder,
         },
-      });
-    });
-    return findings;
+      };
+    }
   },
 };

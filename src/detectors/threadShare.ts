@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { Finding } from './types.js';
 
 /**
@@ -6,7 +5,7 @@ import type { Finding } from './types.js';
  * Detectors only read the store, and each one's findings are written in DETECTORS order
  * whichever thread made them, so the store and the report are the same as one after another.
  * The split balances the measured cost on the 100 000-connection bench store (bench/detectors.mjs):
- * stale-ack, with one finding per stale ACK, stays with the thread that writes them.
+ * stale-ack, with one finding per stale ACK, stays with the thread that writes the store.
  */
 export const THREAD_DETECTORS: readonly string[] = ['ts-stripped', 'port-reuse', 'server-closes-first', 'exhaustion-forecast', 'nat-clients'];
 
@@ -16,17 +15,21 @@ export type FindingRow = [string, string, string, number | null, number | null, 
 export const findingRow = (f: Finding): FindingRow =>
   [f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence), f.kind ?? null, f.reason ?? null];
 
+/**
+ * Findings held before they go into the store in order: `seq` is the detector's place in
+ * DETECTORS, then the findings table's columns. The second thread writes its own in a file of
+ * its own; the main thread keeps those of its detectors that come after a thread detector in a
+ * temporary table. Either way on disk, not in memory.
+ */
+export const HELD_FINDINGS_COLUMNS = 'seq INTEGER NOT NULL, id, detector, severity, capture_id, conn_id, ts_usec, summary, evidence, kind, reason';
+
 export interface DetectorThreadData {
   path: string;
+  /** The file the thread writes its findings to (table found, HELD_FINDINGS_COLUMNS). */
+  out: string;
   settings: { timeWaitUsec: number; portLo: number; portHi: number };
   names: [number, string][];
   ids: readonly string[];
-  /** [0] messages posted (the thread counts up and notifies). */
+  /** [0] set to 1 when the thread is done, 2 when it failed; its error text follows from byte 8. */
   state: SharedArrayBuffer;
-  port: MessagePort;
 }
-
-export type DetectorThreadMessage =
-  | { type: 'findings'; detector: string; rows: FindingRow[] }
-  | { type: 'done' }
-  | { type: 'error'; message: string; code: string | null };

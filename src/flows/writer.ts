@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { WORKER_LIMITS } from '../heap.js';
 import { ANOMALY_DETAILS, ANOMALY_KINDS, AN_FIELDS } from './anomalies.js';
 import { EVENT_KINDS, type Conn } from './conn.js';
 import { ANOMALY_NUMS, CONN_NUMS, CONN_STRS, connAnomalies, DIRS, EVENT_NUMS, packAnomalies, packConn, packEvents } from './rowPack.js';
@@ -33,7 +34,7 @@ export class RowWriter {
       connNums: CONN_NUMS, connStrs: CONN_STRS, eventNums: EVENT_NUMS,
       anomalyNums: ANOMALY_NUMS, anomalyKinds: [...ANOMALY_KINDS], anomalyDetails: [...ANOMALY_DETAILS],
     };
-    this.worker = new Worker(`(${writerMain.toString()})(require, require('node:worker_threads'))`, { eval: true, workerData: data });
+    this.worker = new Worker(`(${writerMain.toString()})(require, require('node:worker_threads'))`, { eval: true, workerData: data, resourceLimits: WORKER_LIMITS });
     // Errors are reported through the shared state; the thread must never keep the process alive.
     this.worker.unref();
   }
