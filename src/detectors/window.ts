@@ -11,6 +11,24 @@ export function peakInWindow(sorted: number[], widthUsec: number): { peak: numbe
   return { peak, atUsec: at };
 }
 
+/**
+ * peakInWindow over times read one at a time (a statement being iterated): only the times
+ * inside the current window are held, not the whole list.
+ */
+export function peakInWindowOf(sorted: Iterable<number>, widthUsec: number): { peak: number; atUsec: number | null } {
+  let peak = 0;
+  let at: number | null = null;
+  let q: number[] = [];
+  let head = 0;
+  for (const t of sorted) {
+    q.push(t);
+    while (t - q[head] >= widthUsec) head++;
+    if (q.length - head > peak) { peak = q.length - head; at = q[head]; }
+    if (head > 4096 && head * 2 > q.length) { q = q.slice(head); head = 0; }
+  }
+  return { peak, atUsec: at };
+}
+
 /** The largest number of distinct keys among events (sorted by time) inside any window of `widthUsec`. */
 export function peakDistinctInWindow(events: { t: number; key: number }[], widthUsec: number): { peak: number; atUsec: number | null } {
   const counts = new Map<number, number>();
