@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /**
  * A young generation of 8 MiB semi-spaces instead of Node's 16: tcpdiag allocates short-lived
@@ -12,3 +13,19 @@ setFlagsFromString(`--max-semi-space-size=${YOUNG_SEMI_SPACE_MB}`);
 
 /** The same for a worker thread (two semi-spaces). */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 * YOUNG_SEMI_SPACE_MB };
+
+/**
+ * A full garbage collection, where a stage has left much garbage behind (after reading a
+ * capture, after each detector): V8 otherwise lets the heap grow with the work done and
+ * collects late, and peak memory grew with capture size though live data does not (measured:
+ * bench/rss-scale.mjs). A no-op where the function cannot be had.
+ */
+export const collectGarbage: () => void = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as (() => void) | undefined;
+    return typeof gc === 'function' ? gc : () => {};
+  } catch {
+    return () => {};
+  }
+})();

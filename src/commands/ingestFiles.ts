@@ -4,6 +4,7 @@ import { CaptureError, ExitError } from '../errors.js';
 import { PacketFilter, type FilterSpec } from '../flows/filter.js';
 import { ingestPoint, type IngestResult } from '../flows/ingest.js';
 import { assignAttempts } from '../flows/attempts.js';
+import { collectGarbage } from '../heap.js';
 import { phase } from './phases.js';
 import { captureName, Store, storeFault } from '../flows/store.js';
 import { progressLine } from './progress.js';
@@ -126,6 +127,7 @@ export async function openOrIngest(files: string[], db: string | undefined, sett
     setStreamReading(false);
     throwIfInterrupted(keptByStore(db));
     phase('read');
+    collectGarbage();
     store.index();
     phase('indexes');
     assignAttempts(store.db);

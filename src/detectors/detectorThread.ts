@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { workerData } from 'node:worker_threads';
+import { collectGarbage } from '../heap.js';
 import { DETECTORS } from './index.js';
 import { frameRefOf } from './pieces.js';
 import { findingRow, HELD_FINDINGS_COLUMNS, type DetectorThreadData } from './threadShare.js';
@@ -24,7 +25,7 @@ try {
   const names = new Map(data.names);
   const ctx = { db, ...data.settings, captureName: (id: number) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
   const write = out.transaction((seq: number, d: (typeof DETECTORS)[number]) => { for (const f of d.run(ctx)) ins.run(seq, ...findingRow(f)); });
-  DETECTORS.forEach((d, seq) => { if (data.ids.includes(d.id)) write(seq, d); });
+  DETECTORS.forEach((d, seq) => { if (data.ids.includes(d.id)) { write(seq, d); collectGarbage(); } });
   out.close();
   db.close();
   Atomics.store(state, 0, 1);

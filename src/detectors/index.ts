@@ -13,6 +13,7 @@ import { synFlood } from './synFlood.js';
 import { synRetransmit } from './synRetransmit.js';
 import { tsStripped } from './tsStripped.js';
 import { twoPoint } from './twoPoint.js';
+import { collectGarbage } from '../heap.js';
 import { startDetectorThread } from './detectorRunner.js';
 import { findingRow, HELD_FINDINGS_COLUMNS, THREAD_DETECTORS, type FindingRow } from './threadShare.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -59,7 +60,7 @@ function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorS
     // and a finding is garbage once written.
     let n = 0;
     const write = db.transaction((fs: Iterable<Finding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
-    for (const d of DETECTORS) write(d.run(ctx));
+    for (const d of DETECTORS) { write(d.run(ctx)); collectGarbage(); }
     return n;
   }
   // Detectors before the first thread detector (stale-ack, with one finding per stale ACK) write
@@ -76,8 +77,10 @@ function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorS
     let streaming = true;
     DETECTORS.forEach((d, seq) => {
       if (THREAD_DETECTORS.includes(d.id)) streaming = false;
-      else if (streaming) write(d.run(ctx));
-      else holdAll(seq, d.run(ctx));
+      else {
+        if (streaming) write(d.run(ctx)); else holdAll(seq, d.run(ctx));
+        collectGarbage();
+      }
     });
     db.prepare('ATTACH ? AS thread').run(thread.wait());
     try {
