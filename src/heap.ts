@@ -4,8 +4,9 @@ import { runInNewContext } from 'node:vm';
 /**
  * A young generation of 8 MiB semi-spaces instead of Node's 16: tcpdiag allocates short-lived
  * objects per connection, and the larger spaces only held more garbage resident. On the bench
- * capture (bench/gen-connections.mjs 1000) peak RSS fell by ~45 MB with no loss of speed (the
- * command in README's speed section). Imported first by cli.ts, before anything allocates much;
+ * capture (bench/gen-connections.mjs 1000, `/usr/bin/time -f %M node [--max-semi-space-size=N]
+ * dist/cli.js analyze F -q`, one run each) peak RSS was 298 MB with Node's default and 245-254
+ * MB with 4 or 8 MiB, in no more time. Imported first by cli.ts, before anything allocates much;
  * worker threads get the same through resourceLimits.
  */
 export const YOUNG_SEMI_SPACE_MB = 8;

@@ -1,9 +1,11 @@
 import type Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { readSharedError } from '../flows/writer.js';
+import { removeAtExit, removeTempDir } from '../flows/tempDirs.js';
 import { WORKER_LIMITS } from '../heap.js';
 import { THREAD_DETECTORS, type DetectorThreadData } from './threadShare.js';
 
@@ -16,8 +18,6 @@ export interface DetectorThread {
 }
 
 const STATE_BYTES = 8 + 1024;
-const OUT_DIRS = new Set<string>();
-process.on('exit', () => { for (const d of OUT_DIRS) rmSync(d, { recursive: true, force: true }); });
 
 /**
  * Start THREAD_DETECTORS on another thread, or null to run every detector here: one core, a
@@ -57,7 +57,7 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
     restore();
     return cannot(`cannot create a folder in ${tmpdir()}`);
   }
-  OUT_DIRS.add(dir);
+  removeAtExit(dir);
   const out = join(dir, 'findings.sqlite');
   const state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
   const data: DetectorThreadData = { path: db.name, out, settings, names: [...names], ids: THREAD_DETECTORS, state: state.buffer as SharedArrayBuffer };
@@ -68,10 +68,8 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
     wait(): string {
       while (Atomics.load(state, 0) === 0) Atomics.wait(state, 0, 0, 1000);
       if (Atomics.load(state, 0) === 2) {
-        const bytes = new Uint8Array(state.buffer, 8);
-        const end = bytes.indexOf(0);
-        const [code, msg] = new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)).split('\t');
-        throw Object.assign(new Error(msg), { code: code || undefined });
+        const { code, message } = readSharedError(state.buffer as SharedArrayBuffer);
+        throw Object.assign(new Error(message), { code });
       }
       return out;
     },
@@ -79,8 +77,7 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
       if (ended) return;
       ended = true;
       void worker.terminate();
-      rmSync(dir, { recursive: true, force: true });
-      OUT_DIRS.delete(dir);
+      removeTempDir(dir);
       restore();
     },
   };

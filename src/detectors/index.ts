@@ -55,11 +55,11 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
 function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorSettings, names: Map<number, string>): number {
   const thread = startDetectorThread(db, settings, names);
   const ins = db.prepare('INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)');
+  // The rollback journal (kept in memory) then never holds more than one detector's pages,
+  // and a finding is garbage once written.
+  let n = 0;
+  const write = db.transaction((fs: Iterable<Finding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
   if (thread === null) {
-    // The rollback journal (kept in memory) then never holds more than one detector's pages,
-    // and a finding is garbage once written.
-    let n = 0;
-    const write = db.transaction((fs: Iterable<Finding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
     for (const d of DETECTORS) { write(d.run(ctx)); collectGarbage(); }
     return n;
   }
@@ -68,9 +68,7 @@ function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorS
   // findings that come before them can be copied in. The store is in WAL mode meanwhile, so
   // these writes and the thread's reads never wait on each other's locks
   // (https://www.sqlite.org/wal.html).
-  let n = 0;
   try {
-    const write = db.transaction((fs: Iterable<Finding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
     db.exec(`DROP TABLE IF EXISTS temp.held; CREATE TEMP TABLE held (${HELD_FINDINGS_COLUMNS})`);
     const hold = db.prepare('INSERT INTO temp.held VALUES (?,?,?,?,?,?,?,?,?,?,?)');
     const holdAll = db.transaction((seq: number, fs: Iterable<Finding>) => { for (const f of fs) hold.run(seq, ...findingRow(f)); });

@@ -2,7 +2,7 @@ import { MIN_CLOSED, usualCloser } from './closer.js';
 import { ep } from './format.js';
 import { fmtS } from './stats.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
-import { peakInWindowOf } from './window.js';
+import { peakInWindow } from './window.js';
 
 /**
  * server-closes-first: per server endpoint, the share of connections whose first FIN came
@@ -31,7 +31,7 @@ export const serverClosesFirst: Detector = {
       const share = r.server_first / r.closed;
       if (usualCloser(r.closed, r.server_first) !== 'server') continue;
       // Streamed: a busy server closes millions of connections; only one window's are held.
-      const { peak, atUsec } = peakInWindowOf(closes.iterate(r.capture_id, r.server_addr, r.server_port) as Iterable<number>, timeWaitUsec);
+      const { peak, atUsec } = peakInWindow(closes.iterate(r.capture_id, r.server_addr, r.server_port) as Iterable<number>, timeWaitUsec);
       const server = ep(r.server_addr, r.server_port);
       findings.push({
         id: `server-closes-first/${r.capture_id}/${server}`,

@@ -1,21 +1,11 @@
 /** Sliding-window counts over sorted times, for "how many within one TIME_WAIT period". */
 
-/** The largest number of times (sorted ascending, µs) inside any window of `widthUsec`, and where it starts. */
-export function peakInWindow(sorted: number[], widthUsec: number): { peak: number; atUsec: number | null } {
-  let peak = 0;
-  let at: number | null = null;
-  for (let lo = 0, hi = 0; hi < sorted.length; hi++) {
-    while (sorted[hi] - sorted[lo] >= widthUsec) lo++;
-    if (hi - lo + 1 > peak) { peak = hi - lo + 1; at = sorted[lo]; }
-  }
-  return { peak, atUsec: at };
-}
-
 /**
- * peakInWindow over times read one at a time (a statement being iterated): only the times
- * inside the current window are held, not the whole list.
+ * The largest number of times (sorted ascending, µs) inside any window of `widthUsec`, and where
+ * it starts. The times may come one at a time (a statement being iterated): only those inside
+ * the current window are held.
  */
-export function peakInWindowOf(sorted: Iterable<number>, widthUsec: number): { peak: number; atUsec: number | null } {
+export function peakInWindow(sorted: Iterable<number>, widthUsec: number): { peak: number; atUsec: number | null } {
   let peak = 0;
   let at: number | null = null;
   let q: number[] = [];

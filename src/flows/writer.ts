@@ -96,17 +96,22 @@ export class RowWriter {
     for (;;) {
       const done = Atomics.load(this.state, 0);
       if (Atomics.load(this.state, 1) !== 0) {
-        const [code, msg] = this.errorText().split('\t');
-        throw Object.assign(new Error(`writing the store failed: ${msg}`), { code: code || undefined });
+        const { code, message } = readSharedError(this.state.buffer as SharedArrayBuffer);
+        throw Object.assign(new Error(`writing the store failed: ${message}`), { code });
       }
       if (this.posted - done < n) return;
       Atomics.wait(this.state, 0, done, 1000);
     }
   }
+}
 
-  private errorText(): string {
-    const bytes = new Uint8Array(this.state.buffer, 8);
-    const end = bytes.indexOf(0);
-    return new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end));
-  }
+/**
+ * The error a worker thread left in shared memory: from byte 8, "CODE\tmessage" (the SQLite
+ * result code, e.g. SQLITE_FULL, so that the main thread can say "disk full"), NUL-terminated.
+ */
+export function readSharedError(buf: SharedArrayBuffer): { code: string | undefined; message: string } {
+  const bytes = new Uint8Array(buf, 8);
+  const end = bytes.indexOf(0);
+  const [code, message] = new TextDecoder().decode(bytes.slice(0, end < 0 ? bytes.length : end)).split('\t');
+  return { code: code || undefined, message: message ?? '' };
 }
