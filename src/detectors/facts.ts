@@ -58,6 +58,12 @@ export interface AnalysisFacts {
   };
   sustainablePerS: number;
   synRetransmitSummaries: Finding[];
+  /**
+   * Attempts whose client sent its SYN again after the server's SYN-ACK had passed the capture
+   * point (attempts.rtx_after_synack > 0): the client had not taken that SYN-ACK. Their connect
+   * time is to the SYN-ACK the client took; `othersConnectUsec` is every other attempt's.
+   */
+  synAckNotTaken: { attempts: number; established: number; connectUsec: Dist | null; othersConnectUsec: Dist | null; sample: Finding[] };
   twoPoint: Finding[];
   /** Attempts seen at the point nearer the client and never at the other. */
   lostBetweenPoints: number;
@@ -198,6 +204,13 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     reuse: { paths, reuses, failed, acceptedFromTimeWait: fromTw, clients: [...clients].slice(0, 5), clientCount: clients.size, top, hot, hotCount },
     sustainablePerS,
     synRetransmitSummaries: by('syn-retransmit', 'conn_id IS NULL'),
+    synAckNotTaken: {
+      attempts: one<number>('SELECT count(*) FROM attempts WHERE rtx_after_synack > 0'),
+      established: one<number>("SELECT count(*) FROM attempts WHERE rtx_after_synack > 0 AND outcome = 'established'"),
+      connectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE rtx_after_synack > 0 AND connect_usec IS NOT NULL'),
+      othersConnectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE rtx_after_synack = 0 AND connect_usec IS NOT NULL'),
+      sample: by('syn-retransmit', 'conn_id IN (SELECT id FROM connections WHERE syn_rtx_after_synack > 0)', 5),
+    },
     twoPoint,
     lostBetweenPoints: twoPoint.reduce((n, t) => n + (Number(t.evidence.attemptsNotArriving) || 0), 0),
     sourceNatBetweenPoints: twoPoint.some((t) => t.evidence.sourceNat !== undefined),

@@ -10,8 +10,10 @@ import { frameRef, type Detector, type DetectorContext, type Finding } from './t
  * Each retransmit is classified by what the capture saw before it:
  *  - after-stale-ack: the server answered with an ACK of an old connection and the
  *    client reset; Linux re-arms the SYN timer at TCP_TIMEOUT_MIN, so it follows in ~10 ms.
- *  - after-synack: a SYN-ACK was captured, yet the client sent the SYN again: the SYN-ACK
- *    (or the client's ACK) was lost beyond the capture point.
+ *  - after-synack: a SYN-ACK was captured, yet the client sent the SYN again: its TCP had not
+ *    taken the SYN-ACK when the SYN timer fired (a client in SYN_SENT that takes one moves to
+ *    ESTABLISHED, tcp_rcv_synsent_state_process): lost or dropped beyond the capture point, or
+ *    later than the timer.
  *  - no-answer: nothing came back (firewall or gateway drop, full SYN queue, PAWS rejection
  *    of the SYN's timestamp).
  * Gaps are reported as measured: Linux >= 6.5 retries 1 s apart at first
@@ -56,6 +58,9 @@ export function hostSchedules(perConn: { host: string; schedule: string | null }
   }
   return Object.fromEntries([...seen].map(([h, s]) => [h, s.size === 1 ? [...s][0] : null]));
 }
+
+/** The share of attempts retransmitting a SYN from which it is an error, not a warning. */
+export const RETRANSMIT_ERROR_SHARE = 0.01;
 
 export const synRetransmit: Detector = {
   id: 'syn-retransmit',
@@ -147,7 +152,7 @@ export const synRetransmit: Detector = {
       yield {
         id: `syn-retransmit/${capId}/summary`,
         detector: 'syn-retransmit',
-        severity: share >= 0.01 ? 'error' : 'warning',
+        severity: share >= RETRANSMIT_ERROR_SHARE ? 'error' : 'warning',
         captureId: capId,
         connId: null,
         tsUsec: null,

@@ -110,7 +110,7 @@ const outcome = (est: string, rej: string, fa: string): string =>
  */
 const SINGLE_ATTEMPTS_SQL = `SELECT id, 1, capture_id, 1, client_addr, server_addr, server_port, syn_ts_usec, syn_count, syn_count - 1,
     syn_rtx_after_ack, syn_rtx_after_synack, syn_rtx_unanswered, ${outcome(ROW_EST, ROW_REJ, ROW_FA)},
-    synack_ts_usec - syn_ts_usec, rtt_syn_usec, syn_ts, ${ROW_SYNACK_TS}
+    connect_usec, rtt_syn_usec, syn_ts, ${ROW_SYNACK_TS}
   FROM connections WHERE attempt_id = id AND id NOT IN (SELECT attempt FROM temp.attempt_of)`;
 
 /**
@@ -122,7 +122,7 @@ const SINGLE_ATTEMPTS_SQL = `SELECT id, 1, capture_id, 1, client_addr, server_ad
 const MULTI_ATTEMPTS_SQL = `WITH pt AS (
     SELECT attempt_id, capture_id, count(*) AS n, min(client_addr) AS client_addr, min(server_addr) AS server_addr, min(server_port) AS server_port,
       sum(syn_count) AS syns, sum(syn_rtx_after_ack) + count(*) - 1 AS after_ack, sum(syn_rtx_after_synack) AS after_synack,
-      sum(syn_rtx_unanswered) AS unanswered, min(syn_ts_usec) AS t0, min(synack_ts_usec) AS t_sa, max(rtt_syn_usec) AS rtt,
+      sum(syn_rtx_unanswered) AS unanswered, min(syn_ts_usec) AS t0, min(syn_ts_usec + connect_usec) AS t_sa, max(rtt_syn_usec) AS rtt,
       max(${ROW_EST}) AS est, max(${ROW_REJ}) AS rej, max(${ROW_FA}) AS fa,
       min(syn_ts) AS syn_ts, min(${ROW_SYNACK_TS}) AS synack_ts
     FROM connections WHERE id IN (SELECT id FROM temp.attempt_of) GROUP BY attempt_id, capture_id),

@@ -125,8 +125,12 @@ export class Conn implements TupleWords {
   synAckFrame = 0;
   synAckTsUsec = -1;
   synAckOpts: SynOptions | null = null;
-  rttSynUsec = -1; // latest SYN -> first SYN-ACK
-  rttAckUsec = -1; // SYN-ACK -> client's ACK of it
+  rttSynUsec = -1; // the client's last SYN before the SYN-ACK it took -> that SYN-ACK
+  // The SYN-ACK the client took: the first one after its last SYN before its handshake ACK. A
+  // client that sends its SYN again after a SYN-ACK passed this point had not taken that one
+  // (tcp_rcv_synsent_state_process moves it to ESTABLISHED on the first acceptable SYN-ACK).
+  takenSynAckTsUsec = -1;
+  rttAckUsec = -1; // the SYN-ACK the client took -> its ACK of it
   answer: 'synack' | 'rst' | 'ack' | 'none' = 'none';
   answerFrame = 0;
   answerTsUsec = -1;

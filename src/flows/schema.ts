@@ -6,7 +6,7 @@
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * PRAGMA application_id of a tcpdiag store ("tcpd"), set when the store is created: it
@@ -99,9 +99,11 @@ CREATE TABLE IF NOT EXISTS connections (
   answer_seq          INTEGER,
   answer_ack          INTEGER,
   answer_flags        INTEGER,
-  rtt_syn_usec        INTEGER,            -- latest SYN -> first SYN-ACK
-  rtt_ack_usec        INTEGER,            -- SYN-ACK -> the client's ACK of it
-  connect_usec        INTEGER,            -- first SYN -> first SYN-ACK (connect latency at this capture point)
+  -- The SYN-ACK the client took is the first one after its last SYN sent before its handshake ACK:
+  -- a client that sends the SYN again after a SYN-ACK passed this point had not taken that one.
+  rtt_syn_usec        INTEGER,            -- that last SYN -> the SYN-ACK the client took
+  rtt_ack_usec        INTEGER,            -- the SYN-ACK the client took -> the client's ACK
+  connect_usec        INTEGER,            -- first SYN -> the SYN-ACK the client took (connect latency at this capture point)
   handshake_acked     INTEGER NOT NULL,
   syn_mss INTEGER, syn_wscale INTEGER, syn_sack_perm INTEGER, syn_ts INTEGER,
   syn_tsval INTEGER, syn_tsecr INTEGER, syn_nop_run INTEGER, syn_opts TEXT,
@@ -181,7 +183,7 @@ CREATE TABLE IF NOT EXISTS attempts (
   rtx_after_synack INTEGER NOT NULL,
   rtx_unanswered   INTEGER NOT NULL,
   outcome          TEXT NOT NULL,       -- established | refused | foreign-ack | unanswered: at any point, in this order
-  connect_usec     INTEGER,             -- at the view: first SYN -> first SYN-ACK of any of its rows
+  connect_usec     INTEGER,             -- at the view: first SYN -> the earliest SYN-ACK a client took, of any of its rows
   rtt_syn_usec     INTEGER,             -- at the view
   syn_ts           INTEGER NOT NULL,    -- 1: the first SYN carried the timestamp option at every point that saw it
   synack_ts        INTEGER              -- 1/0: the SYN-ACK carried it at every point that saw one; NULL: no SYN-ACK

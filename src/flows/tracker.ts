@@ -342,7 +342,6 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
           c.synAckFrame = p.frame;
           c.synAckTsUsec = t;
           c.synAckOpts = snapshotOptions(p);
-          if (c.lastSynTsUsec >= 0) c.rttSynUsec = t - c.lastSynTsUsec;
           // The server's sequence space starts here, whatever stale ACK came before.
           c.nextS = seqAdd(p.seq, 1 + p.payloadBytes); c.contigS = c.nextS;
           c.haveNextS = true;
@@ -371,6 +370,10 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
             record(c, p.frame, t, false, An.SynAckBeforeAck, p.seq, p.ack, NaN, NaN, afterSyn ? c.lastSynFrame : c.synAckFrame,
               t - (afterSyn ? c.lastSynTsUsec : c.lastSynAckTsUsec), afterSyn ? Det.AfterSynRtx : Det.ServerTimer);
           }
+        }
+        if ((c.seenSinceSyn & SEEN_SYNACK) === 0 && !c.handshakeAcked && c.lastSynTsUsec >= 0) {
+          c.takenSynAckTsUsec = t;
+          c.rttSynUsec = t - c.lastSynTsUsec;
         }
         c.lastSynAckTsUsec = t;
         c.seenSinceSyn |= SEEN_SYNACK;
@@ -416,7 +419,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
   if (fromClient && c.synAckCount > 0 && !c.handshakeAcked && (f & SYN) === 0 && (f & ACK) !== 0 && (f & RST) === 0
     && (p.ack === seqAdd(c.serverIsn, 1) || (c.synAckOtherIsn > 0 && p.ack === seqAdd(c.serverIsnLatest, 1)))) {
     c.handshakeAcked = true;
-    c.rttAckUsec = t - c.synAckTsUsec;
+    c.rttAckUsec = t - (c.takenSynAckTsUsec >= 0 ? c.takenSynAckTsUsec : c.synAckTsUsec);
     c.handshakeAckFrame = p.frame; c.handshakeAckTsUsec = t;
     c.addEvent(p, true, 'handshake-ack');
   }

@@ -2,6 +2,7 @@ import type { AnalysisFacts as Facts } from '../detectors/facts.js';
 import type { Finding } from '../detectors/index.js';
 import type { NatSignal } from '../detectors/natClients.js';
 import { comparisonText, compareRate, rateText } from '../detectors/rate.js';
+import { RETRANSMIT_ERROR_SHARE } from '../detectors/synRetransmit.js';
 import { evidenceOf, frameList, listEvidence, type CaptureNames } from './evidence.js';
 import type { RootCause } from './model.js';
 import { CONDITIONS } from './remedies.js';
@@ -12,8 +13,8 @@ import { CONDITIONS } from './remedies.js';
  * from fields only.
  */
 
-/** A duration in the unit people read it in: ms below a second. */
-const dur = (usec: number): string => (usec < 1e6 ? `${(usec / 1000).toFixed(usec < 10_000 ? 1 : 0)} ms` : `${(usec / 1e6).toFixed(1)} s`);
+/** A duration in the unit people read it in: ms below a second, three decimals below 1 ms (a LAN handshake is 0.014 ms, not 0.0). */
+const dur = (usec: number): string => (usec < 1e6 ? `${(usec / 1000).toFixed(usec < 1000 ? 3 : usec < 10_000 ? 1 : 0)} ms` : `${(usec / 1e6).toFixed(1)} s`);
 const pct = (n: number, d: number): string => `${Math.round((100 * n) / Math.max(1, d))}%`;
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
@@ -141,6 +142,34 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       explanation: `${parts.join('. ')}.`,
       figures: { unansweredRetransmits: f.synRetransmits.unanswered, attemptsLostBetweenPoints: f.lostBetweenPoints, attempts: f.attempts },
       evidence: [...f.synRetransmitSummaries, ...lost].map(ev),
+      remedies: [],
+    });
+  }
+
+  // 4b. SYN-ACKs the client did not take: it sent the SYN again after the server's SYN-ACK had
+  // passed this capture point, which a client in SYN_SENT does only while it has none.
+  if (f.synAckNotTaken.attempts > 0) {
+    const s = f.synAckNotTaken;
+    const share = s.attempts / Math.max(1, f.attempts);
+    const parts = [`${plural(f.synRetransmits.afterSynAck, 'SYN retransmit')} on ${s.attempts} of ${f.attempts} connection attempts (${pct(s.attempts, f.attempts)}) came after the server's SYN-ACK had passed this capture point: the client had not taken that SYN-ACK when its SYN timer fired, so it was dropped between here and the client's TCP (on the path, or on the client host by a firewall) or arrived after the timer`];
+    if (s.connectUsec) {
+      parts.push(`those attempts connected (at the SYN-ACK the client took, the first after its last SYN) a median ${dur(s.connectUsec.p50)} after their first SYN, up to ${dur(s.connectUsec.max)}`
+        + `${s.othersConnectUsec ? `, against a median ${dur(s.othersConnectUsec.p50)} for the other ${plural(s.othersConnectUsec.n, 'attempt')}` : ''}`);
+    }
+    if (s.established < s.attempts) parts.push(`${s.attempts - s.established} of them never connected in the capture`);
+    causes.push({
+      id: 'synack-not-taken',
+      title: 'SYN-ACKs did not reach the client in time (it sent its SYN again after the server had answered)',
+      severity: share >= RETRANSMIT_ERROR_SHARE ? 'error' : 'warning',
+      confidence: 'high',
+      score: 0.6,
+      summary: `${s.attempts} of ${f.attempts} connection attempts (${pct(s.attempts, f.attempts)}) sent the SYN again after the server's SYN-ACK${s.connectUsec ? ` and connected a median ${dur(s.connectUsec.p50)} after their first SYN` : ''}`,
+      explanation: `${parts.join('; ')}.`,
+      figures: {
+        attemptsAffected: s.attempts, attempts: f.attempts, retransmitsAfterSynAck: f.synRetransmits.afterSynAck, established: s.established,
+        connectP50Usec: s.connectUsec?.p50 ?? null, connectMaxUsec: s.connectUsec?.max ?? null,
+      },
+      evidence: s.sample.map(ev),
       remedies: [],
     });
   }

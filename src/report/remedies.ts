@@ -28,6 +28,8 @@ export const CONDITIONS = {
   'behind-nat': (f: Facts) => f.natClients.length > 0 || f.sourceNatBetweenPoints || f.crossPortRetries > 0,
   'windows-clients': (f: Facts) => f.clientLooksWindows,
   'unanswered-syns': (f: Facts) => f.synRetransmits.unanswered > 0,
+  // The client sent its SYN again after the server's SYN-ACK passed the capture point.
+  'synacks-not-taken': (f: Facts) => f.synRetransmits.afterSynAck > 0,
   'syns-lost-between-points': (f: Facts) => f.lostBetweenPoints > 0,
   'listen-overflow': (f: Facts) => f.listenOverflow.length > 0,
   'paws-drop': (f: Facts) => f.pawsDrop.length > 0,
@@ -183,6 +185,16 @@ export const RULES: Rule[] = [
       f.lostBetweenPoints ? `${f.lostBetweenPoints} attempts seen nearer the client never reached the other capture point` : ''].filter(Boolean).join('; '),
   },
   {
+    id: 'check-synack-drops',
+    title: 'Find what drops the SYN-ACKs on the way to the client',
+    where: 'gateway',
+    setting: () => 'capture on the client host as well (`tcpdump -i any \'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)\'`): a SYN-ACK seen there and still followed by a SYN retransmit was dropped on the client host (`iptables -L INPUT -v -n`, `nft list ruleset` counters, rp_filter); one never seen there was dropped on the path (drop counters of gateways and firewalls for the server -> client direction, cloud flow logs, security-group rules for return traffic)',
+    cost: 'investigation',
+    risk: 'low',
+    problem: ['synacks-not-taken'],
+    why: (f) => `${f.synRetransmits.afterSynAck} SYN retransmits came after the server's SYN-ACK had passed the capture point`,
+  },
+  {
     id: 'disable-tw-recycle',
     title: 'Turn off tcp_tw_recycle on the server',
     where: 'server',
@@ -235,6 +247,7 @@ export const REMEDIES_BY_CAUSE: Record<string, string[]> = {
   'time-wait-stale-ack': ['keep-timestamps', 'nat-pool', 'pooling', 'client-closes-first', 'more-source-addresses', 'wider-port-range', 'windows-timed-wait', 'tw-reuse', 'max-tw-buckets'],
   'timestamps-stripped': ['keep-timestamps'],
   'syn-unanswered': ['check-drops'],
+  'synack-not-taken': ['check-synack-drops'],
   refused: ['check-listener'],
   'listen-overflow': ['raise-backlog'],
   'paws-drop': ['disable-tw-recycle'],

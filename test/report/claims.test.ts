@@ -38,6 +38,7 @@ const CHECKS: Record<string, (one: (sql: string) => number) => boolean> = {
     || one('SELECT count(*) FROM (SELECT 1 FROM connections WHERE attempt_id IS NOT NULL GROUP BY attempt_id, capture_id HAVING count(*) > 1)') > 0,
   'windows-clients': () => true,
   'unanswered-syns': (one) => one('SELECT coalesce(sum(syn_rtx_unanswered), 0) FROM connections') > 0,
+  'synacks-not-taken': (one) => one('SELECT coalesce(sum(syn_rtx_after_synack), 0) FROM connections') > 0,
   'syns-lost-between-points': (one) => one("SELECT coalesce(sum(json_extract(evidence, '$.attemptsNotArriving')), 0) FROM findings WHERE detector = 'two-point'") > 0,
   'listen-overflow': (one) => one("SELECT count(*) FROM findings WHERE detector = 'listen-overflow'") > 0,
   'paws-drop': (one) => one("SELECT count(*) FROM findings WHERE detector = 'paws-drop'") > 0,

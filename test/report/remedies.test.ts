@@ -125,12 +125,15 @@ describe('remedy preconditions', () => {
     expect(withheld(healthy)).not.toContain('no-tw-recycle');
   });
 
-  it('check-listener, raise-backlog, disable-tw-recycle, check-drops: each only with its own evidence', () => {
+  it('check-listener, raise-backlog, disable-tw-recycle, check-drops, check-synack-drops: each only with its own evidence', () => {
     expect(offered({ ...healthy, outcomes: { ...healthy.outcomes, refused: 2 }, refusedBy: [{ captureId: 1, endpoint: '198.19.2.2:3307', refused: 2, attempts: 2, frames: [3] }] })).toEqual(['check-listener']);
     expect(offered({ ...healthy, listenOverflow: [finding('listen-overflow', 'error')] })).toEqual(['raise-backlog']);
     expect(offered({ ...healthy, pawsDrop: [finding('paws-drop', 'error')] })).toEqual(['disable-tw-recycle']);
     expect(offered({ ...healthy, synRetransmits: { ...healthy.synRetransmits, unanswered: 3 } })).toEqual(['check-drops']);
-    expect(offered(incident)).not.toEqual(expect.arrayContaining(['check-listener', 'raise-backlog', 'disable-tw-recycle', 'check-drops']));
+    expect(offered({ ...healthy, synRetransmits: { ...healthy.synRetransmits, afterSynAck: 15 } })).toEqual(['check-synack-drops']);
+    // Retransmits after a stale ACK are the TIME_WAIT story, not SYN-ACKs lost to the client.
+    expect(offered({ ...incident, synRetransmits: { ...healthy.synRetransmits, afterStaleAck: 43 } })).not.toContain('check-synack-drops');
+    expect(offered(incident)).not.toEqual(expect.arrayContaining(['check-listener', 'raise-backlog', 'disable-tw-recycle', 'check-drops', 'check-synack-drops']));
   });
 
   it('every offered remedy lists the conditions that held, every withheld one the conditions that ruled it out', () => {
