@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { renderTable } from './table.js';
 import { ep } from '../detectors/format.js';
 import type { AnomalyRow } from '../flows/anomalyQuery.js';
 import { connectionsCsv } from './connections.js';
@@ -11,15 +11,12 @@ const cell = (v: unknown): string | number => (v === null || v === undefined ? '
 
 /** The anomaly list for a terminal: one row per connection and kind (schema.ts gives each column's meaning per kind). */
 export function anomaliesTable(rows: AnomalyRow[]): string {
-  const t = new Table({
+  const table = renderTable({
     head: ['conn', 'frame', 'kind', 'dir', 'count', 'client', 'server', 'seq', 'ack', 'bytes', 'value', 'ref frame', 'detail'],
-    style: { head: [], border: [] },
+    rows: rows.map((r) => [r.conn_id, r.frame, r.kind, cell(r.dir), r.count, ep(r.client_addr, r.client_port), ep(r.server_addr, r.server_port),
+      cell(r.seq), cell(r.ack), cell(r.bytes), cell(r.value), cell(r.ref_frame), cell(r.detail)]),
   });
-  for (const r of rows) {
-    t.push([r.conn_id, r.frame, r.kind, cell(r.dir), r.count, ep(r.client_addr, r.client_port), ep(r.server_addr, r.server_port),
-      cell(r.seq), cell(r.ack), cell(r.bytes), cell(r.value), cell(r.ref_frame), cell(r.detail)]);
-  }
-  return `${t.toString()}\n${rows.length} anomal${rows.length === 1 ? 'y' : 'ies'}\n`;
+  return `${table}\n${rows.length} anomal${rows.length === 1 ? 'y' : 'ies'}\n`;
 }
 
 export function anomaliesCsv(rows: AnomalyRow[]): string {

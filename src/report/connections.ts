@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { renderTable } from './table.js';
 import { ep } from '../detectors/format.js';
 import type { ConnRow } from '../flows/query.js';
 
@@ -10,19 +10,16 @@ export const epoch = (usec: number): string => `${Math.floor(usec / 1e6)}.${Stri
 
 /** The connection table for a terminal. */
 export function connectionsTable(rows: ConnRow[], total = rows.length): string {
-  const t = new Table({
+  const table = renderTable({
     head: ['id', 'start', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'pkts c/s', 'bytes c/s', 'closer', 'prev gap s'],
-    style: { head: [], border: [] },
-  });
-  for (const r of rows) {
-    t.push([
+    rows: rows.map((r) => [
       r.id, epoch(r.first_ts_usec), endpoint(r.client_addr, r.client_port) + (r.roles_inferred ? ' ?' : ''), endpoint(r.server_addr, r.server_port),
       r.conn_state, r.history, r.syn_count, r.answer, ms(r.connect_usec),
       `${r.client_pkts}/${r.server_pkts}`, `${r.client_bytes}/${r.server_bytes}`, r.first_fin_by ?? '',
       typeof r.prev_gap_usec === 'number' ? (r.prev_gap_usec / 1e6).toFixed(3) : '',
-    ]);
-  }
-  return `${t.toString()}\n${rows.length < total ? `${rows.length} of ${total}` : rows.length} connection${total === 1 ? '' : 's'}${rows.some((r) => r.roles_inferred) ? ' (? = roles inferred from ports: no SYN seen)' : ''}\n`;
+    ]),
+  });
+  return `${table}\n${rows.length < total ? `${rows.length} of ${total}` : rows.length} connection${total === 1 ? '' : 's'}${rows.some((r) => r.roles_inferred) ? ' (? = roles inferred from ports: no SYN seen)' : ''}\n`;
 }
 
 /** RFC 4180 CSV of every stored column. */

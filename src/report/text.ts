@@ -1,8 +1,8 @@
-import Table from 'cli-table3';
 import { anomalyLine, baselineLine } from './gates.js';
 import { omittedNote, type Report } from './model.js';
 import { fileFramesText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines, skippedLine } from './skipped.js';
+import { renderTable } from './table.js';
 
 export interface TextOptions {
   color: boolean;
@@ -13,7 +13,7 @@ export interface TextOptions {
   width?: number;
 }
 
-/** Table column widths scaled to the line width (cli-table3 adds a border per column and two at the ends). */
+/** Table column widths scaled to the line width (a table adds a border per column and two at the ends). */
 function cols(width: number, shares: number[], min = 4): number[] {
   const inner = Math.max(shares.length * (min + 1), width - shares.length - 1);
   const total = shares.reduce((a, b) => a + b, 0);
@@ -69,9 +69,8 @@ export function renderText(r: Report, o: TextOptions): string {
   if (r.remedies.length) {
     out.push('');
     out.push(paint(o.color, 1, 'Remedies, best first'));
-    const rt = new Table({ head: ['#', 'remedy', 'where', 'setting', 'cost / risk'], colWidths: cols(width, [4, 28, 13, 60, 18]), wordWrap: true, style: { head: [], border: [] } });
-    r.remedies.forEach((m, i) => rt.push([i + 1, m.title, m.where, m.setting, `${m.cost} / ${m.risk}`]));
-    out.push(rt.toString());
+    out.push(renderTable({ head: ['#', 'remedy', 'where', 'setting', 'cost / risk'], colWidths: cols(width, [4, 28, 13, 60, 18]), wordWrap: true,
+      rows: r.remedies.map((m, i) => [i + 1, m.title, m.where, m.setting, `${m.cost} / ${m.risk}`]) }));
   }
   if (r.withheld.length) {
     out.push('Not recommended here:');
@@ -81,14 +80,11 @@ export function renderText(r: Report, o: TextOptions): string {
   const counts = Object.entries(r.findingCounts);
   if (counts.length) {
     out.push('');
-    const ft = new Table({ head: ['detector', 'error', 'warning', 'info'], style: { head: [], border: [] } });
-    for (const [d, n] of counts) ft.push([d, n.error, n.warning, n.info]);
-    out.push(ft.toString());
+    out.push(renderTable({ head: ['detector', 'error', 'warning', 'info'], rows: counts.map(([d, n]) => [d, n.error, n.warning, n.info]) }));
     const top = r.findings.filter((f) => f.severity !== 'info').slice(0, o.maxRows ?? 10);
     if (top.length) {
-      const wt = new Table({ head: ['severity', 'finding', 'frames'], colWidths: cols(width, [10, 96, 20], 8), wordWrap: true, style: { head: [], border: [] } });
-      for (const f of top) wt.push([paint(o.color, SEV_COLOR[f.severity], f.severity), `${f.id}\n${f.summary}`, findingFramesCell(f, ' ', 6)]);
-      out.push(wt.toString());
+      out.push(renderTable({ head: ['severity', 'finding', 'frames'], colWidths: cols(width, [10, 96, 20], 8), wordWrap: true,
+        rows: top.map((f) => [paint(o.color, SEV_COLOR[f.severity], f.severity), `${f.id}\n${f.summary}`, findingFramesCell(f, ' ', 6)]) }));
       const rest = r.findings.filter((f) => f.severity !== 'info').length - top.length;
       if (rest > 0) out.push(`... and ${rest} more (use --format md or json for ${r.findingsOmitted > 0 ? `the first ${r.findings.length}` : 'all'})`);
     }
@@ -102,10 +98,9 @@ export function renderText(r: Report, o: TextOptions): string {
   if (r.worstConnections.length) {
     out.push('');
     out.push(paint(o.color, 1, 'Worst connections'));
-    const ct = new Table({ head: ['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
-      ...(width < 130 ? { colWidths: cols(width, [14, 22, 22, 7, 11, 6, 8, 9, 7], 5), wordWrap: true, wrapOnWordBoundary: false } : {}), style: { head: [], border: [] } });
-    for (const w of r.worstConnections) ct.push([w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', synFrameCell(w)]);
-    out.push(ct.toString());
+    out.push(renderTable({ head: ['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
+      ...(width < 130 ? { colWidths: cols(width, [14, 22, 22, 7, 11, 6, 8, 9, 7], 5), wordWrap: true, wrapOnWordBoundary: false } : {}),
+      rows: r.worstConnections.map((w) => [w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', synFrameCell(w)]) }));
   }
   return fit(out, o.width);
 }
