@@ -134,6 +134,7 @@ export const staleAck: Detector = {
           tuple: { client: c.client_addr, clientPort: c.client_port, server: c.server_addr, serverPort: c.server_port },
           // The frames of this connection and the previous one it blames: [first, next incarnation's first).
           frameRange: [c.p_first_frame ?? c.first_frame, (c.next_first_frame as number | null) ?? null],
+          frameRangeHasPrevious: c.p_first_frame !== null && c.p_first_frame !== undefined,
           synSeq: c.client_isn, synFrame: synBefore?.frame ?? c.syn_frame,
           ackFrame: first.frame, ackSeq: first.seq, ackAck: first.ack, ackHasTimestamp: first.ts === 1,
           staleAcks: stale.map((a) => ({ frame: a.frame, seq: a.seq, ack: a.ack })),

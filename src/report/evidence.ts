@@ -1,6 +1,6 @@
 import type { Finding } from '../detectors/index.js';
 import { framesByFile, locateIn, type Piece } from '../detectors/pieces.js';
-import type { EvidenceItem, FileEvidence } from './model.js';
+import type { EvidenceItem, FileEvidence, FilterScope } from './model.js';
 
 /** Capture names for evidence lines: a name alone, or the name and id where two captures share it. */
 export interface CaptureNames {
@@ -99,11 +99,18 @@ export function listEvidence(pieces: Piece[], frames: number[]): FileEvidence[] 
   return framesByFile(pieces, frames).map((x) => ({ file: x.file, frames: x.frames, filter: `frame.number in {${x.frames.join(',')}}` }));
 }
 
+/** What a finding's filter selects beyond its listed frames (a tuple's frame range), or null when exactly them. */
+function filterScope(f: Finding): FilterScope | null {
+  if (!f.evidence.tuple || !f.evidence.frameRange) return null;
+  return f.evidence.frameRangeHasPrevious === true ? 'connection-and-previous' : 'connection';
+}
+
 export function evidenceOf(f: Finding, names: CaptureNames): EvidenceItem {
   const pieces = names.pieces(f.captureId);
   const files = pieces !== null ? fileEvidence(f, pieces) : [];
+  const scope = filterScope(f);
   return {
-    findingId: f.id, text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), capture: names.name(f.captureId),
-    ...(files.length > 0 ? { files } : {}),
+    findingId: f.id, text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), ...(scope !== null ? { filterSelects: scope } : {}),
+    capture: names.name(f.captureId), ...(files.length > 0 ? { files } : {}),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { WorstConnection } from '../detectors/charts.js';
 import type { FileEvidence, ReportFinding } from './model.js';
+import type { FilterScope } from './model.js';
 
 const s = (n: number): string => (n === 1 ? '' : 's');
 
@@ -37,4 +38,10 @@ export function findingFramesCell(f: ReportFinding, sep: string, max = Infinity)
 /** The SYN frame of a worst connection: "812" or "812 of web-01.pcap". */
 export function synFrameCell(w: WorstConnection): string | number {
   return w.synFileFrame ? `${w.synFileFrame.frame} of ${w.synFileFrame.file}` : w.synFrame ?? '';
+}
+
+/** How a report names what a filter selects, before the filter: '' when it selects exactly the frames listed. */
+export function filterScopeText(scope: FilterScope | undefined): string {
+  return scope === 'connection-and-previous' ? 'this connection and the previous one on its 4-tuple'
+    : scope === 'connection' ? 'this connection' : '';
 }

@@ -80,6 +80,12 @@ export interface EvidenceItem {
    * order (valid in the files joined with `mergecap -a`); `files` has them file by file.
    */
   filter: string | null;
+  /**
+   * What the filter selects when it is not exactly `frames`: every frame of this connection's
+   * 4-tuple from this connection's first frame, or from the previous connection's on it (the one
+   * the finding blames), to the next connection's on it. Absent: exactly `frames`.
+   */
+  filterSelects?: FilterScope;
   capture: string | null;
   /**
    * Only for a capture point read from several files (a rotated set, --point): every file this
@@ -88,6 +94,8 @@ export interface EvidenceItem {
    */
   files?: FileEvidence[];
 }
+
+export type FilterScope = 'connection' | 'connection-and-previous';
 
 /** The part of one piece of evidence that lies in one file of a capture point read from several. */
 export interface FileEvidence {

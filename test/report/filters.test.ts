@@ -44,8 +44,11 @@ describe.skipIf(!hasTshark())('printed Wireshark filters select the named connec
             if (finding && finding.evidence.frameRange && finding.connId !== null) {
               const want = (pkts.get(finding.connId) as number) + (prev !== undefined ? pkts.get(prev) as number : 0);
               expect([e.filter, got.length]).toEqual([e.filter, want]);
+              // The report says what the filter selects beyond the frames it lists.
+              expect(e.filterSelects).toBe(prev !== undefined ? 'connection-and-previous' : 'connection');
             } else {
               expect(got).toEqual([...new Set(e.frames)].sort((a, b) => a - b));
+              expect(e.filterSelects).toBeUndefined();
             }
             checked++;
           }
