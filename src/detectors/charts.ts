@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ep } from './format.js';
 import type { FileFrame } from './pieces.js';
+import { ROW_EST } from '../flows/attempts.js';
 
 /**
  * What the report shows of connections beyond the findings: the worst connections, the
@@ -34,7 +35,9 @@ export interface WorstConnection {
   history: string;
   syns: number;
   answer: string; // synack | rst | ack | none
-  connectMs: number | null; // first SYN to SYN-ACK; null when never answered by a SYN-ACK
+  connectMs: number | null; // first SYN to the SYN-ACK the client took; null when no SYN-ACK was captured
+  /** Established as the attempts table says it (flows/attempts.ts ROW_EST): a SYN-ACK, or one the client acknowledged that the capture missed. */
+  established: boolean;
   synFrame: number | null;
   /** Only when the capture point was read from several files: the file holding the SYN frame and its number there. */
   synFileFrame?: FileFrame;
@@ -56,7 +59,7 @@ export type FrameLocator = (captureId: number, frame: number) => FileFrame | nul
 export function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null, locate?: FrameLocator): WorstConnection[] {
   // Never established first, then the longest connect; ties by time so the order is stable.
   const rows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, conn_state, history, syn_count, answer,
-      connect_usec, syn_frame FROM connections
+      connect_usec, syn_frame, ${ROW_EST} AS established FROM connections
     WHERE syn_count > 0 AND (synack_count = 0 OR syn_count > 1 OR answer != 'synack')
     ORDER BY synack_count > 0, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
   return rows.map((r) => {
@@ -64,7 +67,7 @@ export function worstConnections(db: Database.Database, captureName: (id: number
     return {
       connId: r.id, capture: captureName(r.capture_id) ?? '', client: ep(r.client_addr, r.client_port), server: ep(r.server_addr, r.server_port),
       state: r.conn_state, history: r.history, syns: r.syn_count, answer: r.answer,
-      connectMs: r.connect_usec === null ? null : Math.round(r.connect_usec) / 1000, synFrame: r.syn_frame,
+      connectMs: r.connect_usec === null ? null : Math.round(r.connect_usec) / 1000, established: r.established === 1, synFrame: r.syn_frame,
       ...(at !== null ? { synFileFrame: at } : {}),
     };
   });

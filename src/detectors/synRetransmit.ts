@@ -1,3 +1,4 @@
+import { POINT_SYN_FIGURES } from '../flows/attempts.js';
 import { retransmitCause, type RetransmitCause } from '../flows/retransmitCause.js';
 import { eventsJsonSql, pagedRows, parseEvents } from './batch.js';
 import { ep } from './format.js';
@@ -68,27 +69,27 @@ export const synRetransmit: Detector = {
   *run(ctx: DetectorContext): Generator<Finding> {
     const { db } = ctx;
     const captures = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
-    const attemptsBy = new Map<number, number>();
-    for (const r of db.prepare('SELECT capture_id, count(*) AS n FROM connections WHERE syn_count > 0 GROUP BY capture_id').all() as { capture_id: number; n: number }[]) attemptsBy.set(r.capture_id, r.n);
+    // Per attempt (one client ISN) at this capture point: a retry a NAT moved to another source
+    // port is a retransmit of the attempt, as the attempts table counts it (POINT_SYN_FIGURES).
+    const perAttempt = (what: string): string => `SELECT ${what} FROM (SELECT ${POINT_SYN_FIGURES} FROM connections
+      WHERE capture_id = ? AND syn_count > 0 AND attempt_id IS NOT NULL GROUP BY attempt_id)`;
     for (const capId of captures) {
-      const attempts = attemptsBy.get(capId) ?? 0;
-      // Counts for the summary come from the flows columns (retransmits by what preceded them).
-      // A later SYN-ACK with another ISN (anomaly synack-isn-change) answers another request, it
-      // is not a retransmit of the first.
-      const sums = db.prepare(`SELECT coalesce(sum(max(synack_count - 1 - coalesce((SELECT a.count FROM anomalies a
+      // SYN-ACK counts come from the flows columns. A later SYN-ACK with another ISN (anomaly
+      // synack-isn-change) answers another request, it is not a retransmit of the first.
+      const acks = db.prepare(`SELECT coalesce(sum(max(synack_count - 1 - coalesce((SELECT a.count FROM anomalies a
             WHERE a.conn_id = c.id AND a.kind = 'synack-isn-change'), 0), 0)), 0) AS synack_rtx,
-          coalesce(sum((SELECT a.count FROM anomalies a WHERE a.conn_id = c.id AND a.kind = 'synack-isn-change')), 0) AS synack_other_isn,
-          coalesce(sum(max(syn_count - 1, 0)), 0) AS syn_rtx,
-          coalesce(sum(syn_count > 1), 0) AS affected, coalesce(sum(syn_rtx_after_ack), 0) AS after_ack,
-          coalesce(sum(syn_rtx_after_synack), 0) AS after_synack, coalesce(sum(syn_rtx_unanswered), 0) AS unanswered
-        FROM connections c WHERE capture_id = ? AND (syn_count > 1 OR synack_count > 1)`).get(capId) as Record<string, number>;
+          coalesce(sum((SELECT a.count FROM anomalies a WHERE a.conn_id = c.id AND a.kind = 'synack-isn-change')), 0) AS synack_other_isn
+        FROM connections c WHERE capture_id = ? AND synack_count > 1`).get(capId) as Record<string, number>;
+      const sums = db.prepare(perAttempt(`count(*) AS attempts, coalesce(sum(syns - 1), 0) AS syn_rtx, coalesce(sum(syns > 1), 0) AS affected,
+          coalesce(sum(after_ack), 0) AS after_ack, coalesce(sum(n - 1), 0) AS moved, coalesce(sum(after_synack), 0) AS after_synack,
+          coalesce(sum(unanswered), 0) AS unanswered`)).get(capId) as Record<string, number>;
+      const attempts = sums.attempts;
       const causes: Record<RetransmitCause, number> = { 'after-stale-ack': sums.after_ack, 'after-synack': sums.after_synack, 'no-answer': sums.unanswered };
       const synRtx = sums.syn_rtx;
-      const synAckRtx = sums.synack_rtx;
+      const synAckRtx = acks.synack_rtx;
       const affected = sums.affected;
       // The connect time a retransmit added is the wait from the first SYN to the SYN that worked.
-      const added = db.prepare(`SELECT last_syn_ts_usec - syn_ts_usec FROM connections
-        WHERE capture_id = ? AND syn_count > 1 AND synack_ts_usec IS NOT NULL`).pluck().all(capId) as number[];
+      const added = db.prepare(perAttempt('t_last - t0') + ' WHERE syns > 1 AND answered').pluck().all(capId) as number[];
       const gapsFirst: number[] = [];
       const unansweredFrames: number[] = [];
       const schedules = new Map<string, number>();
@@ -156,12 +157,12 @@ export const synRetransmit: Detector = {
         captureId: capId,
         connId: null,
         tsUsec: null,
-        summary: `${affected} of ${attempts} connection attempts (${(share * 100).toFixed(1)}%) retransmitted the SYN (${synRtx} retransmits: ${causes['after-stale-ack']} after a stale ACK, ${causes['after-synack']} after a SYN-ACK, ${causes['no-answer']} unanswered)${synAckRtx ? `; ${synAckRtx} SYN-ACK retransmits` : ''}${lat.n ? `; connect time added p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms` : ''}`,
+        summary: `${affected} of ${attempts} connection attempts (${(share * 100).toFixed(1)}%) retransmitted the SYN (${synRtx} retransmits: ${causes['after-stale-ack']} after a stale ACK${sums.moved ? ` (${sums.moved} of them from another source port)` : ''}, ${causes['after-synack']} after a SYN-ACK, ${causes['no-answer']} unanswered)${synAckRtx ? `; ${synAckRtx} SYN-ACK retransmits` : ''}${lat.n ? `; connect time added p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, max ${lat.maxMs} ms` : ''}`,
         evidence: {
           frames: unansweredFrames.sort((a, b) => a - b).slice(0, 10),
-          attempts, affected, share, synRetransmits: synRtx, synAckRetransmits: synAckRtx, causes,
+          attempts, affected, share, synRetransmits: synRtx, movedRetries: sums.moved, synAckRetransmits: synAckRtx, causes,
           addedConnectMs: lat, unansweredRetransmitOffsetsMs: distributionMs(gapsFirst), schedules: Object.fromEntries(schedules),
-          schedulesByHost: hostSchedules(perHost), synAckOtherIsn: sums.synack_other_isn,
+          schedulesByHost: hostSchedules(perHost), synAckOtherIsn: acks.synack_other_isn,
         },
       };
     }

@@ -96,7 +96,8 @@ export function assignAttempts(db: Database.Database): CapturePair[] {
 
 /** Per row: whether it was established, refused, answered by a foreign ACK, and its SYN-ACK's timestamp option. */
 // Established also when the client acknowledged a SYN-ACK the capture missed (anomalies.ts).
-const ROW_EST = `(synack_count > 0 OR EXISTS (SELECT 1 FROM anomalies a WHERE a.conn_id = connections.id AND a.kind = 'synack-not-captured'))`;
+// Exported for queries over `connections` (unaliased) that must say established the same way.
+export const ROW_EST = `(synack_count > 0 OR EXISTS (SELECT 1 FROM anomalies a WHERE a.conn_id = connections.id AND a.kind = 'synack-not-captured'))`;
 const ROW_REJ = `(conn_state = 'REJ')`;
 const ROW_FA = '(foreign_ack_count > 0)';
 const ROW_SYNACK_TS = 'CASE WHEN synack_count > 0 THEN synack_ts END';
@@ -114,15 +115,24 @@ const SINGLE_ATTEMPTS_SQL = `SELECT id, 1, capture_id, 1, client_addr, server_ad
   FROM connections WHERE attempt_id = id AND id NOT IN (SELECT attempt FROM temp.attempt_of)`;
 
 /**
+ * An attempt's SYNs at one capture point, from its rows there (GROUP BY attempt_id, capture_id):
+ * rows, SYNs, SYN retransmits by what preceded them (a retry from another port is a retransmit
+ * after a foreign ACK: that is how its row was linked to the attempt), the first and the last SYN,
+ * and whether a SYN-ACK came. One rule for the attempts table and for per-point summaries.
+ */
+export const POINT_SYN_FIGURES = `count(*) AS n, sum(syn_count) AS syns, sum(syn_rtx_after_ack) + count(*) - 1 AS after_ack,
+  sum(syn_rtx_after_synack) AS after_synack, sum(syn_rtx_unanswered) AS unanswered, min(syn_ts_usec) AS t0,
+  max(last_syn_ts_usec) AS t_last, max(synack_count > 0) AS answered`;
+
+/**
  * The attempts of several rows, from their rows in temp.attempt_of: per attempt and capture point
  * first, then the view point (most SYNs, then the longer connect time, then the lower capture
  * id). A retry from another port is a retransmit after a foreign ACK (that is how rows were
  * linked above).
  */
 const MULTI_ATTEMPTS_SQL = `WITH pt AS (
-    SELECT attempt_id, capture_id, count(*) AS n, min(client_addr) AS client_addr, min(server_addr) AS server_addr, min(server_port) AS server_port,
-      sum(syn_count) AS syns, sum(syn_rtx_after_ack) + count(*) - 1 AS after_ack, sum(syn_rtx_after_synack) AS after_synack,
-      sum(syn_rtx_unanswered) AS unanswered, min(syn_ts_usec) AS t0, min(syn_ts_usec + connect_usec) AS t_sa, max(rtt_syn_usec) AS rtt,
+    SELECT attempt_id, capture_id, ${POINT_SYN_FIGURES}, min(client_addr) AS client_addr, min(server_addr) AS server_addr, min(server_port) AS server_port,
+      min(syn_ts_usec + connect_usec) AS t_sa, max(rtt_syn_usec) AS rtt,
       max(${ROW_EST}) AS est, max(${ROW_REJ}) AS rej, max(${ROW_FA}) AS fa,
       min(syn_ts) AS syn_ts, min(${ROW_SYNACK_TS}) AS synack_ts
     FROM connections WHERE id IN (SELECT id FROM temp.attempt_of) GROUP BY attempt_id, capture_id),

@@ -67,7 +67,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       const e = n.evidence as { address: string; estimatedHosts: number | null; signals: NatSignal[] };
       sentences.push(`${e.address} is ${e.estimatedHosts !== null ? `at least ${e.estimatedHosts} hosts` : 'more than one host'} behind NAT sharing its ports and tuples (${e.signals.map((x) => x.text).join('; ')})`);
     }
-    if (f.crossPortRetries) sentences.push(`${plural(f.crossPortRetries, 'retry', 'retries')} left from another source port with the same ISN: a NAT between client and server remapped the retry`);
+    if (f.crossPortRetries) sentences.push(`on ${plural(f.crossPortRetries, 'attempt')} a retry left from another source port with the same ISN: a NAT between client and server remapped it`);
     if (s.timeWait === 0) {
       // Not one stale ACK could be tied to a captured previous connection: say what is known.
       sentences.unshift('The previous connections on these 4-tuples are not in the capture, so which state answered cannot be confirmed; TIME_WAIT from a connection closed shortly before the capture started is the usual cause (capture earlier or longer to see it)');

@@ -45,3 +45,8 @@ export function filterScopeText(scope: FilterScope | undefined): string {
   return scope === 'connection-and-previous' ? 'this connection and the previous one on its 4-tuple'
     : scope === 'connection' ? 'this connection' : '';
 }
+
+/** A worst connection's connect time cell: 'never' only when it never connected; 'unknown' when it did and its SYN-ACK is not in the capture. */
+export function connectCell(w: WorstConnection): string | number {
+  return w.connectMs ?? (w.established ? 'unknown' : 'never');
+}

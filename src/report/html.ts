@@ -1,4 +1,4 @@
-import { fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { connectCell, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines } from './skipped.js';
 import { omittedNote, type Report } from './model.js';
 import { isoTime as iso } from './time.js';
@@ -194,7 +194,7 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
     esc(iso(c.firstTsUsec)), esc(iso(c.lastTsUsec)), c.interrupted ? '<span class="badge warning">interrupted</span>' : c.error ? `<span class="badge warning">stopped</span> ${esc(c.error)}` : 'whole',
   ])));
   const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ['refused', t.refused],
-    ['unanswered', t.unanswered], ['SYN retransmits', t.synRetransmits], ['stale ACKs', t.staleAcks], ['handshake RTT p50 / p99', `${ms(t.handshakeRttMs.p50)} / ${ms(t.handshakeRttMs.p99)}`],
+    ['unanswered', t.unanswered], ['SYN retransmits', t.synRetransmits], ['answered by a stale ACK', t.staleAcks], ['handshake RTT p50 / p99', `${ms(t.handshakeRttMs.p50)} / ${ms(t.handshakeRttMs.p99)}`],
     ['connect p50 / p99 / max', `${ms(t.connectMs.p50)} / ${ms(t.connectMs.p99)} / ${ms(t.connectMs.max)}`]];
   o.push(`<dl class="stats">${stats.map(([k, v]) => `<div${k.includes(' / ') ? ' class="wide"' : ''}><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`);
   o.push(`<p class="muted">Settings: TIME_WAIT ${esc(r.settings.timeWaitS)} s, client port range ${esc(r.settings.portRange[0])}-${esc(r.settings.portRange[1])}.</p></section>`);
@@ -234,7 +234,7 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
   }
   if (r.worstConnections.length) {
     o.push('<section id="worst"><h2>Worst connections</h2>', table(['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
-      r.worstConnections.map((w) => [esc(w.capture), esc(w.client), esc(w.server), esc(w.state), `<code>${esc(w.history)}</code>`, esc(w.syns), esc(w.answer), esc(w.connectMs ?? 'never'), esc(synFrameCell(w))])), '</section>');
+      r.worstConnections.map((w) => [esc(w.capture), esc(w.client), esc(w.server), esc(w.state), `<code>${esc(w.history)}</code>`, esc(w.syns), esc(w.answer), esc(connectCell(w)), esc(synFrameCell(w))])), '</section>');
   }
   const counts = Object.entries(r.findingCounts);
   if (counts.length || r.findings.length) {

@@ -2,7 +2,7 @@ import type { Finding } from '../detectors/index.js';
 import { omittedNote, type EvidenceItem, type Report } from './model.js';
 import { anomalyLine, baselineLine } from './gates.js';
 import { isoTime as iso } from './time.js';
-import { fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { connectCell, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines } from './skipped.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -65,7 +65,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
     o.push(`| ${esc(c.name)} | ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''} | ${c.frames} | ${c.tcpPackets} | ${c.connections} | ${iso(c.firstTsUsec)} | ${iso(c.lastTsUsec)} | ${c.interrupted ? 'interrupted' : c.error ? `stopped: ${esc(c.error)}` : 'whole'} |`);
   }
   const t = r.totals;
-  o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}; refused ${t.refused}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; stale ACKs ${t.staleAcks}`
+  o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}; refused ${t.refused}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; answered by a stale ACK ${t.staleAcks}`
     + (t.handshakeRttMs.p50 !== null ? `; handshake RTT p50 ${t.handshakeRttMs.p50} ms, p99 ${t.handshakeRttMs.p99} ms` : '')
     + (t.connectMs.p50 !== null ? `; connect time p50 ${t.connectMs.p50} ms, p99 ${t.connectMs.p99} ms, max ${t.connectMs.max} ms` : '') + '.');
   const anomalies = anomalyLine(r.anomalies ?? {});
@@ -99,7 +99,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   }
   if (r.worstConnections.length) {
     o.push('## Worst connections', '', '| capture | client | server | state | history | SYNs | answer | connect ms | SYN frame |', '|---|---|---|---|---|---|---|---|---|');
-    for (const w of r.worstConnections) o.push(`| ${esc(w.capture)} | ${w.client} | ${w.server} | ${w.state} | ${esc(w.history)} | ${w.syns} | ${w.answer} | ${w.connectMs ?? 'never'} | ${esc(String(synFrameCell(w)))} |`);
+    for (const w of r.worstConnections) o.push(`| ${esc(w.capture)} | ${w.client} | ${w.server} | ${w.state} | ${esc(w.history)} | ${w.syns} | ${w.answer} | ${connectCell(w)} | ${esc(String(synFrameCell(w)))} |`);
     o.push('');
   }
   const counts = Object.entries(r.findingCounts);

@@ -1,6 +1,6 @@
 import { anomalyLine, baselineLine } from './gates.js';
 import { omittedNote, type Report } from './model.js';
-import { fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { connectCell, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines, skippedLine } from './skipped.js';
 import { renderTable } from './table.js';
 
@@ -45,7 +45,7 @@ export function renderText(r: Report, o: TextOptions): string {
   out.push('');
   out.push(r.captures.map((c) => `${c.name}: ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}, ${c.frames} frames, ${c.tcpPackets} TCP, ${c.connections} connections over ${c.durationS.toFixed(3)} s`).join('\n'));
   const t = r.totals;
-  out.push(`connections ${t.connections}, attempts ${t.attempts}, established ${t.established}, refused ${t.refused}, unanswered ${t.unanswered}, SYN retransmits ${t.synRetransmits}, stale ACKs ${t.staleAcks}`
+  out.push(`connections ${t.connections}, attempts ${t.attempts}, established ${t.established}, refused ${t.refused}, unanswered ${t.unanswered}, SYN retransmits ${t.synRetransmits}, answered by a stale ACK ${t.staleAcks}`
     + (t.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${t.handshakeRttMs.p50} ms p99 ${t.handshakeRttMs.p99} ms` : ''));
   const anomalies = anomalyLine(r.anomalies ?? {});
   if (anomalies) out.push(anomalies);
@@ -101,7 +101,7 @@ export function renderText(r: Report, o: TextOptions): string {
     out.push(paint(o.color, 1, 'Worst connections'));
     out.push(renderTable({ head: ['capture', 'client', 'server', 'state', 'history', 'SYNs', 'answer', 'connect ms', 'SYN frame'],
       ...(width < 130 ? { colWidths: cols(width, [14, 22, 22, 7, 11, 6, 8, 9, 7], 5), wordWrap: true, wrapOnWordBoundary: false } : {}),
-      rows: r.worstConnections.map((w) => [w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, w.connectMs ?? 'never', synFrameCell(w)]) }));
+      rows: r.worstConnections.map((w) => [w.capture, w.client, w.server, w.state, w.history, w.syns, w.answer, connectCell(w), synFrameCell(w)]) }));
   }
   return fit(out, o.width);
 }

@@ -75,6 +75,16 @@ describe('claims: one report, one set of numbers', () => {
       expect(t.staleAcks).toBeLessThanOrEqual(t.attempts);
       if (r.captures.length === 1) expect(t.synRetransmits).toBe(one('SELECT coalesce(sum(syn_count), 0) FROM connections WHERE syn_count > 0') - t.attempts);
 
+      // The SYN-retransmit summary of a capture counts what the totals count: attempts (one client
+      // ISN) and their retransmits, a retry a NAT moved to another port included.
+      if (r.captures.length === 1) {
+        const sum = r.findings.find((x) => x.detector === 'syn-retransmit' && x.connId === null);
+        if (sum) {
+          expect([sum.evidence.attempts, sum.evidence.synRetransmits]).toEqual([t.attempts, t.synRetransmits]);
+          expect(sum.evidence.affected).toBe(one('SELECT count(*) FROM (SELECT 1 FROM connections WHERE attempt_id IS NOT NULL GROUP BY attempt_id HAVING sum(syn_count) > 1)'));
+        }
+      }
+
       // findingCounts count the store's findings.
       for (const [d, n] of Object.entries(r.findingCounts)) {
         expect(n.error + n.warning + n.info).toBe(one(`SELECT count(*) FROM findings WHERE detector = '${d}'`));
