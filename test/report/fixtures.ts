@@ -62,8 +62,8 @@ export function staleAckReport(): Report {
     findingsOmitted: 11,
     findingCounts: { 'stale-ack': { info: 0, warning: 0, error: 12 }, 'syn-retransmit': { info: 0, warning: 1, error: 0 } },
     worstConnections: [
-      { connId: 8, capture: 'server.pcap', client: '198.18.1.2:40000', server: '198.19.2.2:3306', state: 'SF', history: 'SaRhADdfF', syns: 2, answer: 'ack', connectMs: 10.8, synFrame: 160 },
-      { connId: 9, capture: 'server.pcap', client: '[fd18:1::2]:40002', server: '[fd19:2::2]:3306', state: 'S0', history: 'S', syns: 5, answer: 'none', connectMs: null, synFrame: 170 },
+      { connId: 8, capture: 'server.pcap', client: '198.18.1.2:40000', server: '198.19.2.2:3306', state: 'SF', history: 'SaRhADdfF', syns: 2, answer: 'ack', connectMs: 10.8, established: true, synFrame: 160 },
+      { connId: 9, capture: 'server.pcap', client: '[fd18:1::2]:40002', server: '[fd19:2::2]:3306', state: 'S0', history: 'S', syns: 5, answer: 'none', connectMs: null, established: false, synFrame: 170 },
     ],
     timeline: { bucketUsec: BUCKET, buckets, sustainablePerS: 470.5, inUseSustainablePerS: 0.07 },
     anomalies: { 'synack-not-captured': 0 },
