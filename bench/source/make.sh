@@ -26,45 +26,28 @@ C4=198.18.1.2; G4C=198.18.1.1; G4S=198.19.2.1; S4=198.19.2.2
 SNAP=96
 COUNT=50; PAYLOAD=200000; GAP_MS=2; RANGE="40000 40003"
 
-WORK=$(mktemp -d /tmp/$P-benchsrc.XXXXXX)
-PIDS=()
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in $NS_C $NS_G $NS_S; do ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-for ns in $NS_C $NS_G $NS_S; do
-    [ -e "/run/netns/$ns" ] && { echo "namespace $ns exists already (set LAB_PREFIX)" >&2; exit 1; }
-done
-trap cleanup EXIT INT TERM
+. "$LAB/lib.sh"
+lab_init $P-benchsrc   # WORK, PIDS, the trap that stops everything and deletes the namespaces
 
 inc() { ip netns exec $NS_C "$@"; }
 ing() { ip netns exec $NS_G "$@"; }
 ins() { ip netns exec $NS_S "$@"; }
 
-for ns in $NS_C $NS_G $NS_S; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip link add $P-c0 netns $NS_C type veth peer name $P-g0 netns $NS_G
-ip link add $P-s0 netns $NS_S type veth peer name $P-g1 netns $NS_G
-ip -n $NS_C addr add $C4/24 dev $P-c0
-ip -n $NS_G addr add $G4C/24 dev $P-g0
-ip -n $NS_G addr add $G4S/24 dev $P-g1
-ip -n $NS_S addr add $S4/24 dev $P-s0
+lab_netns $NS_C $NS_G $NS_S
+lab_veth $NS_C $P-c0 $C4/24 $NS_G $P-g0 $G4C/24
+lab_veth $NS_S $P-s0 $S4/24 $NS_G $P-g1 $G4S/24
 # Segmentation offloads off on all four ends: the sender cuts MSS-sized segments itself
 # (tcp_write_xmit without TSO) and no receiver merges them (no GRO), so the capture points see
 # what a wire would carry.
 for pair in "$NS_C $P-c0" "$NS_G $P-g0" "$NS_G $P-g1" "$NS_S $P-s0"; do
     set -- $pair
     ip netns exec "$1" ethtool -K "$2" tso off gso off gro off >/dev/null
-    ip -n "$1" link set "$2" up
 done
 ip -n $NS_C route add 198.19.2.0/24 via $G4C
 ip -n $NS_S route add 198.18.1.0/24 via $G4S
 ing sysctl -qw net.ipv4.ip_forward=1
-inc python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'warmup', ('$S4', 9))"
-ins python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'warmup', ('$C4', 9))"
+lab_warmup $NS_C $S4
+lab_warmup $NS_S $C4
 sleep 1.5
 
 mkdir -p "$OUT"
@@ -80,42 +63,30 @@ json.dump({"scenario": "bench-long-source", "client": "$C4", "server": "$S4", "s
            "client_namespaces": "$NS_C"}, open(sys.argv[1], "w"), indent=1)
 EOF
 
-ip netns exec $NS_S python3 "$LAB/server.py" --bind $S4 --port 3306 --close server \
-    --log "$OUT/server-log-3306.csv" --max-seconds 300 >"$WORK/server.out" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q listening "$WORK/server.out" && break; sleep 0.1; done
-grep -q listening "$WORK/server.out" || { echo "server did not start" >&2; exit 1; }
-
-ip netns exec $NS_S tcpdump -i $P-s0 -s $SNAP -U -Z root --immediate-mode -B 8192 \
-    -w "$OUT/server.pcap" >"$WORK/cap.log" 2>&1 &
-CAP=$!
-PIDS+=($CAP)
-for _ in $(seq 50); do grep -q 'listening on' "$WORK/cap.log" && break; sleep 0.1; done
-grep -q 'listening on' "$WORK/cap.log" || { echo "capture did not start: $(cat "$WORK/cap.log")" >&2; exit 1; }
+lab_server 3306 $NS_S --bind $S4 --port 3306 --close server \
+    --log "$OUT/server-log-3306.csv" --max-seconds 300
+lab_cap server.pcap $NS_S tcpdump -i $P-s0 -s $SNAP "${LAB_TCPDUMP[@]}" -w "$OUT/server.pcap"
 
 for pair in "client $NS_C" "gateway $NS_G" "server $NS_S"; do
-    set -- $pair; ip netns exec "$2" nstat -asz > "$OUT/nstat-$1-before.txt"
+    set -- $pair; lab_nstat "$2" "$OUT/nstat-$1-before.txt"
 done
 inc python3 "$LAB/client.py" --log "$OUT/client-log.csv" --max-seconds 120 --dst $S4 --port 3306 \
     --count $COUNT --payload $PAYLOAD --mode quit --timeout 10 --gap-ms $GAP_MS --tag main
-{ echo "# client ss -tan state time-wait"; inc ss -tanH state time-wait;
-  echo "# server ss -tan state time-wait"; ins ss -tanH state time-wait; } > "$OUT/ss-timewait-after.txt"
+lab_ss_timewait $NS_C $NS_S "$OUT/ss-timewait-after.txt"
 for pair in "client $NS_C" "gateway $NS_G" "server $NS_S"; do
-    set -- $pair; ip netns exec "$2" nstat -asz > "$OUT/nstat-$1-after.txt"
+    set -- $pair; lab_nstat "$2" "$OUT/nstat-$1-after.txt"
 done
-sleep 2            # trailing FIN/ACKs, and let tcpdump drain
-kill -TERM $CAP; wait $CAP 2>/dev/null || true
-{ echo "# server.pcap"; grep -v '^$' "$WORK/cap.log"; } > "$OUT/capture-stats.txt"
+lab_stop_caps      # 2 s for trailing FIN/ACKs, then tcpdump; the server is left to the trap
+lab_cap_stats "$OUT/capture-stats.txt" "# "
 {
-    echo "# uname -r"; uname -r
-    echo "# date -u"; date -u +%FT%TZ
+    lab_env_head
     for ns in $NS_C $NS_G $NS_S; do
         echo "# $ns sysctls"
         ip netns exec "$ns" sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_timestamps \
             net.ipv4.tcp_tw_reuse net.ipv4.tcp_rfc1337 net.ipv4.tcp_invalid_ratelimit \
             net.ipv4.tcp_sack net.ipv4.tcp_window_scaling 2>&1
     done
-    echo "# $NS_G iptables-save -t mangle"; ing iptables-save -t mangle | grep -v '^#'
+    lab_env_mangle $NS_G
     for pair in "$NS_C $P-c0" "$NS_G $P-g0" "$NS_G $P-g1" "$NS_S $P-s0"; do
         set -- $pair
         echo "# $1 ethtool -k $2 (segmentation offloads)"

@@ -13,23 +13,19 @@ set -euo pipefail
 LAB=$(cd "$(dirname "$0")" && pwd)
 SC=${1:?scenario}; OUT=${2:?outdir}
 NC=ta-cli; NS=ta-srv; C4=198.18.20.2; S4=198.18.20.1; SNAP=128
-mkdir -p "$OUT"; WORK=$(mktemp -d /tmp/ta-lab.XXXXXX); PIDS=()
-cleanup() { set +e; for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done; sleep 0.5
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  ip netns del $NC 2>/dev/null; ip netns del $NS 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT INT TERM
+mkdir -p "$OUT"
+. "$LAB/lib.sh"
+lab_init ta-lab   # WORK, PIDS, the trap that stops everything and deletes the namespaces
 inc() { ip netns exec $NC "$@"; }; ins() { ip netns exec $NS "$@"; }
-ip netns del $NC 2>/dev/null || true; ip netns del $NS 2>/dev/null || true
-ip netns add $NC; ip netns add $NS
-ip link add ta-c0 netns $NC type veth peer name ta-s0 netns $NS
-inc ip addr add $C4/24 dev ta-c0; ins ip addr add $S4/24 dev ta-s0
-inc ip link set lo up; ins ip link set lo up; inc ip link set ta-c0 up; ins ip link set ta-s0 up
+lab_netns $NC $NS
+lab_veth $NC ta-c0 $C4/24 $NS ta-s0 $S4/24
 sleep 1
-cap() { # cap NS IF FILE
-  ip netns exec "$1" tcpdump -i "$2" -s $SNAP -U --immediate-mode -B 8192 -w "$OUT/$3" tcp 2>"$WORK/$3.stats" & PIDS+=($!); }
-stopcaps() { sleep 2; for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 1
-  cat "$WORK"/*.stats > "$OUT/capture-stats.txt" 2>/dev/null || true; }
-nst() { ip netns exec "$1" nstat -asz > "$OUT/nstat-$2.txt"; }
+cap() { # cap NS IF FILE : TCP only; tcpdump without -Z root (drops to its own user)
+  lab_cap "$3" "$1" tcpdump -i "$2" -s $SNAP -U --immediate-mode -B 8192 -w "$OUT/$3" tcp; }
+# The captures only: the listeners and the connections holding 9002's accept queue stay
+# until the trap, so the "after" counters are taken with them still open (1 s later, as before).
+stopcaps() { lab_stop_caps; sleep 1; lab_cap_stats "$OUT/capture-stats.txt"; }
+nst() { lab_nstat "$1" "$OUT/nstat-$2.txt"; }
 { uname -r; for ns in $NC $NS; do echo "== $ns"; ip netns exec $ns sysctl net.ipv4.tcp_syncookies net.ipv4.tcp_fastopen net.ipv4.tcp_syn_linear_timeouts net.ipv4.tcp_max_syn_backlog 2>/dev/null; done; } > "$OUT/lab-env.txt"
 
 case "$SC" in
@@ -37,19 +33,19 @@ syn-flood)
   # Port 9001: SYNs dropped in the server namespace (nothing answers; captured before INPUT).
   # Port 9002: a listener with backlog 1 that never accepts, its accept queue filled first.
   ins iptables -A INPUT -p tcp --syn --dport 9001 -j DROP
-  ins python3 "$LAB/anomaly_listen.py" $S4 9002 1 30 > "$OUT/server-9002.log" & PIDS+=($!)
+  lab_bg $NS python3 "$LAB/anomaly_listen.py" $S4 9002 1 30 > "$OUT/server-9002.log"
   sleep 0.5; nst $NS server-before
   cap $NS ta-s0 server.pcap; sleep 1
   # 300 SYNs each, 4 ms apart, source port counting up from 20000 (hping3's default).
   inc hping3 -S -p 9001 -s 20000 -i u4000 -c 300 $S4 > "$OUT/hping3-9001.log" 2>&1 || true
   # Two real connections fill 9002's accept queue (backlog 1 holds two: sk_acceptq_is_full
   # tests > backlog); they stay open, never accepted, while hping3 sends its SYNs.
-  inc python3 -c "import socket,time; s=[socket.create_connection(('$S4', 9002), timeout=3) for _ in range(2)]; print('held', len(s), flush=True); time.sleep(8)" > "$OUT/holders-9002.log" 2>&1 & PIDS+=($!)
+  lab_bg $NC python3 -c "import socket,time; s=[socket.create_connection(('$S4', 9002), timeout=3) for _ in range(2)]; print('held', len(s), flush=True); time.sleep(8)" > "$OUT/holders-9002.log" 2>&1
   sleep 1
   inc hping3 -S -p 9002 -s 30000 -i u4000 -c 300 $S4 > "$OUT/hping3-9002.log" 2>&1 || true
   # Port 9003: a listener that accepts. hping3's SYNs get SYN-ACKs, which hping3's own kernel
   # resets (no socket of its own on that port: tcp_v4_send_reset): half-open attempts.
-  ins python3 "$LAB/anomaly_tfo.py" server $S4 9003 0 > "$OUT/server-9003.log" & PIDS+=($!)
+  lab_bg $NS python3 "$LAB/anomaly_tfo.py" server $S4 9003 0 > "$OUT/server-9003.log"
   sleep 0.5
   inc hping3 -S -p 9003 -s 40000 -i u4000 -c 150 $S4 > "$OUT/hping3-9003.log" 2>&1 || true
   stopcaps; nst $NS server-after ;;
@@ -60,8 +56,8 @@ tfo)
   # Client to 9101 with tcp_fastopen=5 (4: data in the SYN without a cookie): the server ignores
   # the data (SYN-ACK ack = ISN + 1) and the client sends it again after the handshake.
   ins sysctl -qw net.ipv4.tcp_fastopen=3
-  ins python3 "$LAB/anomaly_tfo.py" server $S4 9100 1 > "$OUT/server-9100.log" & PIDS+=($!)
-  ins python3 "$LAB/anomaly_tfo.py" server $S4 9101 0 > "$OUT/server-9101.log" & PIDS+=($!)
+  lab_bg $NS python3 "$LAB/anomaly_tfo.py" server $S4 9100 1 > "$OUT/server-9100.log"
+  lab_bg $NS python3 "$LAB/anomaly_tfo.py" server $S4 9101 0 > "$OUT/server-9101.log"
   sleep 0.5; nst $NC client-before; nst $NS server-before
   cap $NS ta-s0 server.pcap; sleep 1
   inc sysctl -qw net.ipv4.tcp_fastopen=1
@@ -74,7 +70,7 @@ synack-loss)
   # The client namespace drops every second SYN-ACK it receives (the first of each handshake):
   # SYN, SYN-ACK (lost), SYN again, SYN-ACK again, ACK. Captured at both ends.
   inc iptables -A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -m statistic --mode nth --every 2 --packet 0 -j DROP
-  ins python3 "$LAB/anomaly_tfo.py" server $S4 9300 0 > "$OUT/server-9300.log" & PIDS+=($!)
+  lab_bg $NS python3 "$LAB/anomaly_tfo.py" server $S4 9300 0 > "$OUT/server-9300.log"
   sleep 0.5; nst $NC client-before; nst $NS server-before
   cap $NS ta-s0 server.pcap; cap $NC ta-c0 client.pcap; sleep 1
   inc python3 "$LAB/anomaly_tfo.py" plain $S4 9300 30 > "$OUT/client-9300.csv"
@@ -83,10 +79,10 @@ spoofed-syns)
   # A real client connects from port 40000 while the server drops SYNs for 2.5 s, so its SYN
   # is retransmitted (same ISN) until one passes; meanwhile hping3 sends 20 SYNs on the same
   # tuple, 2 ms apart, each with its own ISN (hping3 -k keeps the source port).
-  ins python3 "$LAB/anomaly_tfo.py" server $S4 9200 0 > "$OUT/server-9200.log" & PIDS+=($!)
+  lab_bg $NS python3 "$LAB/anomaly_tfo.py" server $S4 9200 0 > "$OUT/server-9200.log"
   ins iptables -A INPUT -p tcp --syn --dport 9200 -j DROP
   sleep 0.5; cap $NS ta-s0 server.pcap; sleep 1
-  inc python3 "$LAB/anomaly_tfo.py" bound $S4 9200 40000 > "$OUT/client-9200.csv" & CL=$!
+  lab_bg $NC python3 "$LAB/anomaly_tfo.py" bound $S4 9200 40000 > "$OUT/client-9200.csv"; CL=$LAB_PID
   sleep 0.5
   inc hping3 -S -p 9200 -s 40000 -k -i u2000 -c 20 $S4 > "$OUT/hping3-9200.log" 2>&1 || true
   sleep 2; ins iptables -D INPUT -p tcp --syn --dport 9200 -j DROP
@@ -99,7 +95,7 @@ synack-new-isn)
   # request is gone the next one makes a new request with a new server ISN (tcp_conn_request).
   # Three connections, one after the other.
   ins sysctl -qw net.ipv4.tcp_synack_retries=1
-  ins python3 "$LAB/anomaly_tfo.py" server $S4 9400 0 > "$OUT/server-9400.log" & PIDS+=($!)
+  lab_bg $NS python3 "$LAB/anomaly_tfo.py" server $S4 9400 0 > "$OUT/server-9400.log"
   sleep 0.5; cap $NS ta-s0 server.pcap; sleep 1
   for i in 0 1 2; do
     inc iptables -A INPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j DROP

@@ -18,26 +18,11 @@ SAMPLES=$(dirname "$LAB")
 OUT=${1:-$SAMPLES/rotated-tcpdump}
 NS_C=tv-rc; NS_S=tv-rs
 SNAP=128
-WORK=$(mktemp -d /tmp/tv-lab.XXXXXX)
-PIDS=()
+. "$LAB/lib.sh"
+lab_init tv-lab   # WORK, PIDS, the trap that stops everything and deletes the namespaces
 
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in $NS_C $NS_S; do ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-for ns in $NS_C $NS_S; do
-    ip netns list | grep -qw "$ns" && { echo "namespace $ns exists; remove it first" >&2; exit 1; }
-    ip netns add "$ns"; ip -n "$ns" link set lo up
-done
-ip link add tv-r0 netns $NS_C type veth peer name tv-r1 netns $NS_S
-ip -n $NS_C addr add 198.18.40.1/24 dev tv-r0; ip -n $NS_C link set tv-r0 up
-ip -n $NS_S addr add 198.18.40.2/24 dev tv-r1; ip -n $NS_S link set tv-r1 up
+lab_netns $NS_C $NS_S
+lab_veth $NS_C tv-r0 198.18.40.1/24 $NS_S tv-r1 198.18.40.2/24
 ip netns exec $NS_C sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
 ip netns exec $NS_C iptables -t mangle -A POSTROUTING -o tv-r0 -p tcp -j TCPOPTSTRIP --strip-options timestamp
 ip netns exec $NS_S iptables -t mangle -A POSTROUTING -o tv-r1 -p tcp -j TCPOPTSTRIP --strip-options timestamp
@@ -45,34 +30,22 @@ ip netns exec $NS_S iptables -t mangle -A POSTROUTING -o tv-r1 -p tcp -j TCPOPTS
 mkdir -p "$OUT"
 rm -f "$OUT"/*.pcap "$OUT"/*.csv "$OUT"/*.txt
 
-start_cap() {  # LOGNAME tcpdump-args...
-    local log=$WORK/cap.$1.log; shift
-    ip netns exec $NS_S tcpdump -i tv-r1 -s $SNAP -U -Z root --immediate-mode -B 8192 "$@" >"$log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 50); do grep -q 'listening on' "$log" 2>/dev/null && return 0; sleep 0.1; done
-    echo "capture did not start: $(cat "$log")" >&2; exit 1
+cap() {  # LABEL tcpdump-args... : on the server's veth
+    lab_cap "$1" $NS_S tcpdump -i tv-r1 -s $SNAP "${LAB_TCPDUMP[@]}" "${@:2}"
 }
 
-ip netns exec $NS_S python3 "$LAB/server.py" --bind 198.18.40.2 --port 3306 --close server \
-    --log "$OUT/server-log.csv" --max-seconds 120 >"$WORK/server.out" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q listening "$WORK/server.out" && break; sleep 0.1; done
-start_cap whole -w "$OUT/whole.pcap"
-start_cap g1 -G 1 -w "$OUT/g1-%H%M%S.pcap"
+lab_server log $NS_S --bind 198.18.40.2 --port 3306 --close server \
+    --log "$OUT/server-log.csv" --max-seconds 120
+cap whole -w "$OUT/whole.pcap"
+cap g1 -G 1 -w "$OUT/g1-%H%M%S.pcap"
 ip netns exec $NS_C python3 "$LAB/client.py" --dst 198.18.40.2 --port 3306 --count 250 --payload 200000 \
     --mode quit --timeout 10 --gap-ms 2 --tag main --log "$OUT/client-log.csv" --max-seconds 120
-sleep 2
-for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-PIDS=()
-for l in "$WORK"/cap.*.log; do echo "# $(basename "$l" .log)"; grep -v '^$' "$l"; done > "$OUT/capture-stats.txt"
+lab_stop
+lab_cap_stats "$OUT/capture-stats.txt" "# cap."
 {
-    echo "# uname -r"; uname -r
-    echo "# date -u"; date -u +%FT%TZ
+    lab_env_head
     echo "# tcpdump --version"; tcpdump --version 2>&1 | head -2
-    for ns in $NS_C $NS_S; do
-        echo "# $ns iptables-save -t mangle"; ip netns exec "$ns" iptables-save -t mangle | grep -v '^#'
-    done
+    for ns in $NS_C $NS_S; do lab_env_mangle "$ns"; done
     echo "# $NS_C sysctl"; ip netns exec $NS_C sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_timestamps
 } > "$OUT/lab-env.txt"
 chmod 644 "$OUT"/*

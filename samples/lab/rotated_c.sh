@@ -21,29 +21,11 @@ OUT=${1:-$SAMPLES/rotated-tcpdump-size}
 P=${LAB_PREFIX:-tc}
 NS_C=$P-rc; NS_S=$P-rs
 SNAP=96
-WORK=$(mktemp -d /tmp/$P-lab.XXXXXX)
-PIDS=()
+. "$LAB/lib.sh"
+lab_init $P-lab   # WORK, PIDS, the trap that stops everything and deletes the namespaces
 
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in $NS_C $NS_S; do [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-for ns in $NS_C $NS_S; do
-    if [ -e "/run/netns/$ns" ]; then
-        echo "namespace $ns exists already (another lab running? set LAB_PREFIX)" >&2
-        NS_C=; NS_S=; exit 1
-    fi
-done
-for ns in $NS_C $NS_S; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip link add $P-r0 netns $NS_C type veth peer name $P-r1 netns $NS_S
-ip -n $NS_C addr add 198.18.41.1/24 dev $P-r0; ip -n $NS_C link set $P-r0 up
-ip -n $NS_S addr add 198.18.41.2/24 dev $P-r1; ip -n $NS_S link set $P-r1 up
+lab_netns $NS_C $NS_S
+lab_veth $NS_C $P-r0 198.18.41.1/24 $NS_S $P-r1 198.18.41.2/24
 ip netns exec $NS_C sysctl -qw net.ipv4.ip_local_port_range="40000 40003"
 ip netns exec $NS_C iptables -t mangle -A POSTROUTING -o $P-r0 -p tcp -j TCPOPTSTRIP --strip-options timestamp
 ip netns exec $NS_S iptables -t mangle -A POSTROUTING -o $P-r1 -p tcp -j TCPOPTSTRIP --strip-options timestamp
@@ -51,33 +33,22 @@ ip netns exec $NS_S iptables -t mangle -A POSTROUTING -o $P-r1 -p tcp -j TCPOPTS
 mkdir -p "$OUT"
 rm -f "$OUT"/x.pcap* "$OUT"/*.csv "$OUT"/*.txt "$OUT"/pieces.sha256
 
-ip netns exec $NS_S python3 "$LAB/server.py" --bind 198.18.41.2 --port 3306 --close server \
-    --log "$OUT/server-log.csv" --max-seconds 180 >"$WORK/server.out" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q listening "$WORK/server.out" && break; sleep 0.1; done
+lab_server log $NS_S --bind 198.18.41.2 --port 3306 --close server \
+    --log "$OUT/server-log.csv" --max-seconds 180
 # In WORK first: tcpdump -C names the pieces from the -w name, and only they must be there.
 mkdir "$WORK/cap"
-ip netns exec $NS_S tcpdump -i $P-r1 -s $SNAP -U -Z root --immediate-mode -B 8192 -C 1 -w "$WORK/cap/x.pcap" >"$WORK/cap.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do grep -q 'listening on' "$WORK/cap.log" 2>/dev/null && break; sleep 0.1; done
-grep -q 'listening on' "$WORK/cap.log" || { echo "capture did not start: $(cat "$WORK/cap.log")" >&2; exit 1; }
+lab_cap x $NS_S tcpdump -i $P-r1 -s $SNAP "${LAB_TCPDUMP[@]}" -C 1 -w "$WORK/cap/x.pcap"
 ip netns exec $NS_C python3 "$LAB/client.py" --dst 198.18.41.2 --port 3306 --count 1000 --payload 200000 \
     --mode quit --timeout 10 --gap-ms 2 --tag main --log "$OUT/client-log.csv" --max-seconds 180
-sleep 2
-for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-PIDS=()
-grep -v '^$' "$WORK/cap.log" > "$OUT/capture-stats.txt"
+lab_stop
+lab_cap_stats "$OUT/capture-stats.txt"
 (cd "$WORK/cap" && ls -l --time-style=+%T x.pcap* >> "$OUT/capture-stats.txt" && sha256sum x.pcap* > "$OUT/pieces.sha256")
 for f in "$WORK"/cap/x.pcap*; do zstd -q -19 "$f" -o "$OUT/$(basename "$f").zst"; done
 {
-    echo "# uname -r"; uname -r
-    echo "# date -u"; date -u +%FT%TZ
+    lab_env_head
     echo "# tcpdump --version"; tcpdump --version 2>&1 | head -2
-    echo "# tcpdump command (in $NS_S)"; echo "tcpdump -i $P-r1 -s $SNAP -U -Z root --immediate-mode -B 8192 -C 1 -w x.pcap"
-    for ns in $NS_C $NS_S; do
-        echo "# $ns iptables-save -t mangle"; ip netns exec "$ns" iptables-save -t mangle | grep -v '^#'
-    done
+    echo "# tcpdump command (in $NS_S)"; echo "tcpdump -i $P-r1 -s $SNAP ${LAB_TCPDUMP[*]} -C 1 -w x.pcap"
+    for ns in $NS_C $NS_S; do lab_env_mangle "$ns"; done
     echo "# $NS_C sysctl"; ip netns exec $NS_C sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_timestamps
 } > "$OUT/lab-env.txt"
 chmod 644 "$OUT"/*

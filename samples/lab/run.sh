@@ -42,51 +42,19 @@ C4=198.18.1.2; G4C=198.18.1.1; G4S=198.19.2.1; S4=198.19.2.2
 C6=fd18:1::2;  G6C=fd18:1::1;  G6S=fd19:2::1;  S6=fd19:2::2
 SNAP=128              # snaplen: headers only, keeps captures small
 
-WORK=$(mktemp -d /tmp/$P-lab.XXXXXX)
-PIDS=()
-
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in $NS_C $NS_G $NS_S $NS_C2 $NS_C3 $NS_C4 $NS_C5; do ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
+. "$LAB/lib.sh"
+lab_init $P-lab   # WORK, PIDS, the trap that stops everything and deletes the namespaces
 
 inc() { ip netns exec $NS_C "$@"; }
 ing() { ip netns exec $NS_G "$@"; }
 ins() { ip netns exec $NS_S "$@"; }
 
 build_net() {
-    # Never take over namespaces that exist already: they may be another lab's
-    # run (pick another LAB_PREFIX), or a leftover to remove by hand.
-    for ns in $NS_C $NS_G $NS_S $NS_C2 $NS_C3 $NS_C4 $NS_C5; do
-        if [ -e "/run/netns/$ns" ]; then
-            echo "namespace $ns exists already (another lab running? set LAB_PREFIX)" >&2
-            NS_C=; NS_G=; NS_S=; NS_C2=; NS_C3=; NS_C4=; NS_C5=   # so the trap deletes nothing
-            exit 1
-        fi
-    done
-    for ns in $NS_C $NS_G $NS_S; do
-        ip netns add "$ns"
-        ip -n "$ns" link set lo up
-    done
-    ip link add $P-c0 netns $NS_C type veth peer name $P-g0 netns $NS_G
-    ip link add $P-s0 netns $NS_S type veth peer name $P-g1 netns $NS_G
-    ip -n $NS_C addr add $C4/24 dev $P-c0
-    ip -n $NS_G addr add $G4C/24 dev $P-g0
-    ip -n $NS_G addr add $G4S/24 dev $P-g1
-    ip -n $NS_S addr add $S4/24 dev $P-s0
-    # nodad: usable at once, no 1-2 s tentative period that would delay the run
-    ip -n $NS_C addr add $C6/64 dev $P-c0 nodad
-    ip -n $NS_G addr add $G6C/64 dev $P-g0 nodad
-    ip -n $NS_G addr add $G6S/64 dev $P-g1 nodad
-    ip -n $NS_S addr add $S6/64 dev $P-s0 nodad
-    for pair in "$NS_C $P-c0" "$NS_G $P-g0" "$NS_G $P-g1" "$NS_S $P-s0"; do
-        set -- $pair; ip -n "$1" link set "$2" up
-    done
+    # All seven names must be free, also those only the NAT scenarios create.
+    lab_netns_free $NS_C $NS_G $NS_S $NS_C2 $NS_C3 $NS_C4 $NS_C5
+    lab_netns $NS_C $NS_G $NS_S
+    lab_veth $NS_C $P-c0 "$C4/24 $C6/64" $NS_G $P-g0 "$G4C/24 $G6C/64"
+    lab_veth $NS_S $P-s0 "$S4/24 $S6/64" $NS_G $P-g1 "$G4S/24 $G6S/64"
     # Routes to the other side only (no default route).
     ip -n $NS_C route add 198.19.2.0/24 via $G4C
     ip -n $NS_S route add 198.18.1.0/24 via $G4S
@@ -94,15 +62,8 @@ build_net() {
     ip -n $NS_S -6 route add fd18:1::/64 via $G6S
     ing sysctl -qw net.ipv4.ip_forward=1
     ing sysctl -qw net.ipv6.conf.all.forwarding=1
-    # Warm up neighbour caches so ARP/ND does not delay the first SYN.
-    # (one UDP datagram each way to the discard port; the ICMP unreachable
-    # that comes back is harmless and happens before any capture starts)
-    inc python3 -c "import socket
-for a, f in (('$S4', socket.AF_INET), ('$S6', socket.AF_INET6)):
-    socket.socket(f, socket.SOCK_DGRAM).sendto(b'warmup', (a, 9))"
-    ins python3 -c "import socket
-for a, f in (('$C4', socket.AF_INET), ('$C6', socket.AF_INET6)):
-    socket.socket(f, socket.SOCK_DGRAM).sendto(b'warmup', (a, 9))"
+    lab_warmup $NS_C $S4 $S6
+    lab_warmup $NS_S $C4 $C6
     sleep 1.5
 }
 
@@ -115,23 +76,16 @@ extra_clients() {  # the extra client namespaces that exist (NAT scenarios only)
 # own veth and /24 to the gateway (route to the server subnet only).
 add_client() {
     local ns=$1 ic=$2 ig=$3 ac=$4 ag=$5
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    ip link add "$ic" netns "$ns" type veth peer name "$ig" netns $NS_G
-    ip -n "$ns" addr add "$ac/24" dev "$ic"
-    ip -n $NS_G addr add "$ag/24" dev "$ig"
-    ip -n "$ns" link set "$ic" up
-    ip -n $NS_G link set "$ig" up
+    lab_netns "$ns"
+    lab_veth "$ns" "$ic" "$ac/24" $NS_G "$ig" "$ag/24"
     ip -n "$ns" route add 198.19.2.0/24 via "$ag"
-    ip netns exec "$ns" python3 -c "import socket
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'warmup', ('$S4', 9))"
+    lab_warmup "$ns" $S4
 }
 
 # Record the environment the capture was made in (kernel, sysctls, rules).
 save_env() {
     {
-        echo "# uname -r"; uname -r
-        echo "# date -u"; date -u +%FT%TZ
+        lab_env_head
         for ns in $NS_C $NS_G $NS_S $(extra_clients); do
             echo "# $ns sysctls"
             ip netns exec "$ns" sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_timestamps \
@@ -161,58 +115,36 @@ nstat_all() {  # $1 = before|after ; -a absolute, -s do not touch history, -z ze
     for ns in $(extra_clients); do pairs+=("client${ns#$NS_C} $ns"); done   # client2, client3
     for pair in "${pairs[@]}"; do
         set -- $pair
-        ip netns exec "$2" nstat -asz > "$OUT/nstat-$1-$SUF.txt"
+        lab_nstat "$2" "$OUT/nstat-$1-$SUF.txt"
     done
 }
 
-# Every background process is started as `ip netns exec NS prog` (which execs
-# prog), so $! is the process itself and the trap can stop it by PID.
 # start_cap NS IFACE FILE TOOL(tcpdump|dumpcap)
 start_cap() {
-    local ns=$1 ifc=$2 file=$3 tool=$4 log=$WORK/cap.$(basename "$3").log
+    local ns=$1 ifc=$2 file=$3 tool=$4
     rm -f "$file"
     if [ "$tool" = dumpcap ]; then
-        ip netns exec "$ns" dumpcap -i "$ifc" -s $SNAP -w "$file" -q >"$log" 2>&1 &
+        lab_cap "$(basename "$file")" "$ns" dumpcap -i "$ifc" -s $SNAP -w "$file" -q
     else
-        # -Z root: write directly into the samples folder; -U: flush per packet;
-        # --immediate-mode: without it the kernel ring hands packets over in
-        # blocks and the last ~second was lost when tcpdump was stopped.
-        ip netns exec "$ns" tcpdump -i "$ifc" -s $SNAP -U -Z root --immediate-mode -B 8192 \
-            -w "$file" >"$log" 2>&1 &
+        lab_cap "$(basename "$file")" "$ns" tcpdump -i "$ifc" -s $SNAP "${LAB_TCPDUMP[@]}" -w "$file"
     fi
-    PIDS+=($!)
-    for _ in $(seq 50); do  # wait until the capture is really listening
-        grep -qE 'listening on|Capturing on' "$log" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "capture on $ns/$ifc did not start: $(cat "$log")" >&2; exit 1
 }
 
 stop_caps() {
-    sleep 2            # trailing FIN/ACKs, and let the capture tools drain
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    PIDS=()
+    lab_stop   # the captures, the server and any client left
     # keep the tools' own statistics (packets captured / dropped by kernel)
-    for l in "$WORK"/cap.*.log; do
-        [ -e "$l" ] && { echo "# $(basename "$l" .log | sed 's/^cap\.//')"; grep -v '^$' "$l"; }
-    done > "$OUT/capture-stats.txt"
+    lab_cap_stats "$OUT/capture-stats.txt" "# "
 }
 
 start_server() {  # start_server ADDR PORT CLOSE_MODE [extra server.py options]
-    # ip netns exec directly (not the ins function) so $! is the server itself
-    ip netns exec $NS_S python3 "$LAB/server.py" --bind "$1" --port "$2" --close "$3" \
-        --log "$OUT/server-log-$2.csv" --max-seconds 300 "${@:4}" >"$WORK/server-$2.out" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 50); do grep -q listening "$WORK/server-$2.out" && return 0; sleep 0.1; done
-    echo "server did not start" >&2; exit 1
+    lab_server "$2" $NS_S --bind "$1" --port "$2" --close "$3" \
+        --log "$OUT/server-log-$2.csv" --max-seconds 300 "${@:4}"
 }
 
 client() { inc python3 "$LAB/client.py" --log "$OUT/client-log.csv" --max-seconds 120 "$@"; }
 
 ss_all() {  # TIME-WAIT holders, independent of the captures
-    { echo "# client ss -tan state time-wait"; inc ss -tanH state time-wait;
-      echo "# server ss -tan state time-wait"; ins ss -tanH state time-wait; } > "$OUT/ss-timewait-after.txt"
+    lab_ss_timewait $NS_C $NS_S "$OUT/ss-timewait-after.txt"
 }
 
 begin() {

@@ -24,26 +24,12 @@ OUT=${1:-$SAMPLES/vxlan-tw-stale-ack}
 NS_C=tv-vc; NS_S=tv-vs
 SNAP_UNDER=200   # outer Ethernet+IP+UDP+VXLAN (50) + inner headers with options
 SNAP_OVER=128
-WORK=$(mktemp -d /tmp/tv-lab.XXXXXX)
-PIDS=()
+. "$LAB/lib.sh"
+lab_init tv-lab   # WORK, PIDS, the trap that stops everything and deletes the namespaces
+                  # (the VXLAN devices go with them)
 
-cleanup() {
-    set +e
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.5
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-    for ns in $NS_C $NS_S; do ip netns del "$ns" 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-for ns in $NS_C $NS_S; do
-    ip netns list | grep -qw "$ns" && { echo "namespace $ns exists; remove it first" >&2; exit 1; }
-    ip netns add "$ns"; ip -n "$ns" link set lo up
-done
-ip link add tv-u0 netns $NS_C type veth peer name tv-u1 netns $NS_S
-ip -n $NS_C addr add 198.18.9.1/24 dev tv-u0; ip -n $NS_C link set tv-u0 up
-ip -n $NS_S addr add 198.18.9.2/24 dev tv-u1; ip -n $NS_S link set tv-u1 up
+lab_netns $NS_C $NS_S
+lab_veth $NS_C tv-u0 198.18.9.1/24 $NS_S tv-u1 198.18.9.2/24
 vx() {  # vx NS DEV VNI PORT LOCAL REMOTE UNDERDEV OVERLAY_ADDR
     ip -n "$1" link add "$2" type vxlan id "$3" dstport "$4" local "$5" remote "$6" dev "$7"
     ip -n "$1" addr add "$8" dev "$2"; ip -n "$1" link set "$2" up
@@ -62,44 +48,30 @@ done
 mkdir -p "$OUT"
 rm -f "$OUT"/*.pcap "$OUT"/*.csv "$OUT"/*.txt
 
-start_cap() {  # NS IFACE SNAPLEN FILE
-    local log=$WORK/cap.$(basename "$4").log
-    ip netns exec "$1" tcpdump -i "$2" -s "$3" -U -Z root --immediate-mode -B 8192 -w "$4" >"$log" 2>&1 &
-    PIDS+=($!)
-    for _ in $(seq 50); do grep -q 'listening on' "$log" 2>/dev/null && return 0; sleep 0.1; done
-    echo "capture on $1/$2 did not start" >&2; exit 1
-}
-stop_caps() {
-    sleep 2
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    PIDS=()
+cap() {  # NS IFACE SNAPLEN FILE
+    lab_cap "$(basename "$4")" "$1" tcpdump -i "$2" -s "$3" "${LAB_TCPDUMP[@]}" -w "$4"
 }
 
 run() {  # run PORT_LABEL SERVER_ADDR COUNT
     local tag=$1 srv=$2 count=$3
-    ip netns exec $NS_S python3 "$LAB/server.py" --bind "$srv" --port 3306 --close server \
-        --log "$OUT/server-log-$tag.csv" --max-seconds 120 >"$WORK/server-$tag.out" 2>&1 &
-    local spid=$!
-    for _ in $(seq 50); do grep -q listening "$WORK/server-$tag.out" && break; sleep 0.1; done
+    lab_server "$tag" $NS_S --bind "$srv" --port 3306 --close server \
+        --log "$OUT/server-log-$tag.csv" --max-seconds 120
     # Server side: the underlay veth (tunnelled) and the VXLAN device (plain), at once.
-    start_cap $NS_S tv-u1 $SNAP_UNDER "$OUT/underlay-$tag.pcap"
+    cap $NS_S tv-u1 $SNAP_UNDER "$OUT/underlay-$tag.pcap"
     local dev=tv-vx0; [ "$tag" = 8472 ] && dev=tv-vx1
-    start_cap $NS_S $dev $SNAP_OVER "$OUT/overlay-$tag.pcap"
+    cap $NS_S $dev $SNAP_OVER "$OUT/overlay-$tag.pcap"
     ip netns exec $NS_C python3 "$LAB/client.py" --dst "$srv" --port 3306 --count "$count" --payload 200000 \
         --mode quit --timeout 10 --gap-ms 2 --tag main --log "$OUT/client-log-$tag.csv" --max-seconds 120
-    stop_caps
-    kill -TERM $spid 2>/dev/null || true; wait $spid 2>/dev/null || true
+    lab_stop   # both captures and the server
 }
 run 4789 198.19.9.2 100
 run 8472 198.19.10.2 30
 
 {
-    echo "# uname -r"; uname -r
-    echo "# date -u"; date -u +%FT%TZ
+    lab_env_head
     for ns in $NS_C $NS_S; do
         echo "# $ns ip -d link show type vxlan"; ip -n "$ns" -d link show type vxlan
-        echo "# $ns iptables-save -t mangle"; ip netns exec "$ns" iptables-save -t mangle | grep -v '^#'
+        lab_env_mangle "$ns"
         echo "# $ns sysctl"; ip netns exec "$ns" sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_timestamps
     done
 } > "$OUT/lab-env.txt"
