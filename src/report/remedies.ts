@@ -260,7 +260,8 @@ const natAddresses = (f: Facts): string => {
 /** What shows a NAT giving the connections other source ports, each part only when it was seen. */
 const portsRewritten = (f: Facts): string => [
   f.sourceNat.portsRewritten ? `the source port is rewritten between the two capture points on ${f.sourceNat.portsRewritten} of ${f.sourceNat.connections} translated connections` : '',
-  f.crossPortRetries ? `${f.crossPortRetries} retries left from another public port with the same ISN` : '',
+  // crossPortRetries counts attempts (attempts.rows_at_view > 1), not retries.
+  f.crossPortRetries ? `on ${f.crossPortRetries} attempt${f.crossPortRetries === 1 ? '' : 's'} a retry left from another public port with the same ISN` : '',
 ].filter(Boolean).join('; ');
 const tooOld = 'it dropped SYNs whose timestamp went backwards per source address, which breaks every client behind NAT, and it no longer exists since Linux 4.12';
 
