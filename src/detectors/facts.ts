@@ -69,6 +69,12 @@ export interface AnalysisFacts {
   lostBetweenPoints: number;
   /** Two-point findings that saw source NAT between the points. */
   sourceNatBetweenPoints: boolean;
+  /**
+   * That source NAT, from the two-point findings' evidence: the matched connections it
+   * translated, those whose source port it kept and those whose port it rewrote, and each
+   * distinct address mapping (the address at the point nearer the client, the one at the other).
+   */
+  sourceNat: { connections: number; portsKept: number; portsRewritten: number; mappings: NatMapping[] };
   listenOverflow: Finding[];
   pawsDrop: Finding[];
   natClients: Finding[];
@@ -81,6 +87,9 @@ export interface AnalysisFacts {
   /** syn-flood findings (unanswered or never-completed SYNs per server endpoint). */
   synFloods: Finding[];
 }
+
+/** A client address as seen at the capture point nearer the client and at the other point, after a source NAT. */
+export interface NatMapping { near: string; far: string; nearCaptureId: number; farCaptureId: number; connections: number }
 
 /** What a port-reuse path summary's evidence holds (portReuse.ts). */
 export interface PathSummary {
@@ -214,6 +223,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     twoPoint,
     lostBetweenPoints: twoPoint.reduce((n, t) => n + (Number(t.evidence.attemptsNotArriving) || 0), 0),
     sourceNatBetweenPoints: twoPoint.some((t) => t.evidence.sourceNat !== undefined),
+    sourceNat: sourceNatFacts(twoPoint),
     listenOverflow: by('listen-overflow'),
     pawsDrop: by('paws-drop'),
     natClients: by('nat-clients', '1', 10),
@@ -229,4 +239,19 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
 function staleFrames(db: Database.Database): { frames: number[]; frameCaptures: number[] } {
   const rows = db.prepare('SELECT ack_frame, capture_id FROM temp.stale_kept ORDER BY ack_frame LIMIT 6').raw().all() as [number, number][];
   return { frames: rows.map((r) => r[0]), frameCaptures: rows.map((r) => r[1]) };
+}
+
+/** The source NAT the two-point findings saw, summed over the pairs of capture points. */
+function sourceNatFacts(twoPoint: Finding[]): AnalysisFacts['sourceNat'] {
+  const out: AnalysisFacts['sourceNat'] = { connections: 0, portsKept: 0, portsRewritten: 0, mappings: [] };
+  for (const t of twoPoint) {
+    const n = t.evidence.sourceNat as { connections: number; portsKept: number; portsRewritten: number; mappings: { near: string; far: string; connections: number }[] } | undefined;
+    if (n === undefined) continue;
+    out.connections += n.connections;
+    out.portsKept += n.portsKept;
+    out.portsRewritten += n.portsRewritten;
+    const at = { nearCaptureId: Number(t.evidence.nearCaptureId), farCaptureId: Number(t.evidence.farCaptureId) };
+    for (const m of n.mappings) out.mappings.push({ near: m.near, far: m.far, ...at, connections: m.connections });
+  }
+  return out;
 }

@@ -27,6 +27,10 @@ interface Pair { near: Row; far: Row }
 
 /** The handshake options compared between the points (connections columns). */
 const OPTION_KEYS = ['syn_mss', 'syn_wscale', 'syn_sack_perm', 'syn_ts', 'synack_mss', 'synack_wscale', 'synack_sack_perm', 'synack_ts'];
+/** The columns of one SYN-ACK (and the round trip to it), taken together from the row that saw it. */
+const SYNACK_KEYS = ['synack_ts_usec', 'rtt_syn_usec', 'synack_mss', 'synack_wscale', 'synack_sack_perm', 'synack_ts'];
+/** At most this many distinct address mappings or option changes are named; the rest are counted. */
+const NAMED = 3;
 
 export const twoPoint: Detector = {
   id: 'two-point',
@@ -60,12 +64,17 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
   const how = ctx.db.prepare('SELECT matched_by FROM capture_pairs WHERE a_capture_id = ? AND b_capture_id = ?').pluck().get(capA, capB) as string | undefined;
   if (how === undefined) return null;
   const isnRewritten = how === 'tuple';
+  // The SYN-ACK columns come from the first of the attempt's rows that had a SYN-ACK: the first
+  // row is often the port that drew a stale ACK, whose SYN-ACK columns are NULL (no SYN-ACK seen).
   const firstRow = (rows: Row[]): Map<number, Row> => {
     const m = new Map<number, Row>();
     for (const r of rows) {
       const x = m.get(r.attempt_id);
-      if (x) m.set(r.attempt_id, { ...x, syn_count: x.syn_count + r.syn_count, synack_count: x.synack_count + r.synack_count });
-      else m.set(r.attempt_id, r);
+      if (!x) { m.set(r.attempt_id, { ...r, ports: [r.client_port] }); continue; }
+      if (!x.ports.includes(r.client_port)) x.ports.push(r.client_port);
+      if (x.synack_count === 0 && r.synack_count > 0) for (const k of SYNACK_KEYS) x[k] = r[k];
+      x.syn_count += r.syn_count;
+      x.synack_count += r.synack_count;
     }
     return m;
   };
@@ -95,47 +104,59 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
   const farFrames: number[] = [];
   const note = (p: Pair): void => { if (farFrames.length < 4 && !farFrames.includes(p.far.syn_frame)) { nearFrames.push(p.near.syn_frame); farFrames.push(p.far.syn_frame); } };
 
-  const nat = ps.filter((p) => p.near.client_addr !== p.far.client_addr || p.near.client_port !== p.far.client_port);
+  // Source NAT: what is proven per connection is the address each one left from and arrived
+  // from, and whether its source port (every port its SYNs used at each point) stayed the same.
+  const nat = ps.filter((p) => p.near.client_addr !== p.far.client_addr || !samePorts(p.near.ports, p.far.ports));
   if (nat.length) {
-    const e = nat[0];
-    changes.push(`source NAT: ${nat.length} of ${ps.length} connections leave ${ep(e.near.client_addr, e.near.client_port)} and arrive from ${ep(e.far.client_addr, e.far.client_port)}`);
-    ev.sourceNat = { connections: nat.length, example: { near: ep(e.near.client_addr, e.near.client_port), far: ep(e.far.client_addr, e.far.client_port) }, farSources: [...new Set(nat.map((p) => p.far.client_addr))] };
-    note(e);
+    const kept = nat.filter((p) => samePorts(p.near.ports, p.far.ports)).length;
+    const mappings = counted(nat, (p) => [p.near.client_addr, p.far.client_addr]);
+    const ports = [kept ? `source port kept on ${kept}` : '', nat.length - kept ? `source port rewritten on ${nat.length - kept}` : ''].filter(Boolean).join(', ');
+    changes.push(`source NAT on ${nat.length} of ${ps.length} connections: ${named(mappings, ([n, f]) => (n === f ? `${n} (address kept)` : `${n} -> ${f}`), mappings.length > 1)}, ${ports}`);
+    ev.sourceNat = {
+      connections: nat.length, portsKept: kept, portsRewritten: nat.length - kept,
+      mappings: mappings.map((m) => ({ near: m.key[0], far: m.key[1], connections: m.n })),
+      farSources: [...new Set(nat.map((p) => p.far.client_addr))],
+    };
+    note(nat[0]);
   }
   const dnat = ps.filter((p) => p.near.server_addr !== p.far.server_addr);
   if (dnat.length) {
-    changes.push(`destination NAT: ${dnat.length} connections to ${ep(dnat[0].near.server_addr, dnat[0].near.server_port)} arrive at ${ep(dnat[0].far.server_addr, dnat[0].far.server_port)}`);
+    const mappings = counted(dnat, (p) => [ep(p.near.server_addr, p.near.server_port), ep(p.far.server_addr, p.far.server_port)]);
+    changes.push(`destination NAT on ${dnat.length} of ${ps.length} connections: ${named(mappings, ([n, f]) => `${n} -> ${f}`, mappings.length > 1)}`);
     ev.destinationNat = dnat.length;
   }
   if (isnRewritten) changes.push('the client ISN differs between the points on every connection: a box on the path randomises sequence numbers');
   ev.isnRewritten = isnRewritten;
 
-  const diff = (label: string, key: string, fmt: (v: any) => string): void => {
-    const d = ps.filter((p) => p.near[key] !== p.far[key] && !(p.near[key] === null && p.far[key] === null));
+  // Options: compared only where both points saw the packet (every matched row has its SYN; the
+  // SYN-ACK only where both points saw one), and a change is a different printed value (-1 and
+  // NULL are both "absent"), counted per distinct change.
+  const both = ps.filter((p) => p.near.synack_count > 0 && p.far.synack_count > 0);
+  const diff = (label: string, key: string, fmt: (v: any) => string, from: Pair[], synAck: boolean): void => {
+    const d = from.filter((p) => fmt(p.near[key]) !== fmt(p.far[key]));
     if (!d.length) return;
-    const e = d[0];
-    changes.push(`${label} changed on ${d.length} of ${ps.length}: ${fmt(e.near[key])} at ${nearName}, ${fmt(e.far[key])} at ${farName}`);
-    ev[key] = { changed: d.length, near: e.near[key], far: e.far[key] };
-    note(e);
+    // A SYN-ACK travels from the far point to the near one: its value as sent first.
+    const kinds = counted(d, (p) => (synAck ? [fmt(p.far[key]), fmt(p.near[key])] : [fmt(p.near[key]), fmt(p.far[key])]));
+    const [first, second] = synAck ? [farName, nearName] : [nearName, farName];
+    changes.push(`${label} changed on ${d.length} of ${from.length}: ${kinds.length === 1
+      ? `${kinds[0].key[0]}${synAck ? ' sent' : ''} at ${first}, ${kinds[0].key[1]} at ${second}`
+      : `${first} -> ${second} ${named(kinds, ([x, y]) => `${x} -> ${y}`, true)}`}`);
+    ev[key] = {
+      changed: d.length, compared: from.length, near: d[0].near[key], far: d[0].far[key],
+      changes: kinds.map((k) => (synAck ? { far: k.key[0], near: k.key[1], connections: k.n } : { near: k.key[0], far: k.key[1], connections: k.n })),
+    };
+    note(d[0]);
   };
   const opt = (v: any): string => (v === null || v === -1 ? 'absent' : String(v));
   const flag = (v: any): string => (v === 1 ? 'present' : 'absent');
-  diff('SYN MSS', 'syn_mss', opt);
-  diff('SYN window scale', 'syn_wscale', opt);
-  diff('SYN SACK-permitted', 'syn_sack_perm', flag);
-  diff('SYN timestamps', 'syn_ts', flag);
-  const both = ps.filter((p) => p.near.synack_count > 0 && p.far.synack_count > 0);
-  const diffAck = (label: string, key: string, fmt: (v: any) => string): void => {
-    const d = both.filter((p) => p.near[key] !== p.far[key]);
-    if (!d.length) return;
-    changes.push(`${label} changed on ${d.length}: ${fmt(d[0].far[key])} sent at ${farName}, ${fmt(d[0].near[key])} at ${nearName}`);
-    ev[key] = { changed: d.length, near: d[0].near[key], far: d[0].far[key] };
-    note(d[0]);
-  };
-  diffAck('SYN-ACK MSS', 'synack_mss', opt);
-  diffAck('SYN-ACK window scale', 'synack_wscale', opt);
-  diffAck('SYN-ACK SACK-permitted', 'synack_sack_perm', flag);
-  diffAck('SYN-ACK timestamps', 'synack_ts', flag);
+  diff('SYN MSS', 'syn_mss', opt, ps, false);
+  diff('SYN window scale', 'syn_wscale', opt, ps, false);
+  diff('SYN SACK-permitted', 'syn_sack_perm', flag, ps, false);
+  diff('SYN timestamps', 'syn_ts', flag, ps, false);
+  diff('SYN-ACK MSS', 'synack_mss', opt, both, true);
+  diff('SYN-ACK window scale', 'synack_wscale', opt, both, true);
+  diff('SYN-ACK SACK-permitted', 'synack_sack_perm', flag, both, true);
+  diff('SYN-ACK timestamps', 'synack_ts', flag, both, true);
 
   // Handshake packets lost between the points.
   const synLost = ps.reduce((s, p) => s + Math.max(0, p.near.syn_count - p.far.syn_count), 0);
@@ -183,4 +204,27 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
       + `${farFrames.length ? ` (example SYNs: frame${nearFrames.length === 1 ? '' : 's'} ${nearFrames.map((n) => frameRef(ctx, nearCap, n)).join(', ')} in ${nearName}, ${farFrames.map((n) => frameRef(ctx, farCap, n)).join(', ')} in ${farName})` : ''}`,
     evidence: { frames: firstN(farFrames, 8), nearCaptureId: nearCap, farCaptureId: farCap, nearFrames: firstN(nearFrames, 8), ...ev },
   };
+}
+
+/** The same set of source ports (a retry moved by a NAT adds one). */
+function samePorts(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** Distinct keys with how many items have each, most frequent first (then first seen). */
+function counted<T>(items: T[], key: (x: T) => string[]): { key: string[]; n: number }[] {
+  const m = new Map<string, { key: string[]; n: number }>();
+  for (const x of items) {
+    const k = key(x);
+    const id = JSON.stringify(k);
+    const e = m.get(id);
+    if (e) e.n++; else m.set(id, { key: k, n: 1 });
+  }
+  return [...m.values()].sort((x, y) => y.n - x.n);
+}
+
+/** The first NAMED distinct keys as text (each with its count when there are several), and how many more. */
+function named(ks: { key: string[]; n: number }[], text: (k: string[]) => string, withCounts: boolean): string {
+  const shown = ks.slice(0, NAMED).map((k) => `${text(k.key)}${withCounts ? ` (${k.n})` : ''}`);
+  return `${shown.join(' and ')}${ks.length > NAMED ? ` and ${ks.length - NAMED} more` : ''}`;
 }

@@ -33,8 +33,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
     }
     const top = f.reuse.top;
     if (top) {
-      const nClients = f.reuse.clientCount;
-      const named = nClients > 5 ? `${f.reuse.clients.join(', ')} and ${nClients - 5} more` : f.reuse.clients.join(', ');
+      const { named, nClients } = reusingClients(f, names);
       const cmp = compareRate(top.rate, top.sustainablePerS);
       const cmpInUse = top.distinctPorts < top.sustainablePerS * f.timeWaitS / 2 ? compareRate(top.rate, top.portsInUseSustainPerS) : null;
       const gaps = dur(top.minGapUsec ?? 0) === dur(top.maxGapUsec ?? 0) ? dur(top.minGapUsec ?? 0) : `${dur(top.minGapUsec ?? 0)} to ${dur(top.maxGapUsec ?? 0)}`;
@@ -264,4 +263,26 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
     });
   }
   return causes;
+}
+
+/**
+ * The clients whose source ports come back, each host once: in a run of several capture points an
+ * address that a source NAT gave a client seen at another point (two-point findings) is that
+ * client after the NAT, not another client; each is named with the capture point it was seen at.
+ */
+function reusingClients(f: Facts, names: CaptureNames): { named: string; nClients: number } {
+  const listed = new Set(f.reuse.clients);
+  const at = (id: number): string => names.name(id) ?? `capture ${id}`;
+  const items: string[] = [];
+  let folded = 0;
+  for (const c of f.reuse.clients) {
+    const before = f.sourceNat.mappings.filter((m) => m.far === c && m.near !== c);
+    const after = f.sourceNat.mappings.filter((m) => m.near === c && m.far !== c);
+    if (before.some((m) => listed.has(m.near))) { folded++; continue; }
+    if (after.length) items.push(`${c} (at ${at(after[0].nearCaptureId)}; ${after.map((m) => `${m.far} after NAT at ${at(m.farCaptureId)}`).join(', ')})`);
+    else if (before.length) items.push(`${c} (the NAT's address at ${at(before[0].farCaptureId)} for ${before.map((m) => `${m.near} at ${at(m.nearCaptureId)}`).join(', ')})`);
+    else items.push(c);
+  }
+  const nClients = f.reuse.clientCount - folded;
+  return { named: `${items.join(', ')}${nClients > items.length ? ` and ${nClients - items.length} more` : ''}`, nClients };
 }

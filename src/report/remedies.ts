@@ -26,6 +26,12 @@ export const CONDITIONS = {
   // SYNs without the option and without a NOP run where it was: the clients' stacks sent none.
   'clients-without-timestamps': (f: Facts) => f.attempts > 0 && f.timestamps.synWithoutTsOrNops / f.attempts >= 0.5,
   'behind-nat': (f: Facts) => f.natClients.length > 0 || f.sourceNatBetweenPoints || f.crossPortRetries > 0,
+  // A source NAT between two capture points translated only the address: every translated connection kept its source port, and no retry left from another port.
+  'nat-keeps-ports': (f: Facts) => f.sourceNat.portsKept > 0 && f.sourceNat.portsRewritten === 0 && f.crossPortRetries === 0,
+  // A NAT gave connections other source ports: rewritten between two capture points, or a retry that left from another port with the same ISN.
+  'nat-rewrites-ports': (f: Facts) => f.sourceNat.portsRewritten > 0 || f.crossPortRetries > 0,
+  // Several hosts behind one address, and no second capture point to show what the NAT does with their ports.
+  'nat-ports-unseen': (f: Facts) => f.natClients.length > 0 && f.sourceNat.connections === 0,
   'windows-clients': (f: Facts) => f.clientLooksWindows,
   'unanswered-syns': (f: Facts) => f.synRetransmits.unanswered > 0,
   // The client sent its SYN again after the server's SYN-ACK passed the capture point.
@@ -82,7 +88,9 @@ export const RULES: Rule[] = [
     risk: 'low',
     problem: ['stale-acks', 'failed-reuses', 'ports-run-out'],
     scope: ['behind-nat'],
-    why: (f) => `the reused tuples are the NAT's: ${[f.natClients.length ? `${f.natClients.length} address${f.natClients.length === 1 ? ' is' : 'es are'} several hosts behind NAT` : '', f.sourceNatBetweenPoints ? 'addresses and ports are rewritten between the two capture points' : '', f.crossPortRetries ? `${f.crossPortRetries} retries left from another public port with the same ISN` : ''].filter(Boolean).join('; ')}; its pool and its conntrack TIME_WAIT decide how soon a public 4-tuple comes back, not the clients' port range`,
+    // A NAT that kept every port passes the clients' own tuples through: its pool plays no part.
+    ruledOutBy: [{ when: 'nat-keeps-ports', reason: (f) => `the NAT between the capture points translated only the address (${natAddresses(f)}) and kept the source port on all ${f.sourceNat.portsKept} translated connections, so the clients' own ports, not a NAT pool, decide which 4-tuples come back` }],
+    why: (f) => `the reused tuples are the NAT's: ${[f.natClients.length ? `${f.natClients.length} address${f.natClients.length === 1 ? ' is' : 'es are'} several hosts behind NAT` : '', portsRewritten(f)].filter(Boolean).join('; ')}; its pool and its conntrack TIME_WAIT decide how soon a public 4-tuple comes back, not the clients' port range`,
   },
   {
     id: 'pooling',
@@ -114,7 +122,9 @@ export const RULES: Rule[] = [
     cost: 'addresses and configuration',
     risk: 'low',
     problem: ['reuse-within-time-wait', 'ports-run-out'],
-    ruledOutBy: [{ when: 'behind-nat', reason: () => 'the clients reach the server through a NAT, whose public addresses and pool decide the tuples (nat-pool)' }],
+    ruledOutBy: [{ when: 'behind-nat', reason: (f) => (holds(f, 'nat-keeps-ports')
+      ? `the clients reach the server through a source NAT that gives them its address (${natAddresses(f)}): the server sees the NAT's address, not the clients' own`
+      : 'the clients reach the server through a NAT, whose public addresses and pool decide the tuples (nat-pool)') }],
     why: () => 'each source address has its own port range per destination, so N addresses multiply the sustainable rate by N',
   },
   {
@@ -125,7 +135,12 @@ export const RULES: Rule[] = [
     cost: 'one sysctl',
     risk: 'low',
     problem: ['reuse-within-time-wait', 'ports-run-out'],
-    ruledOutBy: [{ when: 'behind-nat', reason: () => 'the clients reach the server through a NAT, whose pool, not the clients\' range, decides which public ports come back (nat-pool)' }],
+    // Only a NAT seen giving other ports (or one whose ports no second capture point shows) rules it
+    // out: one that keeps the ports passes the clients' own range through.
+    ruledOutBy: [
+      { when: 'nat-rewrites-ports', reason: (f) => `a NAT between client and server gives the connections other source ports (${portsRewritten(f)}): its pool, not the clients' range, decides which public ports come back (nat-pool)` },
+      { when: 'nat-ports-unseen', reason: (f) => `the clients reach the server through a NAT (${f.natClients.length} address${f.natClients.length === 1 ? ' is' : 'es are'} several hosts behind it) that may give them other ports; a capture on the clients' side of it as well would show whether it keeps theirs (nat-pool)` },
+    ],
     why: (f) => (f.reuse.top
       ? `a port comes back sooner the fewer ports there are: ${f.reuse.top.client} used ${f.reuse.top.distinctPorts} source port${f.reuse.top.distinctPorts === 1 ? '' : 's'} to ${f.reuse.top.server}, which sustain ${f.reuse.top.portsInUseSustainPerS.toFixed(2)} new connections/s for a ${f.timeWaitS} s TIME_WAIT`
       : `the ports seen would run out within one ${f.timeWaitS} s TIME_WAIT period at the rate seen`),
@@ -237,6 +252,17 @@ export const RULES: Rule[] = [
     why: () => tooOld,
   },
 ];
+/** The NAT's addresses the clients arrive from, as the two-point findings saw them (the first 3). */
+const natAddresses = (f: Facts): string => {
+  const far = [...new Set(f.sourceNat.mappings.map((m) => m.far))];
+  return `${far.slice(0, 3).join(', ')}${far.length > 3 ? ` and ${far.length - 3} more` : ''}`;
+};
+/** What shows a NAT giving the connections other source ports, each part only when it was seen. */
+const portsRewritten = (f: Facts): string => [
+  f.sourceNat.portsRewritten ? `the source port is rewritten between the two capture points on ${f.sourceNat.portsRewritten} of ${f.sourceNat.connections} translated connections` : '',
+  // crossPortRetries counts attempts (attempts.rows_at_view > 1), not retries.
+  f.crossPortRetries ? `on ${f.crossPortRetries} attempt${f.crossPortRetries === 1 ? '' : 's'} a retry left from another public port with the same ISN` : '',
+].filter(Boolean).join('; ');
 const tooOld = 'it dropped SYNs whose timestamp went backwards per source address, which breaks every client behind NAT, and it no longer exists since Linux 4.12';
 
 /**

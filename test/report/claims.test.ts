@@ -17,6 +17,9 @@ afterAll(() => { for (const s of stores) s.close(); });
 
 const TW_S = 60;
 
+const ATTEMPT_SOURCES = `SELECT count(DISTINCT capture_id) AS points, count(DISTINCT client_addr) AS addrs, count(DISTINCT client_port) AS ports
+  FROM connections WHERE attempt_id IS NOT NULL AND syn_count > 0 GROUP BY attempt_id`;
+
 /** Each remedy condition, re-derived from the store's rows. */
 const CHECKS: Record<string, (one: (sql: string) => number) => boolean> = {
   'stale-acks': (one) => one("SELECT count(*) FROM findings WHERE detector = 'stale-ack'") > 0,
@@ -36,6 +39,12 @@ const CHECKS: Record<string, (one: (sql: string) => number) => boolean> = {
   'behind-nat': (one) => one("SELECT count(*) FROM findings WHERE detector = 'nat-clients'") > 0
     || one("SELECT count(*) FROM findings WHERE detector = 'two-point' AND json_type(evidence, '$.sourceNat') = 'object'") > 0
     || one('SELECT count(*) FROM (SELECT 1 FROM connections WHERE attempt_id IS NOT NULL GROUP BY attempt_id, capture_id HAVING count(*) > 1)') > 0,
+  // Per attempt (one client ISN, followed across capture points and ports): the source addresses and ports it used.
+  'nat-keeps-ports': (one) => one(`SELECT count(*) FROM (${ATTEMPT_SOURCES}) WHERE points > 1 AND addrs > 1 AND ports = 1`) > 0
+    && one(`SELECT count(*) FROM (${ATTEMPT_SOURCES}) WHERE ports > 1`) === 0,
+  'nat-rewrites-ports': (one) => one(`SELECT count(*) FROM (${ATTEMPT_SOURCES}) WHERE ports > 1`) > 0,
+  'nat-ports-unseen': (one) => one("SELECT count(*) FROM findings WHERE detector = 'nat-clients'") > 0
+    && one(`SELECT count(*) FROM (${ATTEMPT_SOURCES}) WHERE points > 1 AND addrs > 1`) === 0,
   'windows-clients': () => true,
   'unanswered-syns': (one) => one('SELECT coalesce(sum(syn_rtx_unanswered), 0) FROM connections') > 0,
   'synacks-not-taken': (one) => one('SELECT coalesce(sum(syn_rtx_after_synack), 0) FROM connections') > 0,
@@ -121,6 +130,8 @@ describe('claims: one report, one set of numbers', () => {
       for (const w of r.withheld) {
         expect(w.reason.length).toBeGreaterThan(0);
         expect(w.because.length).toBeGreaterThan(0);
+        // What ruled it out holds in the store too.
+        for (const p of w.because.filter((x) => !x.startsWith('not '))) expect([w.id, p, CHECKS[p]?.((sql) => one(sql))]).toEqual([w.id, p, true]);
       }
       // Remedies of the top cause come first.
       if (r.causes.length && r.causes[0].remedies.length) expect(r.remedies[0].id).toBe(r.causes[0].remedies[0]);

@@ -27,6 +27,7 @@ const healthy: AnalysisFacts = {
   stripped: { count: 0, twoPoint: false, nopRun: false, sample: [], weak: 0 },
   reuse: { paths: 1, reuses: 0, failed: 0, acceptedFromTimeWait: 0, clients: [], clientCount: 0, top: null, hot: [], hotCount: 0 },
   sustainablePerS: 470, synRetransmitSummaries: [], twoPoint: [], lostBetweenPoints: 0, sourceNatBetweenPoints: false,
+  sourceNat: { connections: 0, portsKept: 0, portsRewritten: 0, mappings: [] },
   listenOverflow: [], pawsDrop: [], natClients: [], exhaustion: [], refusedBy: [],
 };
 
@@ -46,6 +47,11 @@ const clientHolds: AnalysisFacts = {
   reuse: { ...healthy.reuse, reuses: 50, failed: 0 },
   exhaustion: [finding('exhaustion-forecast', 'warning')],
 };
+
+/** The incident behind a NAT: reused tuples drew stale ACKs at the server. */
+const reusedBehindNat: AnalysisFacts = { ...incident, reuse: { ...incident.reuse, reuses: 98, failed: 43 } };
+/** A NAT pool that gave every connection another port (snat-port-pool: 75 of 75 at server.pcap). */
+const rewriting = { connections: 75, portsKept: 0, portsRewritten: 75, mappings: [{ near: '198.18.1.2', far: '198.19.2.1', nearCaptureId: 1, farCaptureId: 3, connections: 37 }] };
 
 const offered = (f: AnalysisFacts, causes: string[] = []): string[] => chooseRemedies(f, causes).offered.map((r) => r.id);
 const withheld = (f: AnalysisFacts): string[] => chooseRemedies(f).withheld.map((r) => r.id);
@@ -97,8 +103,40 @@ describe('remedy preconditions', () => {
     expect(offered(natted)).not.toContain('more-source-addresses');
     expect(reason(natted, 'wider-port-range')).toMatch(/NAT/);
     expect(offered({ ...incident, crossPortRetries: 3 })).toContain('nat-pool');
-    expect(offered({ ...incident, sourceNatBetweenPoints: true })).toContain('nat-pool');
+    expect(offered({ ...incident, sourceNatBetweenPoints: true, sourceNat: rewriting })).toContain('nat-pool');
     expect(offered(incident)).not.toContain('nat-pool');
+  });
+
+  it('a NAT between two capture points: what it does with the ports decides the port-range and NAT remedies', () => {
+    // two-point-snat: `SNAT --to-source 198.19.2.1` without a port range; the client's own range
+    // 40000-40003 is what comes back (lab-env.txt), the NAT keeps every port.
+    const keeping = { ...reusedBehindNat, sourceNatBetweenPoints: true, sourceNat: { connections: 250, portsKept: 250, portsRewritten: 0, mappings: [{ near: '198.18.1.2', far: '198.19.2.1', nearCaptureId: 1, farCaptureId: 2, connections: 250 }] } };
+    expect(offered(keeping)).toContain('wider-port-range');
+    expect(offered(keeping)).not.toContain('nat-pool');
+    expect(reason(keeping, 'nat-pool')).toMatch(/kept the source port on all 250/);
+    expect(chooseRemedies(keeping).withheld.find((w) => w.id === 'nat-pool')?.because).toEqual(['nat-keeps-ports']);
+    expect(reason(keeping, 'more-source-addresses')).toMatch(/198\.19\.2\.1/);
+    expect(reason(keeping, 'more-source-addresses')).not.toMatch(/pool/);
+    // snat-port-pool, snat-retry-other-port: a pool that rewrites the ports.
+    const rewritingNat = { ...reusedBehindNat, sourceNatBetweenPoints: true, sourceNat: rewriting };
+    expect(offered(rewritingNat)).toContain('nat-pool');
+    expect(offered(rewritingNat)).not.toContain('wider-port-range');
+    expect(chooseRemedies(rewritingNat).withheld.find((w) => w.id === 'wider-port-range')?.because).toEqual(['nat-rewrites-ports']);
+    expect(reason(rewritingNat, 'wider-port-range')).toMatch(/rewritten between the two capture points on 75 of 75/);
+    expect(chooseRemedies(rewritingNat).offered.find((r) => r.id === 'nat-pool')?.why).toMatch(/rewritten between the two capture points on 75 of 75/);
+    // Some ports kept, some rewritten: the NAT does give other ports.
+    const mixed = { ...rewritingNat, sourceNat: { ...rewriting, portsKept: 70, portsRewritten: 5 } };
+    expect(offered(mixed)).toContain('nat-pool');
+    expect(offered(mixed)).not.toContain('wider-port-range');
+    // A retry that left from another port: the NAT rewrites, whatever the two points showed.
+    expect(offered({ ...keeping, crossPortRetries: 3 })).not.toContain('wider-port-range');
+    expect(offered({ ...keeping, crossPortRetries: 3 })).toContain('nat-pool');
+    // Several hosts behind one address at one capture point: what the NAT does with ports is not seen.
+    const shared = { ...reusedBehindNat, natClients: [finding('nat-clients', 'info')] };
+    expect(chooseRemedies(shared).withheld.find((w) => w.id === 'wider-port-range')?.because).toEqual(['nat-ports-unseen']);
+    expect(reason(shared, 'wider-port-range')).toMatch(/would show whether it keeps/);
+    // ... and a second capture point showing every port kept: not ruled out.
+    expect(offered({ ...shared, ...keeping, natClients: shared.natClients })).toContain('wider-port-range');
   });
 
   it('client-closes-first: offered when the server closes first, withheld when the client already does or nobody can tell', () => {
