@@ -43,7 +43,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       const cmpInUse = top.distinctPorts < top.sustainablePerS * f.timeWaitS / 2 ? compareRate(top.rate, top.portsInUseSustainPerS) : null;
       const gaps = dur(top.minGapUsec ?? 0) === dur(top.maxGapUsec ?? 0) ? dur(top.minGapUsec ?? 0) : `${dur(top.minGapUsec ?? 0)} to ${dur(top.maxGapUsec ?? 0)}`;
       sentences.push(`client${nClients > 1 ? 's' : ''} ${named} reuse${nClients > 1 ? '' : 's'} source ports ${gaps} after the previous connection on them closed (to ${top.server} from ${plural(top.distinctPorts, 'source port')}: ${rateText(top.rate)}`
-        + `${cmp ? `, ${comparisonText(cmp)} the ${top.sustainablePerS.toFixed(0)}/s that the port range assumed (${f.portRange[0]}-${f.portRange[1]}, --port-range) would sustain` : ''}`
+        + `${cmp ? `, ${comparisonText(cmp)} the ${top.sustainablePerS.toFixed(0)}/s that the assumed port range, ${f.portRange[0]}-${f.portRange[1]} by --port-range, would sustain` : ''}`
         + `${cmpInUse ? ` and ${comparisonText(cmpInUse)} the ${top.portsInUseSustainPerS.toFixed(2)}/s that the ${plural(top.distinctPorts, 'port')} in use ${top.distinctPorts === 1 ? 'sustains' : 'sustain'}` : ''})`);
     }
     const stripped = CONDITIONS['timestamps-stripped'](f);
@@ -122,7 +122,8 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
   if (f.stripped.count > 0 && f.stale.attempts === 0) {
     const serverHolds = f.closes.closer === 'server';
     const accepted = f.reuse.acceptedFromTimeWait;
-    const parts = [`timestamps are removed between client and server (${strippedHow(f)}); no SYN was answered with a stale ACK in this capture`];
+    const here = f.captures > 1 ? 'at any capture point' : 'in this capture';
+    const parts = [`timestamps are removed between client and server (${strippedHow(f)}); no SYN was answered with a stale ACK ${here}`];
     if (accepted > 0) parts.push(`${plural(accepted, 'SYN')} reusing a 4-tuple within TIME_WAIT ${accepted === 1 ? 'was' : 'were'} accepted from the server's TIME_WAIT by sequence number (SYN-ACK ISN = the old connection's snd_nxt + 65537)`);
     if (serverHolds) {
       parts.push(`the server closes first (${pct(f.closes.serverFirst, f.closes.closed)} of ${f.closes.closed} closed connections), so it holds TIME_WAIT, and without timestamps it accepts a reused 4-tuple's SYN only when the SYN's sequence is past the old connection's: one that is not would be answered with a stale ACK`);
@@ -134,7 +135,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       severity: 'warning',
       confidence: f.stripped.twoPoint || f.stripped.nopRun ? 'high' : 'medium',
       score: 0.7,
-      summary: `${plural(f.stripped.count, 'finding')} of the timestamp option removed on the path; no stale ACK in this capture`,
+      summary: `${plural(f.stripped.count, 'finding')} of the timestamp option removed on the path; no stale ACK ${here}`,
       explanation: `${capitalized(parts.join('; '))}.`,
       figures: { attemptsAffected: 0, strippedFindings: f.stripped.count, acceptedFromTimeWait: accepted, closed: f.closes.closed, serverFirst: f.closes.serverFirst },
       evidence: f.stripped.sample.map(ev),
@@ -152,8 +153,9 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
     const point = f.captures > 1 ? 'the capture point that saw most of its SYNs' : 'the capture point';
     const parts: string[] = [];
     if (unanswered.retransmits > 0) {
-      parts.push(`${plural(unanswered.retransmits, 'SYN retransmit')} on ${plural(unanswered.attempts, 'connection attempt')} followed a SYN for which no answer (SYN-ACK, ACK or RST) passed ${point}: `
-        + 'the SYN was dropped after that point on its way to the server or on the server host (a firewall or gateway), the server did not answer it (a full listen queue: nstat TcpExtListenOverflows/ListenDrops; PAWS rejecting its timestamp: TcpExtPAWSPassive), or its SYN-ACK was dropped between the server and that point'
+      // With SYNs seen lost between two points, that is the drop named (below), not a list of where else it could be.
+      parts.push(`${plural(unanswered.retransmits, 'SYN retransmit')} on ${plural(unanswered.attempts, 'connection attempt')} followed a SYN for which no answer (SYN-ACK, ACK or RST) passed ${point}`
+        + `${lost.length ? '' : ': the SYN was dropped after that point on its way to the server or on the server host (a firewall or gateway), the server did not answer it (a full listen queue: nstat TcpExtListenOverflows/ListenDrops; PAWS rejecting its timestamp: TcpExtPAWSPassive), or its SYN-ACK was dropped between the server and that point'}`
         + `${f.timestamps.synAcks === 0 ? '; no SYN-ACK at all was captured, so the capture may see one direction only' : ''}`
         + `${explained > 0 ? `; ${plural(explained, 'other unanswered SYN retransmit')} ${explained === 1 ? 'is' : 'are'} explained by ${[f.listenOverflow.length ? 'the full accept queue' : '', f.pawsDrop.length ? 'the per-host timestamp drops' : ''].filter(Boolean).join(' and ')}, a cause of ${explained === 1 ? 'its' : 'their'} own` : ''}`);
     }
