@@ -220,7 +220,7 @@ export const RULES: Rule[] = [
       const e = x.evidence as { server: string; attempts: number; dataIgnored: number; synAckAfterAck: number; synRetried: number };
       return `${e.server} ${[e.dataIgnored ? `answered the SYN of ${plural(e.dataIgnored, 'connection')}, then ignored the client's ACK and data (the SYN cookie path)` : '',
         e.synAckAfterAck ? `resent its SYN-ACK on ${plural(e.synAckAfterAck, 'connection')} after the client's ACK had arrived` : '',
-        e.synRetried ? `left ${e.synRetried} of ${e.attempts} connections retransmitting the SYN` : ''].filter(Boolean).join(', ')}`;
+        e.synRetried ? `left ${e.synRetried} of ${e.attempts} connections retransmitting the SYN` : ''].filter(Boolean).join(', and ')}`;
     }).join('; ')}: its accept queue was full`,
   },
   {

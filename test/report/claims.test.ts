@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/flows/store.js';
 import { buildReport } from '../../src/report/build.js';
-import { pipeline, SAMPLES, scenarios } from '../helpers/pipeline.js';
+import type { Report } from '../../src/report/model.js';
+import { renderText } from '../../src/report/text.js';
+import { fact, hasTshark, pipeline, SAMPLES, scenarios, tsharkFields } from '../helpers/pipeline.js';
 
 /**
  * The claims test: on every sample, no two numbers of one report disagree (headline, totals,
@@ -86,12 +88,16 @@ describe('claims: one report, one set of numbers', () => {
         if ('staleAcks' in cause.figures) expect(cause.figures.staleAcks).toBe(t.staleAcks);
         if ('refused' in cause.figures) expect(cause.figures.refused).toBe(t.refused);
       }
-      const texts = [r.verdict.headline, ...r.causes.map((x) => x.explanation), ...r.remedies.map((x) => x.why), ...r.withheld.map((x) => x.reason)];
+      const texts = [r.verdict.headline, ...r.causes.flatMap((x) => [x.summary, x.explanation]), ...r.remedies.flatMap((x) => [x.why, x.setting]),
+        ...r.withheld.map((x) => x.reason), ...r.findings.map((x) => x.summary), renderText(r, { color: false, quiet: false })];
       for (const s of texts) {
         for (const m of s.matchAll(/(\d+) of (\d+)/g)) expect(Number(m[1])).toBeLessThanOrEqual(Number(m[2]));
-        expect(s).not.toMatch(/\b1 (source ports|frames|connections|attempts)\b/);
+        expect(s).not.toMatch(/\b1 (source ports|ports|frames|connections|attempts|SYN retransmits|distinct ones|findings)\b/);
         expect(s).not.toMatch(/NaN|undefined|Infinity/);
+        // The port range is the one assumed (--port-range), never seen configured in a capture.
+        expect(s).not.toMatch(/configured port range/);
       }
+      proseChecks(r, one);
       const stale = r.causes.find((x) => x.id === 'time-wait-stale-ack');
       if (stale) {
         expect(stale.explanation).toContain(`answers ${t.staleAcks} of ${t.attempts} connection attempts`);
@@ -117,6 +123,71 @@ describe('claims: one report, one set of numbers', () => {
     });
   }
 });
+
+/**
+ * Sentences of causes against the store: each explained once, joined sentences in lower case,
+ * one cause per endpoint, unanswered SYNs not counted twice, causes ranked by one rule.
+ */
+function proseChecks(r: Report, one: (sql: string) => number): void {
+  const explanations = r.causes.map((c) => c.explanation);
+  // No cause repeats a sentence, and no two causes share one.
+  const sentences = explanations.flatMap((e) => e.split(/\. (?=[A-Z0-9[])/).map((x) => x.replace(/\.$/, '')));
+  expect(sentences.length).toBe(new Set(sentences).size);
+  for (const e of explanations) {
+    expect(e.charAt(0)).toBe(e.charAt(0).toUpperCase());
+    // Sentences joined with '; ' go on in lower case (acronyms such as TIME_WAIT and addresses aside).
+    expect(e).not.toMatch(/; (The|A|It|Timestamps|Nothing|Something) /);
+    expect(e).not.toMatch(/[Nn]othing failed/);
+  }
+  // One explanation per server endpoint / address, however many capture points saw it.
+  const distinct = (detector: string, key: string): number => one(`SELECT count(DISTINCT json_extract(evidence, '$.${key}')) FROM findings WHERE detector = '${detector}'`);
+  const cause = (id: string) => r.causes.find((c) => c.id === id);
+  if (cause('listen-overflow')) expect(cause('listen-overflow')!.figures.servers).toBe(distinct('listen-overflow', 'server'));
+  if (cause('paws-drop')) expect(cause('paws-drop')!.figures.addresses).toBe(distinct('paws-drop', 'address'));
+  if (cause('syn-flood')) expect(cause('syn-flood')!.figures.endpoints).toBe(distinct('syn-flood', 'server'));
+  // Unanswered SYN retransmits at an endpoint whose accept queue overflowed, or of SYNs a paws-drop
+  // finding names (unanswered, from its address), are that cause's: syn-unanswered appears only
+  // with others, or with SYNs lost between two points.
+  const endpoint = "(CASE WHEN instr(c.server_addr, ':') > 0 THEN '[' || c.server_addr || ']' ELSE c.server_addr END) || ':' || c.server_port";
+  const others = one(`SELECT coalesce(sum(c.syn_rtx_unanswered), 0) FROM connections c WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.detector = 'listen-overflow'
+      AND f.capture_id = c.capture_id AND json_extract(f.evidence, '$.server') = ${endpoint})
+    AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.detector = 'paws-drop' AND f.capture_id = c.capture_id AND json_extract(f.evidence, '$.address') = c.client_addr AND c.synack_count = 0)`);
+  const lostBetween = one("SELECT coalesce(sum(json_extract(evidence, '$.attemptsNotArriving')), 0) FROM findings WHERE detector = 'two-point'");
+  const unanswered = cause('syn-unanswered');
+  if (others === 0 && lostBetween === 0) expect(unanswered).toBeUndefined();
+  if (unanswered && Number(unanswered.figures.unansweredRetransmits) > 0) expect(others).toBeGreaterThan(0);
+  if (unanswered) {
+    // A capture point proves no answer passed it; it is not assumed to sit at the client.
+    expect(unanswered.explanation).not.toMatch(/not by the server|between client and server/);
+    if (lostBetween > 0) expect(unanswered.explanation).not.toMatch(/listen queue|PAWS/);
+  }
+  // Stripped timestamps: the TIME_WAIT risk is stated only where the server is seen closing first.
+  const stripped = cause('timestamps-stripped');
+  if (stripped) {
+    // Closes counted once per attempt (an attempt seen at two points closed once), each closed attempt's first FIN by the server or not.
+    const closed = one('SELECT count(DISTINCT coalesce(attempt_id, -id)) FROM connections WHERE first_fin_by IS NOT NULL');
+    const byServer = one("SELECT count(DISTINCT coalesce(attempt_id, -id)) FROM connections WHERE first_fin_by = 'server'");
+    expect([stripped.figures.closed, stripped.figures.serverFirst]).toEqual([closed, byServer]);
+    const serverFirst = closed >= 5 && byServer / closed > 0.5;
+    expect(stripped.explanation.includes('would be answered with a stale ACK')).toBe(serverFirst);
+    expect(stripped.title.includes('latent TIME_WAIT risk')).toBe(serverFirst);
+  }
+  // A reject reason is stated only when a stale-ack finding gives one.
+  const stale = cause('time-wait-stale-ack');
+  if (stale && one("SELECT count(*) FROM findings WHERE detector = 'stale-ack' AND reason IS NOT NULL") === 0) {
+    expect(stale.explanation).not.toMatch(/reused SYNs (had|came|carried)/);
+  }
+  // One ranking: severity, then attempts affected, then confidence.
+  const sev = { error: 2, warning: 1, info: 0 } as const;
+  for (let i = 1; i < r.causes.length; i++) {
+    const [a, b] = [r.causes[i - 1], r.causes[i]];
+    expect(sev[a.severity]).toBeGreaterThanOrEqual(sev[b.severity]);
+    if (a.severity === b.severity) expect(Number(a.figures.attemptsAffected)).toBeGreaterThanOrEqual(Number(b.figures.attemptsAffected));
+  }
+  for (const c of r.causes) expect(typeof c.figures.attemptsAffected).toBe('number');
+  if (stale) expect(stale.figures.attemptsAffected).toBe(r.totals.staleAcks);
+  if (cause('refused')) expect(cause('refused')!.figures.attemptsAffected).toBe(r.totals.refused);
+}
 
 describe('claims: hosts behind NAT are never over-counted', () => {
   it('nat-clients-ts2 (3 hosts behind one SNAT address, per samples/nat-clients-ts2/README.md)', async () => {
