@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/flows/store.js';
@@ -206,4 +206,94 @@ describe('claims: hosts behind NAT are never over-counted', () => {
       expect(store.db.prepare("SELECT count(*) FROM findings WHERE detector = 'nat-clients'").pluck().get()).toBe(0);
     });
   }
+});
+
+describe('claims: cause sentences against the samples\' own facts', () => {
+  const expected = (dir: string): any => JSON.parse(readFileSync(join(SAMPLES, dir, 'expected.json'), 'utf8'));
+  const report = async (files: string[]): Promise<Report> => {
+    const { store } = await pipeline(files.map((f) => join(SAMPLES, f)), TW_S);
+    stores.push(store);
+    return buildReport(store.db, { version: 'test', timeWaitS: TW_S, portRange: [32768, 60999] });
+  };
+  const count = (s: string, sub: string): number => s.split(sub).length - 1;
+
+  it('listen-overflow, client and server: the one listener (198.19.2.2:3306, README) seen at two points is explained once', async () => {
+    for (const dir of ['listen-overflow', 'listen-overflow-no-syncookies']) {
+      const r = await report([`${dir}/client.pcap`, `${dir}/server.pcap`]);
+      const lo = r.causes.filter((c) => c.id === 'listen-overflow');
+      expect(lo.length).toBe(1);
+      expect(lo[0].figures.servers).toBe(1);
+      expect(lo[0].summary).toBe('1 server endpoint dropped completed handshakes');
+      expect(count(lo[0].explanation, '198.19.2.2:3306 dropped completed handshakes')).toBe(1);
+      // Every unanswered SYN retransmit was to that listener: no second cause counts them again.
+      expect(r.causes.map((c) => c.id)).not.toContain('syn-unanswered');
+    }
+  });
+
+  it('listen-overflow/server.pcap: raise-backlog names only the signs seen (no SYN-ACK resent: tshark and expected.json)', async () => {
+    const file = join(SAMPLES, 'listen-overflow', 'server.pcap');
+    const synAckRtx = fact(expected('listen-overflow'), 'synack_retransmits', 'server.pcap');
+    expect(synAckRtx).toBe(0);
+    if (hasTshark()) expect(tsharkFields(file, 'tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.analysis.retransmission', ['frame.number']).length).toBe(synAckRtx);
+    const r = await report(['listen-overflow/server.pcap']);
+    const why = r.remedies.find((m) => m.id === 'raise-backlog')!.why;
+    expect(why).not.toMatch(/resent/);
+    expect(why).toMatch(/^198\.19\.2\.2:3306 answered the SYN of \d+ connections, then ignored the client's ACK and data/);
+    expect(r.causes.map((c) => c.id)).toEqual(['listen-overflow']);
+  });
+
+  it('paws-drop-crafted: the SYNs the paws-drop finding names are not counted again as an unexplained drop', async () => {
+    const r = await report(['paws-drop-crafted/paws-drop-crafted.pcap']);
+    expect(r.causes.map((c) => c.id)).toEqual(['paws-drop']);
+    expect(r.remedies.map((m) => m.id)).not.toContain('check-drops');
+  });
+
+  it('snat-retry-other-port/client2.pcap: 29 attempts answered by a stale ACK rank above 1 unanswered SYN retransmit', async () => {
+    const e = expected('snat-retry-other-port');
+    const r = await report(['snat-retry-other-port/client2.pcap']);
+    expect(r.causes[0].id).toBe('time-wait-stale-ack');
+    expect(r.causes[0].figures.staleAcks).toBe(fact(e, 'connections_with_bare_ack_reply', 'client2.pcap'));
+    const unanswered = r.causes.find((c) => c.id === 'syn-unanswered')!;
+    // 38 SYN retransmits, 37 of them after a bare ACK: 1 after no answer.
+    expect(unanswered.figures.unansweredRetransmits).toBe(fact(e, 'syn_retransmits', 'client2.pcap') - fact(e, 'bare_ack_replies_to_syn', 'client2.pcap'));
+    expect(r.verdict.headline.startsWith(r.causes[0].title)).toBe(true);
+  });
+
+  it('snat-port-pool-ts-stripped: reuses accepted from TIME_WAIT as counted, no "nothing failed" beside the NAT\'s dropped SYNs', async () => {
+    const e = expected('snat-port-pool-ts-stripped');
+    const server = await report(['snat-port-pool-ts-stripped/server.pcap']);
+    const stripped = server.causes.find((c) => c.id === 'timestamps-stripped')!;
+    expect(e.facts.port_reuse_first_server_answer['syn-ack']).toBe(fact(e, 'port_reuses', 'server.pcap'));
+    expect(stripped.explanation).toContain(`${fact(e, 'port_reuses', 'server.pcap')} SYNs reusing a 4-tuple within TIME_WAIT were accepted from the server's TIME_WAIT`);
+    expect(stripped.explanation).toContain(`the server closes first (100% of ${fact(e, 'server_closes_first_connections', 'server.pcap')} closed connections)`);
+    const all = await report(['client.pcap', 'client2.pcap', 'server.pcap'].map((f) => `snat-port-pool-ts-stripped/${f}`));
+    const lost = all.causes.find((c) => c.id === 'syn-unanswered')!;
+    expect(lost.figures.attemptsLostBetweenPoints).toBe(e.facts.connect_results.timeout);
+    for (const c of all.causes) expect(`${c.summary} ${c.explanation}`).not.toMatch(/nothing failed|not by the server/i);
+  });
+
+  it('snat-port-pool/client.pcap: no reject reason is stated for tuples whose previous connection is not captured', async () => {
+    const r = await report(['snat-port-pool/client.pcap']);
+    const stale = r.causes.find((c) => c.id === 'time-wait-stale-ack')!;
+    expect(stale.figures.linkedToPreviousFin).toBe(0);
+    expect(stale.explanation).toContain('why the server refused the reused SYNs cannot be seen');
+    expect(stale.explanation).not.toMatch(/neither a newer timestamp|; The /);
+    expect(stale.explanation.startsWith('The previous connections on these 4-tuples are not in the capture')).toBe(true);
+  });
+
+  it('tw-incident-one-host-500: the sustainable rate is the assumed port range\'s (--port-range), not the lab\'s 40000-40003', async () => {
+    expect(readFileSync(join(SAMPLES, 'tw-incident-one-host-500', 'lab-env.txt'), 'utf8')).toContain('ip_local_port_range = 40000\t40003');
+    const r = await report(['tw-incident-one-host-500/server.pcap']);
+    const stale = r.causes.find((c) => c.id === 'time-wait-stale-ack')!;
+    expect(stale.explanation).toContain('the 471/s that the assumed port range, 32768-60999 by --port-range, would sustain');
+    expect(stale.explanation).not.toContain('configured');
+  });
+
+  it('spoofed-syns/server.pcap: SYNs captured with no SYN-ACK are not placed "between client and server"', async () => {
+    const r = await report(['spoofed-syns/server.pcap']);
+    const c = r.causes.find((x) => x.id === 'syn-unanswered')!;
+    expect(c.explanation).toContain('passed the capture point');
+    expect(c.explanation).not.toMatch(/between client and server|silently/);
+    expect(r.remedies.find((m) => m.id === 'check-drops')!.setting).not.toContain('between client and server');
+  });
 });
