@@ -56,8 +56,8 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
       sentences.push('the clients send no TCP timestamps, so the server cannot accept a reused SYN by timestamp');
     } else if (CONDITIONS['timestamps-end-to-end'](f)) {
       const reasons: string[] = [];
-      if (s.sameTick) reasons.push(`${s.sameTick} reused SYNs came within the same millisecond clock tick as the old connection's last segment, so their TSval was not newer (RFC 6191 needs strictly newer)`);
-      if (s.pawsBackwards) reasons.push(`${s.pawsBackwards} reused SYNs carried a TSval older than the last one the server saw on that tuple: another connection or host (behind a NAT) took the tuple over with its own timestamp clock, and PAWS in TIME_WAIT rejects it (TcpExtPAWSTimewait)`);
+      if (s.sameTick) reasons.push(`${plural(s.sameTick, 'reused SYN')} came within the same millisecond clock tick as the old connection's last segment, so ${s.sameTick === 1 ? 'its' : 'their'} TSval was not newer (RFC 6191 needs strictly newer)`);
+      if (s.pawsBackwards) reasons.push(`${plural(s.pawsBackwards, 'reused SYN')} carried a TSval older than the last one the server saw on that tuple: another connection or host (behind a NAT) took the tuple over with its own timestamp clock, and PAWS in TIME_WAIT rejects it (TcpExtPAWSTimewait)`);
       // Only a reason a stale-ack finding states (its typed reason field): without the previous
       // connection's last sequence and timestamp, why TIME_WAIT refused the SYN cannot be told.
       const unknown = s.noReason === s.attempts ? 'why the server refused the reused SYNs cannot be seen (it needs the previous connection\'s last sequence and timestamp)'
@@ -159,7 +159,7 @@ export function rootCauses(f: Facts, names: CaptureNames): RootCause[] {
         + `${f.timestamps.synAcks === 0 ? '; no SYN-ACK at all was captured, so the capture may see one direction only' : ''}`
         + `${explained > 0 ? `; ${plural(explained, 'other unanswered SYN retransmit')} ${explained === 1 ? 'is' : 'are'} explained by ${[f.listenOverflow.length ? 'the full accept queue' : '', f.pawsDrop.length ? 'the per-host timestamp drops' : ''].filter(Boolean).join(' and ')}, a cause of ${explained === 1 ? 'its' : 'their'} own` : ''}`);
     }
-    for (const t of lost) parts.push(`${t.evidence.synsLost} SYNs seen at ${t.evidence.near} never reached ${t.evidence.far}: they were dropped between the two capture points`);
+    for (const t of lost) parts.push(`${plural(Number(t.evidence.synsLost), 'SYN')} seen at ${t.evidence.near} never reached ${t.evidence.far}: ${Number(t.evidence.synsLost) === 1 ? 'it was' : 'they were'} dropped between the two capture points`);
     causes.push({
       id: 'syn-unanswered',
       title: f.lostBetweenPoints > 0 ? 'SYNs dropped between the capture points' : 'SYNs dropped without an answer',
