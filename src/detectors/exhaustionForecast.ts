@@ -43,7 +43,7 @@ export const exhaustionForecast: Detector = {
       if (rate.kind === 'burst' && !narrow && used < REPORT_SHARE) continue; // a short burst alone forecasts nothing
       const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
       const lever = narrow
-        ? `ports were reused within TIME_WAIT while only ${p.ports} distinct ones appeared: the range the client draws from (its ip_local_port_range, an explicit bind(), a NAT port pool) is far narrower than ${ctx.portLo}-${ctx.portHi}; widen it or add source addresses`
+        ? `ports were reused within TIME_WAIT while only ${p.ports} distinct one${p.ports === 1 ? '' : 's'} appeared: the range the client draws from (its ip_local_port_range, an explicit bind(), a NAT port pool) is far narrower than ${ctx.portLo}-${ctx.portHi}; widen it or add source addresses`
         : rate.kind === 'rate' && sustained && rate.perS > sustain * 2
         ? `the rate is ${(rate.perS / sustain).toFixed(1)}x what one address sustains: more source addresses (${Math.ceil(rate.perS / sustain)} or more) or pooling`
         : 'a wider ip_local_port_range buys headroom; pooling removes the need';
@@ -54,7 +54,7 @@ export const exhaustionForecast: Detector = {
         captureId: p.capture_id,
         connId: null,
         tsUsec: atUsec,
-        summary: `${path}: up to ${peak} distinct source ports within one ${timeWaitUsec / 1e6} s TIME_WAIT period (${(used * 100).toPrecision(2)}% of ${range}), new connections at ${rateText(rate)}${cmp ? `, ${comparisonText(cmp)} the ${sustain.toFixed(0)}/s that the range sustains${sustained ? '' : ' (not held for a whole TIME_WAIT period)'}` : ''}; ${lever}`,
+        summary: `${path}: up to ${peak} distinct source port${peak === 1 ? '' : 's'} within one ${timeWaitUsec / 1e6} s TIME_WAIT period (${(used * 100).toPrecision(2)}% of ${range}), new connections at ${rateText(rate)}${cmp ? `, ${comparisonText(cmp)} the ${sustain.toFixed(0)}/s that the range sustains${sustained ? '' : ' (not held for a whole TIME_WAIT period)'}` : ''}; ${lever}`,
         evidence: {
           frames: [], path, peakPorts: peak, range, usedShare: used, headroomPorts: Math.max(0, range - peak), peakAtUsec: atUsec,
           rate, comparison: cmp, sustained, sustainablePerS: sustain, distinctPorts: p.ports, connections: p.n, narrowRange: narrow, lever,

@@ -28,6 +28,12 @@ export interface AnalysisFacts {
   attempts: number;
   outcomes: { established: number; refused: number; foreignAck: number; unanswered: number };
   synRetransmits: { total: number; afterStaleAck: number; afterSynAck: number; unanswered: number; attempts: number };
+  /**
+   * Unanswered SYN retransmits (and the attempts with one) that no listen-overflow or paws-drop
+   * finding explains: those findings already account for the attempts at their endpoint (a full
+   * queue) or the SYNs they name (per-host PAWS), so only the rest are a drop of unknown place.
+   */
+  unansweredNotExplained: { retransmits: number; attempts: number };
   /** Attempts whose retry a NAT moved to another source port. */
   crossPortRetries: number;
   connectUsec: Dist | null;
@@ -39,6 +45,8 @@ export interface AnalysisFacts {
   clientLooksWindows: boolean;
   stale: {
     attempts: number; timeWait: number; notCaptured: number; sameTick: number; pawsBackwards: number;
+    /** Attempts whose stale-ack finding gives no reject reason (the previous connection's state is not seen). */
+    noReason: number;
     established: number; clientRsts: number; connectUsec: Dist | null;
     /** The lowest ACK frames (at most 6), and the first findings by capture and time (at most 10), one per attempt. */
     frames: number[]; sample: Finding[];
@@ -120,7 +128,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
   const a = db.prepare(`SELECT count(*) AS n, coalesce(sum(outcome = 'established'), 0) AS est, coalesce(sum(outcome = 'refused'), 0) AS rej,
       coalesce(sum(outcome = 'foreign-ack'), 0) AS fa, coalesce(sum(outcome = 'unanswered'), 0) AS un,
       coalesce(sum(syn_retransmits), 0) AS rtx, coalesce(sum(rtx_after_ack), 0) AS rtx_ack, coalesce(sum(rtx_after_synack), 0) AS rtx_sa,
-      coalesce(sum(rtx_unanswered), 0) AS rtx_un, coalesce(sum(syn_retransmits > 0), 0) AS rtx_att, coalesce(sum(rows_at_view > 1), 0) AS moved,
+      coalesce(sum(rtx_unanswered), 0) AS rtx_un, coalesce(sum(rtx_unanswered > 0), 0) AS rtx_un_att, coalesce(sum(syn_retransmits > 0), 0) AS rtx_att, coalesce(sum(rows_at_view > 1), 0) AS moved,
       coalesce(sum(syn_ts = 1), 0) AS syn_ts, coalesce(sum(synack_ts IS NOT NULL), 0) AS synacks, coalesce(sum(synack_ts = 1), 0) AS synack_ts,
       coalesce(sum(syn_ts = 1 AND synack_ts = 0), 0) AS not_answered_ts
     FROM attempts`).get() as Record<string, number>;
@@ -143,7 +151,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
         row_number() OVER (PARTITION BY c.attempt_id ORDER BY CASE f.kind WHEN 'time-wait' THEN 0 WHEN 'old-connection' THEN 1 ELSE 2 END, f.rowid) AS k
       FROM findings f JOIN connections c ON c.id = f.conn_id WHERE f.detector = 'stale-ack') WHERE k = 1`);
   const st = db.prepare(`SELECT count(*) AS n, coalesce(sum(relation = 'time-wait'), 0) AS tw, coalesce(sum(relation = 'not-captured'), 0) AS nc,
-      coalesce(sum(reason = 'same-tick'), 0) AS tick, coalesce(sum(reason = 'paws-backwards'), 0) AS back,
+      coalesce(sum(reason = 'same-tick'), 0) AS tick, coalesce(sum(reason = 'paws-backwards'), 0) AS back, coalesce(sum(reason IS NULL), 0) AS no_reason,
       coalesce(sum(t.outcome = 'established'), 0) AS est, coalesce(sum(client_rst), 0) AS rst
     FROM temp.stale_kept k JOIN attempts t ON t.id = k.attempt_id`).get() as Record<string, number>;
   const staleConnect = dist(db, `SELECT t.connect_usec AS v FROM temp.stale_kept k JOIN attempts t ON t.id = k.attempt_id WHERE t.connect_usec IS NOT NULL`);
@@ -171,6 +179,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     if (isHot(ev.rate, ev.sustainablePerS)) { hotCount++; if (hot.length < 5) hot.push(f); }
   }
 
+  const pawsDrop = by('paws-drop');
   const strippedWhere = "severity != 'info'";
   const twoPoint = by('two-point');
   const refusedBy = (db.prepare(`SELECT t.view_capture_id AS cap, t.server_addr, t.server_port, sum(t.outcome = 'refused') AS refused, count(*) AS attempts,
@@ -190,6 +199,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     attempts: a.n,
     outcomes: { established: a.est, refused: a.rej, foreignAck: a.fa, unanswered: a.un },
     synRetransmits: { total: a.rtx, afterStaleAck: a.rtx_ack, afterSynAck: a.rtx_sa, unanswered: a.rtx_un, attempts: a.rtx_att },
+    unansweredNotExplained: unansweredNotExplained(db, a.rtx_un, a.rtx_un_att, pawsDrop),
     crossPortRetries: a.moved,
     connectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE connect_usec IS NOT NULL'),
     handshakeRttUsec: dist(db, 'SELECT rtt_syn_usec AS v FROM attempts WHERE rtt_syn_usec IS NOT NULL'),
@@ -197,7 +207,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     timestamps: { synWithTs: a.syn_ts, synWithoutTsOrNops: noTsSent, synAcks: a.synacks, synAckWithTs: a.synack_ts, notAnsweredWithTs: a.not_answered_ts },
     clientLooksWindows: a.n > 0 && winLike / a.n > 0.5,
     stale: {
-      attempts: st.n, timeWait: st.tw, notCaptured: st.nc, sameTick: st.tick, pawsBackwards: st.back, established: st.est, clientRsts: st.rst,
+      attempts: st.n, timeWait: st.tw, notCaptured: st.nc, sameTick: st.tick, pawsBackwards: st.back, noReason: st.no_reason, established: st.est, clientRsts: st.rst,
       connectUsec: staleConnect,
       ...staleFrames(db),
       sample: staleSample,
@@ -225,7 +235,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     sourceNatBetweenPoints: twoPoint.some((t) => t.evidence.sourceNat !== undefined),
     sourceNat: sourceNatFacts(twoPoint),
     listenOverflow: by('listen-overflow'),
-    pawsDrop: by('paws-drop'),
+    pawsDrop,
     natClients: by('nat-clients', '1', 10),
     exhaustion: by('exhaustion-forecast', "severity = 'warning'", 10),
     refusedBy,
@@ -255,3 +265,53 @@ function sourceNatFacts(twoPoint: Finding[]): AnalysisFacts['sourceNat'] {
   }
   return out;
 }
+
+/**
+ * The unanswered SYN retransmits (and attempts) left once listen-overflow and paws-drop findings
+ * take theirs. A listen-overflow finding covers every attempt seen at its capture point and
+ * server endpoint (its evidence.synDropped counts them there); a paws-drop finding covers the
+ * retransmits of the SYNs it names (droppedSyns - dropped: every one of them went unanswered).
+ * Capture points seeing the same drops would count them twice, so per-point sums are not added
+ * up across points: the point that explains most counts.
+ */
+function unansweredNotExplained(db: Database.Database, retransmits: number, attempts: number, paws: Finding[]): { retransmits: number; attempts: number } {
+  if (retransmits === 0) return { retransmits: 0, attempts: 0 };
+  let rtx = 0, att = 0;
+  if (db.prepare("SELECT 1 FROM findings WHERE detector = 'listen-overflow' LIMIT 1").get() !== undefined) {
+    // The endpoint as ep() writes it (detectors/format.ts), to match the finding's evidence.server.
+    const lo = db.prepare(`SELECT count(*) AS n, coalesce(sum(t.rtx_unanswered), 0) AS rtx FROM attempts t WHERE t.rtx_unanswered > 0 AND EXISTS (
+        SELECT 1 FROM connections c JOIN findings f ON f.detector = 'listen-overflow' AND f.capture_id = c.capture_id
+          AND json_extract(f.evidence, '$.server') = (CASE WHEN instr(c.server_addr, ':') > 0 THEN '[' || c.server_addr || ']' ELSE c.server_addr END) || ':' || c.server_port
+        WHERE c.attempt_id = t.id)`).get() as { n: number; rtx: number };
+    rtx += lo.rtx;
+    att += lo.n;
+  }
+  const perPoint = new Map<number | null, { rtx: number; att: number }>();
+  for (const p of paws) {
+    const e = p.evidence as { dropped: number; droppedSyns: number };
+    const x = perPoint.get(p.captureId) ?? { rtx: 0, att: 0 };
+    perPoint.set(p.captureId, { rtx: x.rtx + e.droppedSyns - e.dropped, att: x.att + e.dropped });
+  }
+  rtx += Math.max(0, ...[...perPoint.values()].map((x) => x.rtx));
+  att += Math.max(0, ...[...perPoint.values()].map((x) => x.att));
+  return { retransmits: Math.max(0, retransmits - rtx), attempts: Math.max(0, attempts - att) };
+}
+
+/**
+ * One finding per key (a server endpoint, a client address) of findings written once per capture
+ * point: the one with most weight (the point that saw most of it), the first written on a tie.
+ * A cause explains each endpoint once, not once per point that saw it.
+ */
+export function onePerKey(findings: Finding[], key: (f: Finding) => string, weight: (f: Finding) => number): Finding[] {
+  const best = new Map<string, Finding>();
+  for (const f of findings) {
+    const k = key(f);
+    const b = best.get(k);
+    if (b === undefined || weight(f) > weight(b)) best.set(k, f);
+  }
+  return [...best.values()];
+}
+
+/** The listen-overflow findings, one per server endpoint: the capture point with most evidence of it. */
+export const listenOverflowByServer = (f: AnalysisFacts): Finding[] => onePerKey(f.listenOverflow, (x) => String(x.evidence.server),
+  (x) => Number(x.evidence.dataIgnored) + Number(x.evidence.synAckAfterAck) + Number(x.evidence.synRetried));

@@ -48,8 +48,8 @@ export const listenOverflow: Detector = {
       if (ignoredCounted + r.synack_again < MIN_CONNECTIONS) continue;
       const server = ep(r.server_addr, r.server_port);
       const parts: string[] = [];
-      if (ignoredCounted) parts.push(`on ${ignoredCounted} connections it answered the SYN, then ignored the client's ACK and data (resent by the client, never acknowledged): the SYN cookie path when the accept queue is full`);
-      if (r.synack_again) parts.push(`on ${r.synack_again} it resent its SYN-ACK after the client's ACK had arrived`);
+      if (ignoredCounted) parts.push(`on ${ignoredCounted} connection${ignoredCounted === 1 ? '' : 's'} it answered the SYN, then ignored the client's ACK and data (resent by the client, never acknowledged): the SYN cookie path when the accept queue is full`);
+      if (r.synack_again) parts.push(`on ${r.synack_again} connection${r.synack_again === 1 ? '' : 's'} it resent its SYN-ACK after the client's ACK had arrived`);
       if (r.syn_retried) parts.push(`${r.syn_retried} of ${r.attempts} connections needed SYN retransmits while the queue was full`);
       const frames = [r.again_frames, ignoredCounted ? r.ignored_frames : null].filter((x) => x !== null).join(',');
       out.push({

@@ -154,7 +154,7 @@ export const portReuse: Detector = {
         const path = `${p.client_addr} -> ${ep(p.server_addr, p.server_port)}`;
         const holder = usualCloser(p.closed, p.server_closed);
         const rateWords = `peak ${rateText(rate)}${cmp ? `, ${comparisonText(cmp)} the ${Math.round(sustainable)}/s that ${rangePorts} ports sustain with a ${twS} s TIME_WAIT` : ''}`
-          + `${cmpInUse ? `; ${comparisonText(cmpInUse)} the ${inUsePerS.toFixed(2)}/s that the ${p.ports} ports seen in use sustain` : ''}`;
+          + `${cmpInUse ? `; ${comparisonText(cmpInUse)} the ${inUsePerS.toFixed(2)}/s that the ${p.ports} port${p.ports === 1 ? ' seen in use sustains' : 's seen in use sustain'}` : ''}`;
         yield {
           id: `port-reuse/${p.capture_id}/summary/${path}`,
           detector: 'port-reuse',

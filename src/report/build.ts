@@ -47,8 +47,8 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
   const locate = (id: number, frame: number) => { const p = names.pieces(id); return p === null ? null : locateIn(p, frame); };
 
   const facts = gatherFacts(db, { timeWaitS: opts.timeWaitS, portRange: opts.portRange });
-  const causes = rootCauses(facts, names)
-    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.score - a.score);
+  // Ranked by diagnose.ts's one rule (rankCauses).
+  const causes = rootCauses(facts, names);
   const { offered, withheld } = chooseRemedies(facts, causes.map((c) => c.id));
   const offeredIds = new Set(offered.map((r) => r.id));
   for (const c of causes) c.remedies = (REMEDIES_BY_CAUSE[c.id] ?? []).filter((id) => offeredIds.has(id));

@@ -1,4 +1,4 @@
-import type { AnalysisFacts as Facts } from '../detectors/facts.js';
+import { listenOverflowByServer, type AnalysisFacts as Facts } from '../detectors/facts.js';
 import type { Place, Remedy, WithheldRemedy } from './model.js';
 
 /**
@@ -33,7 +33,8 @@ export const CONDITIONS = {
   // Several hosts behind one address, and no second capture point to show what the NAT does with their ports.
   'nat-ports-unseen': (f: Facts) => f.natClients.length > 0 && f.sourceNat.connections === 0,
   'windows-clients': (f: Facts) => f.clientLooksWindows,
-  'unanswered-syns': (f: Facts) => f.synRetransmits.unanswered > 0,
+  // Unanswered SYN retransmits no listen-overflow or paws-drop finding explains.
+  'unanswered-syns': (f: Facts) => f.unansweredNotExplained.retransmits > 0,
   // The client sent its SYN again after the server's SYN-ACK passed the capture point.
   'synacks-not-taken': (f: Facts) => f.synRetransmits.afterSynAck > 0,
   'syns-lost-between-points': (f: Facts) => f.lostBetweenPoints > 0,
@@ -64,6 +65,7 @@ interface Rule {
 }
 
 const pct = (n: number, d: number): string => `${Math.round((100 * n) / Math.max(1, d))}%`;
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 const portTrouble: ConditionId[] = ['stale-acks', 'failed-reuses', 'ports-run-out'];
 
 export const RULES: Rule[] = [
@@ -192,12 +194,13 @@ export const RULES: Rule[] = [
     id: 'check-drops',
     title: 'Find what drops the SYNs',
     where: 'gateway',
-    setting: () => 'on gateways and firewalls between client and server: drop counters (`iptables -L -v -n`, `nft list ruleset`, cloud flow logs); on the server: `nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtPAWSPassive` (a growing listen overflow wants a larger listen() backlog and net.core.somaxconn)',
+    // Where the drop is, a capture point does not tell beyond "after it" (or between two points).
+    setting: (f) => `${f.lostBetweenPoints > 0 ? 'on the gateways and firewalls between the two capture points' : 'on the path from the capture point to the server and on the server host'}: drop counters (\`iptables -L -v -n\`, \`nft list ruleset\`, cloud flow logs); on the server: \`nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtPAWSPassive\` (a growing listen overflow wants a larger listen() backlog and net.core.somaxconn)`,
     cost: 'investigation',
     risk: 'low',
     problem: ['unanswered-syns', 'syns-lost-between-points'],
-    why: (f) => [f.synRetransmits.unanswered ? `${f.synRetransmits.unanswered} SYN retransmits followed a SYN that got no answer at the capture point` : '',
-      f.lostBetweenPoints ? `${f.lostBetweenPoints} attempts seen nearer the client never reached the other capture point` : ''].filter(Boolean).join('; '),
+    why: (f) => [f.unansweredNotExplained.retransmits ? `${plural(f.unansweredNotExplained.retransmits, 'SYN retransmit')} followed a SYN for which no answer passed the capture point` : '',
+      f.lostBetweenPoints ? `${plural(f.lostBetweenPoints, 'attempt')} seen nearer the client never reached the other capture point` : ''].filter(Boolean).join('; '),
   },
   {
     id: 'check-synack-drops',
@@ -227,7 +230,13 @@ export const RULES: Rule[] = [
     cost: 'configuration',
     risk: 'low',
     problem: ['listen-overflow'],
-    why: () => 'the server dropped handshake-completing ACKs and resent SYN-ACKs: its accept queue was full',
+    // The signs each listen-overflow finding saw, per endpoint (detectors/listenOverflow.ts).
+    why: (f) => `${listenOverflowByServer(f).map((x) => {
+      const e = x.evidence as { server: string; attempts: number; dataIgnored: number; synAckAfterAck: number; synRetried: number };
+      return `${e.server} ${[e.dataIgnored ? `answered the SYN of ${plural(e.dataIgnored, 'connection')}, then ignored the client's ACK and data (the SYN cookie path)` : '',
+        e.synAckAfterAck ? `resent its SYN-ACK on ${plural(e.synAckAfterAck, 'connection')} after the client's ACK had arrived` : '',
+        e.synRetried ? `left ${e.synRetried} of ${e.attempts} connections retransmitting the SYN` : ''].filter(Boolean).join(', and ')}`;
+    }).join('; ')}: its accept queue was full`,
   },
   {
     id: 'check-listener',

@@ -1,9 +1,11 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/flows/store.js';
 import { buildReport } from '../../src/report/build.js';
-import { pipeline, SAMPLES, scenarios } from '../helpers/pipeline.js';
+import type { Report } from '../../src/report/model.js';
+import { renderText } from '../../src/report/text.js';
+import { fact, hasTshark, pipeline, SAMPLES, scenarios, tsharkFields } from '../helpers/pipeline.js';
 
 /**
  * The claims test: on every sample, no two numbers of one report disagree (headline, totals,
@@ -105,12 +107,16 @@ describe('claims: one report, one set of numbers', () => {
         if ('staleAcks' in cause.figures) expect(cause.figures.staleAcks).toBe(t.staleAcks);
         if ('refused' in cause.figures) expect(cause.figures.refused).toBe(t.refused);
       }
-      const texts = [r.verdict.headline, ...r.causes.map((x) => x.explanation), ...r.remedies.map((x) => x.why), ...r.withheld.map((x) => x.reason)];
+      const texts = [r.verdict.headline, ...r.causes.flatMap((x) => [x.summary, x.explanation]), ...r.remedies.flatMap((x) => [x.why, x.setting]),
+        ...r.withheld.map((x) => x.reason), ...r.findings.map((x) => x.summary), renderText(r, { color: false, quiet: false })];
       for (const s of texts) {
         for (const m of s.matchAll(/(\d+) of (\d+)/g)) expect(Number(m[1])).toBeLessThanOrEqual(Number(m[2]));
-        expect(s).not.toMatch(/\b1 (source ports|frames|connections|attempts)\b/);
+        expect(s).not.toMatch(/\b1 (source ports|ports|frames|connections|attempts|SYN retransmits|distinct ones|findings)\b/);
         expect(s).not.toMatch(/NaN|undefined|Infinity/);
+        // The port range is the one assumed (--port-range), never seen configured in a capture.
+        expect(s).not.toMatch(/configured port range/);
       }
+      proseChecks(r, one);
       const stale = r.causes.find((x) => x.id === 'time-wait-stale-ack');
       if (stale) {
         expect(stale.explanation).toContain(`answers ${t.staleAcks} of ${t.attempts} connection attempts`);
@@ -139,6 +145,71 @@ describe('claims: one report, one set of numbers', () => {
   }
 });
 
+/**
+ * Sentences of causes against the store: each explained once, joined sentences in lower case,
+ * one cause per endpoint, unanswered SYNs not counted twice, causes ranked by one rule.
+ */
+function proseChecks(r: Report, one: (sql: string) => number): void {
+  const explanations = r.causes.map((c) => c.explanation);
+  // No cause repeats a sentence, and no two causes share one.
+  const sentences = explanations.flatMap((e) => e.split(/\. (?=[A-Z0-9[])/).map((x) => x.replace(/\.$/, '')));
+  expect(sentences.length).toBe(new Set(sentences).size);
+  for (const e of explanations) {
+    expect(e.charAt(0)).toBe(e.charAt(0).toUpperCase());
+    // Sentences joined with '; ' go on in lower case (acronyms such as TIME_WAIT and addresses aside).
+    expect(e).not.toMatch(/; (The|A|It|Timestamps|Nothing|Something) /);
+    expect(e).not.toMatch(/[Nn]othing failed/);
+  }
+  // One explanation per server endpoint / address, however many capture points saw it.
+  const distinct = (detector: string, key: string): number => one(`SELECT count(DISTINCT json_extract(evidence, '$.${key}')) FROM findings WHERE detector = '${detector}'`);
+  const cause = (id: string) => r.causes.find((c) => c.id === id);
+  if (cause('listen-overflow')) expect(cause('listen-overflow')!.figures.servers).toBe(distinct('listen-overflow', 'server'));
+  if (cause('paws-drop')) expect(cause('paws-drop')!.figures.addresses).toBe(distinct('paws-drop', 'address'));
+  if (cause('syn-flood')) expect(cause('syn-flood')!.figures.endpoints).toBe(distinct('syn-flood', 'server'));
+  // Unanswered SYN retransmits at an endpoint whose accept queue overflowed, or of SYNs a paws-drop
+  // finding names (unanswered, from its address), are that cause's: syn-unanswered appears only
+  // with others, or with SYNs lost between two points.
+  const endpoint = "(CASE WHEN instr(c.server_addr, ':') > 0 THEN '[' || c.server_addr || ']' ELSE c.server_addr END) || ':' || c.server_port";
+  const others = one(`SELECT coalesce(sum(c.syn_rtx_unanswered), 0) FROM connections c WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.detector = 'listen-overflow'
+      AND f.capture_id = c.capture_id AND json_extract(f.evidence, '$.server') = ${endpoint})
+    AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.detector = 'paws-drop' AND f.capture_id = c.capture_id AND json_extract(f.evidence, '$.address') = c.client_addr AND c.synack_count = 0)`);
+  const lostBetween = one("SELECT coalesce(sum(json_extract(evidence, '$.attemptsNotArriving')), 0) FROM findings WHERE detector = 'two-point'");
+  const unanswered = cause('syn-unanswered');
+  if (others === 0 && lostBetween === 0) expect(unanswered).toBeUndefined();
+  if (unanswered && Number(unanswered.figures.unansweredRetransmits) > 0) expect(others).toBeGreaterThan(0);
+  if (unanswered) {
+    // A capture point proves no answer passed it; it is not assumed to sit at the client.
+    expect(unanswered.explanation).not.toMatch(/not by the server|between client and server/);
+    if (lostBetween > 0) expect(unanswered.explanation).not.toMatch(/listen queue|PAWS/);
+  }
+  // Stripped timestamps: the TIME_WAIT risk is stated only where the server is seen closing first.
+  const stripped = cause('timestamps-stripped');
+  if (stripped) {
+    // Closes counted once per attempt (an attempt seen at two points closed once), each closed attempt's first FIN by the server or not.
+    const closed = one('SELECT count(DISTINCT coalesce(attempt_id, -id)) FROM connections WHERE first_fin_by IS NOT NULL');
+    const byServer = one("SELECT count(DISTINCT coalesce(attempt_id, -id)) FROM connections WHERE first_fin_by = 'server'");
+    expect([stripped.figures.closed, stripped.figures.serverFirst]).toEqual([closed, byServer]);
+    const serverFirst = closed >= 5 && byServer / closed > 0.5;
+    expect(stripped.explanation.includes('would be answered with a stale ACK')).toBe(serverFirst);
+    expect(stripped.title.includes('latent TIME_WAIT risk')).toBe(serverFirst);
+  }
+  // A reject reason is stated only when a stale-ack finding gives one.
+  const stale = cause('time-wait-stale-ack');
+  if (stale && one("SELECT count(*) FROM findings WHERE detector = 'stale-ack' AND reason IS NOT NULL") === 0) {
+    expect(stale.explanation).not.toMatch(/reused SYNs (had|came|carried)/);
+  }
+  // One ranking: severity, then attempts affected, then confidence.
+  const sev = { error: 2, warning: 1, info: 0 } as const;
+  for (let i = 1; i < r.causes.length; i++) {
+    const [a, b] = [r.causes[i - 1], r.causes[i]];
+    expect(sev[a.severity]).toBeGreaterThanOrEqual(sev[b.severity]);
+    if (a.severity === b.severity) expect(Number(a.figures.attemptsAffected)).toBeGreaterThanOrEqual(Number(b.figures.attemptsAffected));
+  }
+  for (const c of r.causes) expect(typeof c.figures.attemptsAffected).toBe('number');
+  if (stale) expect(stale.figures.attemptsAffected).toBe(r.totals.staleAcks);
+  if (cause('refused')) expect(cause('refused')!.figures.attemptsAffected).toBe(r.totals.refused);
+}
+
 describe('claims: hosts behind NAT are never over-counted', () => {
   it('nat-clients-ts2 (3 hosts behind one SNAT address, per samples/nat-clients-ts2/README.md)', async () => {
     const { store } = await pipeline([join(SAMPLES, 'nat-clients-ts2', 'server.pcap')], TW_S);
@@ -156,4 +227,94 @@ describe('claims: hosts behind NAT are never over-counted', () => {
       expect(store.db.prepare("SELECT count(*) FROM findings WHERE detector = 'nat-clients'").pluck().get()).toBe(0);
     });
   }
+});
+
+describe('claims: cause sentences against the samples\' own facts', () => {
+  const expected = (dir: string): any => JSON.parse(readFileSync(join(SAMPLES, dir, 'expected.json'), 'utf8'));
+  const report = async (files: string[]): Promise<Report> => {
+    const { store } = await pipeline(files.map((f) => join(SAMPLES, f)), TW_S);
+    stores.push(store);
+    return buildReport(store.db, { version: 'test', timeWaitS: TW_S, portRange: [32768, 60999] });
+  };
+  const count = (s: string, sub: string): number => s.split(sub).length - 1;
+
+  it('listen-overflow, client and server: the one listener (198.19.2.2:3306, README) seen at two points is explained once', async () => {
+    for (const dir of ['listen-overflow', 'listen-overflow-no-syncookies']) {
+      const r = await report([`${dir}/client.pcap`, `${dir}/server.pcap`]);
+      const lo = r.causes.filter((c) => c.id === 'listen-overflow');
+      expect(lo.length).toBe(1);
+      expect(lo[0].figures.servers).toBe(1);
+      expect(lo[0].summary).toBe('1 server endpoint dropped completed handshakes');
+      expect(count(lo[0].explanation, '198.19.2.2:3306 dropped completed handshakes')).toBe(1);
+      // Every unanswered SYN retransmit was to that listener: no second cause counts them again.
+      expect(r.causes.map((c) => c.id)).not.toContain('syn-unanswered');
+    }
+  });
+
+  it('listen-overflow/server.pcap: raise-backlog names only the signs seen (no SYN-ACK resent: tshark and expected.json)', async () => {
+    const file = join(SAMPLES, 'listen-overflow', 'server.pcap');
+    const synAckRtx = fact(expected('listen-overflow'), 'synack_retransmits', 'server.pcap');
+    expect(synAckRtx).toBe(0);
+    if (hasTshark()) expect(tsharkFields(file, 'tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.analysis.retransmission', ['frame.number']).length).toBe(synAckRtx);
+    const r = await report(['listen-overflow/server.pcap']);
+    const why = r.remedies.find((m) => m.id === 'raise-backlog')!.why;
+    expect(why).not.toMatch(/resent/);
+    expect(why).toMatch(/^198\.19\.2\.2:3306 answered the SYN of \d+ connections, then ignored the client's ACK and data/);
+    expect(r.causes.map((c) => c.id)).toEqual(['listen-overflow']);
+  });
+
+  it('paws-drop-crafted: the SYNs the paws-drop finding names are not counted again as an unexplained drop', async () => {
+    const r = await report(['paws-drop-crafted/paws-drop-crafted.pcap']);
+    expect(r.causes.map((c) => c.id)).toEqual(['paws-drop']);
+    expect(r.remedies.map((m) => m.id)).not.toContain('check-drops');
+  });
+
+  it('snat-retry-other-port/client2.pcap: 29 attempts answered by a stale ACK rank above 1 unanswered SYN retransmit', async () => {
+    const e = expected('snat-retry-other-port');
+    const r = await report(['snat-retry-other-port/client2.pcap']);
+    expect(r.causes[0].id).toBe('time-wait-stale-ack');
+    expect(r.causes[0].figures.staleAcks).toBe(fact(e, 'connections_with_bare_ack_reply', 'client2.pcap'));
+    const unanswered = r.causes.find((c) => c.id === 'syn-unanswered')!;
+    // 38 SYN retransmits, 37 of them after a bare ACK: 1 after no answer.
+    expect(unanswered.figures.unansweredRetransmits).toBe(fact(e, 'syn_retransmits', 'client2.pcap') - fact(e, 'bare_ack_replies_to_syn', 'client2.pcap'));
+    expect(r.verdict.headline.startsWith(r.causes[0].title)).toBe(true);
+  });
+
+  it('snat-port-pool-ts-stripped: reuses accepted from TIME_WAIT as counted, no "nothing failed" beside the NAT\'s dropped SYNs', async () => {
+    const e = expected('snat-port-pool-ts-stripped');
+    const server = await report(['snat-port-pool-ts-stripped/server.pcap']);
+    const stripped = server.causes.find((c) => c.id === 'timestamps-stripped')!;
+    expect(e.facts.port_reuse_first_server_answer['syn-ack']).toBe(fact(e, 'port_reuses', 'server.pcap'));
+    expect(stripped.explanation).toContain(`${fact(e, 'port_reuses', 'server.pcap')} SYNs reusing a 4-tuple within TIME_WAIT were accepted from the server's TIME_WAIT`);
+    expect(stripped.explanation).toContain(`the server closes first (100% of ${fact(e, 'server_closes_first_connections', 'server.pcap')} closed connections)`);
+    const all = await report(['client.pcap', 'client2.pcap', 'server.pcap'].map((f) => `snat-port-pool-ts-stripped/${f}`));
+    const lost = all.causes.find((c) => c.id === 'syn-unanswered')!;
+    expect(lost.figures.attemptsLostBetweenPoints).toBe(e.facts.connect_results.timeout);
+    for (const c of all.causes) expect(`${c.summary} ${c.explanation}`).not.toMatch(/nothing failed|not by the server/i);
+  });
+
+  it('snat-port-pool/client.pcap: no reject reason is stated for tuples whose previous connection is not captured', async () => {
+    const r = await report(['snat-port-pool/client.pcap']);
+    const stale = r.causes.find((c) => c.id === 'time-wait-stale-ack')!;
+    expect(stale.figures.linkedToPreviousFin).toBe(0);
+    expect(stale.explanation).toContain('why the server refused the reused SYNs cannot be seen');
+    expect(stale.explanation).not.toMatch(/neither a newer timestamp|; The /);
+    expect(stale.explanation.startsWith('The previous connections on these 4-tuples are not in the capture')).toBe(true);
+  });
+
+  it('tw-incident-one-host-500: the sustainable rate is the assumed port range\'s (--port-range), not the lab\'s 40000-40003', async () => {
+    expect(readFileSync(join(SAMPLES, 'tw-incident-one-host-500', 'lab-env.txt'), 'utf8')).toContain('ip_local_port_range = 40000\t40003');
+    const r = await report(['tw-incident-one-host-500/server.pcap']);
+    const stale = r.causes.find((c) => c.id === 'time-wait-stale-ack')!;
+    expect(stale.explanation).toContain('the 471/s that the assumed port range, 32768-60999 by --port-range, would sustain');
+    expect(stale.explanation).not.toContain('configured');
+  });
+
+  it('spoofed-syns/server.pcap: SYNs captured with no SYN-ACK are not placed "between client and server"', async () => {
+    const r = await report(['spoofed-syns/server.pcap']);
+    const c = r.causes.find((x) => x.id === 'syn-unanswered')!;
+    expect(c.explanation).toContain('passed the capture point');
+    expect(c.explanation).not.toMatch(/between client and server|silently/);
+    expect(r.remedies.find((m) => m.id === 'check-drops')!.setting).not.toContain('between client and server');
+  });
 });

@@ -18,6 +18,7 @@ const healthy: AnalysisFacts = {
   timeWaitS: 60, portRange: [32768, 60999], captures: 1, connections: 100, attempts: 100,
   outcomes: { established: 100, refused: 0, foreignAck: 0, unanswered: 0 },
   synRetransmits: { total: 0, afterStaleAck: 0, afterSynAck: 0, unanswered: 0, attempts: 0 },
+  unansweredNotExplained: { retransmits: 0, attempts: 0 },
   crossPortRetries: 0, connectUsec: null, handshakeRttUsec: null,
   closes: { closed: 100, serverFirst: 10, closer: 'client' },
   timestamps: { synWithTs: 100, synWithoutTsOrNops: 0, synAcks: 100, synAckWithTs: 100, notAnsweredWithTs: 0 },
@@ -167,7 +168,13 @@ describe('remedy preconditions', () => {
     expect(offered({ ...healthy, outcomes: { ...healthy.outcomes, refused: 2 }, refusedBy: [{ captureId: 1, endpoint: '198.19.2.2:3307', refused: 2, attempts: 2, frames: [3] }] })).toEqual(['check-listener']);
     expect(offered({ ...healthy, listenOverflow: [finding('listen-overflow', 'error')] })).toEqual(['raise-backlog']);
     expect(offered({ ...healthy, pawsDrop: [finding('paws-drop', 'error')] })).toEqual(['disable-tw-recycle']);
-    expect(offered({ ...healthy, synRetransmits: { ...healthy.synRetransmits, unanswered: 3 } })).toEqual(['check-drops']);
+    expect(offered({ ...healthy, synRetransmits: { ...healthy.synRetransmits, unanswered: 3 }, unansweredNotExplained: { retransmits: 3, attempts: 1 } })).toEqual(['check-drops']);
+    // Unanswered retransmits a full accept queue explains are its remedy's, not a drop to find.
+    const overflow = { ...healthy, synRetransmits: { ...healthy.synRetransmits, unanswered: 37 }, unansweredNotExplained: { retransmits: 0, attempts: 0 },
+      listenOverflow: [finding('listen-overflow', 'error', { server: '198.19.2.2:3306', attempts: 40, dataIgnored: 18, synAckAfterAck: 0, synRetried: 37 })] };
+    expect(offered(overflow)).toEqual(['raise-backlog']);
+    // Its why names the signs the finding saw, and only those.
+    expect(chooseRemedies(overflow).offered[0].why).toBe('198.19.2.2:3306 answered the SYN of 18 connections, then ignored the client\'s ACK and data (the SYN cookie path), and left 37 of 40 connections retransmitting the SYN: its accept queue was full');
     expect(offered({ ...healthy, synRetransmits: { ...healthy.synRetransmits, afterSynAck: 15 } })).toEqual(['check-synack-drops']);
     // Retransmits after a stale ACK are the TIME_WAIT story, not SYN-ACKs lost to the client.
     expect(offered({ ...incident, synRetransmits: { ...healthy.synRetransmits, afterStaleAck: 43 } })).not.toContain('check-synack-drops');
