@@ -182,7 +182,7 @@ CREATE TABLE IF NOT EXISTS attempts (
   rtx_after_ack    INTEGER NOT NULL,    -- by what preceded them (flows/retransmitCause.ts); a retry from another port follows a stale ACK
   rtx_after_synack INTEGER NOT NULL,
   rtx_unanswered   INTEGER NOT NULL,
-  outcome          TEXT NOT NULL,       -- established | refused | foreign-ack | unanswered: at any point, in this order
+  outcome          TEXT NOT NULL,       -- established (the client acknowledged the SYN-ACK) | not-completed (a SYN-ACK, never acknowledged) | refused | foreign-ack | unanswered: at any point, in this order
   connect_usec     INTEGER,             -- at the view: first SYN -> the earliest SYN-ACK a client took, of any of its rows
   rtt_syn_usec     INTEGER,             -- at the view
   syn_ts           INTEGER NOT NULL,    -- 1: the first SYN carried the timestamp option at every point that saw it

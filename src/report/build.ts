@@ -57,6 +57,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     connections: facts.connections,
     attempts: facts.attempts,
     established: facts.outcomes.established,
+    notCompleted: facts.outcomes.notCompleted,
     refused: facts.outcomes.refused,
     unanswered: facts.outcomes.unanswered,
     synRetransmits: facts.synRetransmits.total,

@@ -193,7 +193,7 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
     `<code>${esc(c.name)}</code>`, esc(`${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}`), esc(c.frames), esc(c.tcpPackets), esc(c.connections),
     esc(iso(c.firstTsUsec)), esc(iso(c.lastTsUsec)), c.interrupted ? '<span class="badge warning">interrupted</span>' : c.error ? `<span class="badge warning">stopped</span> ${esc(c.error)}` : 'whole',
   ])));
-  const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ['refused', t.refused],
+  const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ...(t.notCompleted ? [['SYN-ACK not acknowledged', t.notCompleted] as [string, number]] : []), ['refused', t.refused],
     ['unanswered', t.unanswered], ['SYN retransmits', t.synRetransmits], ['answered by a stale ACK', t.staleAcks], ['handshake RTT p50 / p99', `${ms(t.handshakeRttMs.p50)} / ${ms(t.handshakeRttMs.p99)}`],
     ['connect p50 / p99 / max', `${ms(t.connectMs.p50)} / ${ms(t.connectMs.p99)} / ${ms(t.connectMs.max)}`]];
   o.push(`<dl class="stats">${stats.map(([k, v]) => `<div${k.includes(' / ') ? ' class="wide"' : ''}><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`);

@@ -57,7 +57,8 @@ export interface CaptureSummary {
 export interface Totals {
   connections: number; // connections rows (incarnations), attempts or not
   attempts: number;
-  established: number; // a SYN-ACK at some capture point
+  established: number; // the client acknowledged the SYN-ACK at some capture point
+  notCompleted: number; // a SYN-ACK the client never acknowledged
   refused: number; // answered by RST, never established
   unanswered: number; // no answer of any kind at any capture point
   synRetransmits: number;

@@ -24,7 +24,7 @@ export function staleAckReport(): Report {
       firstTsUsec: T0, lastTsUsec: T0 + 5_000_000, durationS: 5, connections: 1_160, skipped: { 'non-tcp': 344 }, undecodedFrames: 0, error: null, interrupted: false, grouping: 'file', pieces: [{ name: 'client <eth0>.pcap', firstFrame: 1, frames: 12_345 }], filter: null, tunnels: [],
     }],
     totals: {
-      connections: 1_160, attempts: 1_158, established: 1_150, refused: 0, unanswered: 2, synRetransmits: 21, staleAcks: 12,
+      connections: 1_160, attempts: 1_158, established: 1_150, notCompleted: 0, refused: 0, unanswered: 2, synRetransmits: 21, staleAcks: 12,
       handshakeRttMs: { p50: 0.21, p99: 1.3 }, connectMs: { p50: 0.25, p99: 1003.4, max: 1011.2 }, serverClosesFirstShare: 0.98,
     },
     verdict: {
@@ -100,7 +100,7 @@ export function okReport(): Report {
       firstTsUsec: null, lastTsUsec: null, durationS: 0, connections: 0, skipped: {}, undecodedFrames: 0, error: 'truncated record at byte 24', interrupted: false, grouping: 'file', pieces: [], filter: null, tunnels: [],
     }],
     totals: {
-      connections: 0, attempts: 0, established: 0, refused: 0, unanswered: 0, synRetransmits: 0, staleAcks: 0,
+      connections: 0, attempts: 0, established: 0, notCompleted: 0, refused: 0, unanswered: 0, synRetransmits: 0, staleAcks: 0,
       handshakeRttMs: { p50: null, p99: null }, connectMs: { p50: null, p99: null, max: null }, serverClosesFirstShare: null,
     },
     verdict: { status: 'ok', headline: 'No problem found with new connections: 0 connection attempts, 0 established, SYN retransmits: none, stale ACKs: none, timestamps stripped: no.' },
