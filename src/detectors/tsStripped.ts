@@ -75,7 +75,7 @@ export const tsStripped: Detector = {
         summary: `Timestamps removed between the two capture points: ${rows.length} of ${matched} connections to ${ep(r0.a_server, r0.a_sport)} (the same attempts at both points) carry the timestamp option in ${nameWith} and not in ${nameWithout}${nops ? ` (${nops} with a NOP run where it was)` : ''}${examples}; ${CONSEQUENCE}`,
         evidence: {
           frames: withoutFrames, withFrames,
-          kind: 'two-point',
+          kind: 'two-point', server: ep(r0.a_server, r0.a_sport),
           withTimestamps: nameWith, withoutTimestamps: nameWithout, withCaptureId: capWith, withoutCaptureId: capWithout, connections: rows.length, matched, nopFilled: nops,
           examples: firstN(rows.map((r) => ({
             withTimestamps: { synFrame: withTs === 'a' ? r.a_syn_frame : r.b_syn_frame, client: ep(withTs === 'a' ? r.a_client : r.b_client, withTs === 'a' ? r.a_cport : r.b_cport) },
