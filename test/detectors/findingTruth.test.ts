@@ -30,9 +30,25 @@ const splitEp = (e: string): [string, number] => {
 
 type Pkt = { frame: number; syn: boolean; ack: boolean; src: string; dst: string; sport: number; dport: number; tsval: boolean; t: number };
 
-/** The listed frames of a file, decoded by tshark. */
+/** Every SYN and SYN-ACK of a file, decoded by tshark once, by frame number. */
+const synCache = new Map<string, Map<number, Pkt>>();
+function synsOf(file: string): Map<number, Pkt> {
+  let m = synCache.get(file);
+  if (!m) { m = new Map(decode(file, 'tcp.flags.syn == 1').map((p) => [p.frame, p])); synCache.set(file, m); }
+  return m;
+}
+
+/**
+ * The listed frames of a file that are SYNs or SYN-ACKs (a frame that is neither is missing
+ * from the result, which the callers compare with the list).
+ */
 function frames(file: string, list: number[]): Pkt[] {
-  return tsharkFields(file, `frame.number in {${list.join(',')}}`,
+  const m = synsOf(file);
+  return list.filter((f) => m.has(f)).map((f) => m.get(f)!);
+}
+
+function decode(file: string, filter: string): Pkt[] {
+  return tsharkFields(file, filter,
     ['frame.number', 'tcp.flags.syn', 'tcp.flags.ack', 'ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport', 'tcp.options.timestamp.tsval', 'frame.time_epoch'])
     .map((r) => ({
       frame: Number(r[0]), syn: r[1] === '1' || r[1] === 'True', ack: r[2] === '1' || r[2] === 'True', src: r[3] || r[4], dst: r[5] || r[6],
