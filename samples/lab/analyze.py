@@ -187,7 +187,7 @@ def analyze(cap):
     closed = [c for c in conns if c["first_fin"]]
     f["server_closes_first_connections"] = sum(1 for c in closed if c["first_fin"] == "server")
     f["client_closes_first_connections"] = sum(1 for c in closed if c["first_fin"] == "client")
-    reuse = reuse60 = isn65537 = before_rcv = 0
+    reuse = reuse60 = reuse_tw = isn65537 = before_rcv = 0
     unaccept = 0
     tscmp = {"newer": 0, "equal": 0, "older": 0, "no_timestamps": 0}
     reuse_gaps = []
@@ -200,6 +200,11 @@ def analyze(cap):
         if gap is not None and gap < 60:
             reuse60 += 1
             reuse_gaps.append(gap * 1000)
+            # TIME_WAIT follows only a close of a synchronized connection (RFC 9293 3.3.2): the
+            # previous connection sent a FIN (either side) before this SYN.
+            fins = [x for x in (pv.get("cfin"), pv.get("sfin")) if x]
+            if fins and min(x["t"] for x in fins) < c["syn_times"][0]:
+                reuse_tw += 1
         if pv.get("cfin") and ((c["isn"] - (pv["cfin"]["seq"] + 1)) & M32) >= 0x80000000:
             before_rcv += 1     # new ISN is "before" the old connection's rcv_nxt
         old_ts = [q["tsval"] for q in pv["pk"] if q["c"] and q["tsval"] is not None]
@@ -220,6 +225,7 @@ def analyze(cap):
             isn65537 += 1
     f["port_reuses"] = reuse
     f["port_reuses_within_60s"] = reuse60
+    f["port_reuses_within_time_wait"] = reuse_tw
     f["reused_syn_isn_before_old_rcv_nxt"] = before_rcv
     f["synack_isn_tw_plus_65537"] = isn65537
     f["reused_syn_tsval_vs_old_last_client_tsval"] = tscmp
@@ -428,7 +434,9 @@ exp = {
                                  "connection's server FIN seq+1 / client FIN seq+1; client_rst_after_bare_ack = "
                                  "client RST with seq == that ACK's ack; server/client_closes_first = direction "
                                  "of the first FIN; port_reuses_within_60s = new-ISN SYN on a 4-tuple whose "
-                                 "previous connection's last packet is < 60 s earlier; synack_isn_tw_plus_65537 "
+                                 "previous connection's last packet is < 60 s earlier; port_reuses_within_time_wait = those of them "
+                                 "whose previous connection sent a FIN (either side) before the new SYN (TIME_WAIT follows "
+                                 "only the close of a synchronized connection); synack_isn_tw_plus_65537 "
                                  "= SYN-ACK seq == previous connection's server FIN seq + 1 + 65537 (mod 2^32); "
                                  "reused_syn_isn_before_old_rcv_nxt = new ISN before previous client FIN seq+1 "
                                  "(mod 2^32); reused_syn_tsval_vs_old_last_client_tsval compares the reusing SYN's TSval with the "

@@ -277,7 +277,7 @@ KEYS = ["connects_attempted", "connects_ok", "connects_failed", "connect_results
         "bare_ack_matches_old_fin", "client_rst_after_bare_ack", "rst_ack_replies_to_syn",
         "connections_without_any_server_reply", "no_reply_syn_times_s",
         "server_closes_first_connections", "client_closes_first_connections",
-        "port_reuses_within_60s", "port_reuse_gap_ms", "reused_syn_isn_before_old_rcv_nxt",
+        "port_reuses_within_60s", "port_reuses_within_time_wait", "port_reuse_gap_ms", "reused_syn_isn_before_old_rcv_nxt",
         "reused_syn_tsval_vs_old_last_client_tsval", "reused_syns_unacceptable_to_timewait_rule",
         "synack_isn_tw_plus_65537", "syn_retransmit_gap_after_client_rst_ms",
         "syns_with_timestamp", "syns_with_10_nop_run", "longest_nop_run_in_syn",

@@ -1,7 +1,8 @@
 import { ep } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
-import { pathConns } from './paths.js';
+import { pathConns, pathKey } from './paths.js';
 import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
+import { reuseWithinTimeWaitSql } from './timeWait.js';
 import { peakDistinctInWindow } from './window.js';
 
 /**
@@ -24,6 +25,13 @@ export const exhaustionForecast: Detector = {
     const { db, timeWaitUsec } = ctx;
     const range = ctx.portHi - ctx.portLo + 1;
     const sustain = range / (timeWaitUsec / 1e6);
+    // Paths where a port really came back within TIME_WAIT (a synchronized previous incarnation
+    // closed with a FIN: timeWait.ts), read before pathConns so no statement is open at a yield.
+    const twReuses = new Map<string, number>();
+    for (const r of db.prepare(`SELECT capture_id, client_addr, server_addr, server_port, count(*) AS n FROM connections c
+        WHERE ${reuseWithinTimeWaitSql('c')} GROUP BY capture_id, client_addr, server_addr, server_port`).all(timeWaitUsec) as Record<string, any>[]) {
+      twReuses.set(pathKey(r.capture_id, r.client_addr, r.server_addr, r.server_port), r.n);
+    }
     for (const s of pathConns(db)) {
       if (s.t.length < 2) continue;
       const p = { capture_id: s.captureId, client_addr: s.client, server_addr: s.server, server_port: s.port, n: s.t.length, ports: s.distinctPorts };
@@ -36,7 +44,9 @@ export const exhaustionForecast: Detector = {
       const most = rate.connections;
       // Ports came back within one period while most of the range stayed unused: the range the
       // client really draws from (its setting, a bind(), a NAT pool) is narrower than assumed.
-      const narrow = most > peak && p.ports < range / 4;
+      // Only a port that came back after a close into TIME_WAIT shows it (a retry after an
+      // unanswered attempt reuses a port that nothing holds).
+      const narrow = most > peak && p.ports < range / 4 && (twReuses.get(pathKey(p.capture_id, p.client_addr, p.server_addr, p.server_port)) ?? 0) > 0;
       // Only a rate held over a whole TIME_WAIT period forecasts exhaustion.
       const sustained = rate.kind === 'rate' && rate.windowUsec >= timeWaitUsec;
       if (used < REPORT_SHARE && !isHot(rate, sustain) && !narrow) continue;

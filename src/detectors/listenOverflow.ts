@@ -16,6 +16,15 @@ import type { Detector, DetectorContext, Finding } from './types.js';
  * Either way the client's connections also need SYN retransmits while the queue is full.
  */
 
+/**
+ * What the capture cannot show, stated as the kernel's rules: a completed handshake is dropped
+ * on a full accept queue (tcp_v4_syn_recv_sock, TcpExtListenOverflows); a SYN is dropped on a
+ * full accept queue too, or, without SYN cookies, while the request queue holds backlog entries
+ * (tcp_conn_request, TcpExtTCPReqQFullDrop: 171 of listen-overflow-no-syncookies' 209
+ * TcpExtListenDrops, against 38 ListenOverflows). TcpExtListenDrops counts every drop.
+ */
+const QUEUES = 'A listener drops completed handshakes when its accept queue is full (nstat TcpExtListenOverflows), and SYNs when that queue is full or, without SYN cookies, when its request queue holds as many pending handshakes as the backlog (TcpExtTCPReqQFullDrop); TcpExtListenDrops counts both: the listen backlog is too small or the application accepts too slowly';
+
 /** One such connection could be a lost packet; an overflow hits several at once. */
 const MIN_CONNECTIONS = 2;
 
@@ -50,7 +59,9 @@ export const listenOverflow: Detector = {
       const parts: string[] = [];
       if (ignoredCounted) parts.push(`on ${ignoredCounted} connection${ignoredCounted === 1 ? '' : 's'} it answered the SYN, then ignored the client's ACK and data (resent by the client, never acknowledged): the SYN cookie path when the accept queue is full`);
       if (r.synack_again) parts.push(`on ${r.synack_again} connection${r.synack_again === 1 ? '' : 's'} it resent its SYN-ACK after the client's ACK had arrived`);
-      if (r.syn_retried) parts.push(`${r.syn_retried} of ${r.attempts} connections needed SYN retransmits while the queue was full`);
+      // Which queue dropped a given SYN the capture cannot tell (see the summary), so this part
+      // says only that it was sent again.
+      if (r.syn_retried) parts.push(`${r.syn_retried} of ${r.attempts} connections needed SYN retransmits`);
       const frames = [r.again_frames, ignoredCounted ? r.ignored_frames : null].filter((x) => x !== null).join(',');
       out.push({
         id: `listen-overflow/${r.capture_id}/${server}`,
@@ -59,7 +70,7 @@ export const listenOverflow: Detector = {
         captureId: r.capture_id,
         connId: null,
         tsUsec: r.t0,
-        summary: `${server} dropped completed handshakes: ${parts.join('; ')}. Its accept queue was full: the listen backlog is too small or the application accepts too slowly (nstat TcpExtListenOverflows and TcpExtListenDrops count it)`,
+        summary: `${server} dropped completed handshakes: ${parts.join('; ')}. ${QUEUES}`,
         evidence: {
           frames: firstN(frames.split(',').map(Number).sort((a, b) => a - b)), server, attempts: r.attempts,
           dataIgnored: ignoredCounted, synAckAfterAck: r.synack_again, synRetried: r.syn_retried, synDropped: r.syn_dropped,

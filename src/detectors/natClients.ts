@@ -11,11 +11,15 @@ import type { Detector, DetectorContext, Finding } from './types.js';
  *    Windows), arrive with different TTLs;
  *  - timestamp use: some SYNs with the option and some without (and no NOP run where it
  *    would be, which would mean a gateway removed it instead);
- *  - TSval clocks: TSval - capture time stays constant for one clock. Linux >= 4.10 adds a
- *    per-connection (on this kernel, per 4-tuple) random offset, so there every connection
- *    looks like its own clock and the clocks cannot count hosts (secure_tcp_ts_off, net/core/secure_seq.c); that case
- *    is recognised and left out, and only hosts without the offset (net.ipv4.tcp_timestamps=2,
- *    older kernels, other stacks) are counted by clock.
+ *  - TSval clocks: TSval - capture time stays constant for one clock. Linux adds a random
+ *    offset keyed on the connection (net/core/secure_seq.c): per connection in 4.10
+ *    (95a22caee396), per address pair from 4.11 (28ee1b746f49, for tcp_tw_recycle), per 4-tuple
+ *    again since 165573e41f2f ("tcp: secure_seq: add back ports to TS offset"). Where it hashes
+ *    the ports every connection looks like its own clock and the clocks cannot count hosts; that
+ *    case is recognised and left out, and only hosts with one clock for all their connections
+ *    (net.ipv4.tcp_timestamps=2, per-address-pair kernels, kernels before 4.10, other stacks)
+ *    are counted by clock. Each connection is read by its first SYN's TSval, so the counts here
+ *    are connections, not SYN packets.
  */
 
 /** Offsets (TSval ms - capture ms) closer than this belong to one clock. */
@@ -85,6 +89,9 @@ export function ipIdCounters(ids: number[]): number {
   return real.every((c) => median(steps[c.k]) <= ID_MEDIAN_STEP_MAX) ? real.length : 0;
 }
 
+/** TTLs and how many connections' SYNs arrived with each: "63 on 12 connections, 127 on 4". */
+const ttlCounts = (ttls: [number, number][]): string => ttls.map(([t, n], i) => `${t} on ${n}${i === 0 ? ` connection${n === 1 ? '' : 's'}` : ''}`).join(', ');
+
 /** The initial TTL a stack sends with (64 Linux/macOS, 128 Windows, 255 some routers and old stacks). */
 const ttlFamily = (ttl: number): number => (ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255);
 
@@ -111,16 +118,16 @@ export const natClients: Detector = {
       const families = new Set(steadyTtls.map(([t]) => ttlFamily(t)));
       if (families.size >= 2) {
         hosts = Math.max(hosts, families.size);
-        signals.push({ kind: 'ttl-families', hosts: families.size, text: `SYNs arrive with IP TTLs of ${families.size} different initial values (${steadyTtls.map(([t, n]) => `${t}: ${n}`).join(', ')})` });
+        signals.push({ kind: 'ttl-families', hosts: families.size, text: `SYNs arrive with IP TTLs of ${families.size} different initial values (${ttlCounts(steadyTtls)})` });
       } else if (steadyTtls.length >= 2) {
         moreThanOne = true;
-        signals.push({ kind: 'ttl-values', hosts: null, text: `SYNs arrive with ${steadyTtls.length} different IP TTLs of one initial value (${steadyTtls.map(([t, n]) => `${t}: ${n}`).join(', ')}): other hop counts, or one host whose route changed` });
+        signals.push({ kind: 'ttl-values', hosts: null, text: `SYNs arrive with ${steadyTtls.length} different IP TTLs of one initial value (${ttlCounts(steadyTtls)}): other hop counts, or one host whose route changed` });
       }
       const withTs = g.filter((r) => r.syn_ts === 1);
       const withoutTs = g.filter((r) => r.syn_ts === 0 && r.syn_nop_run < STRIPPED_NOP_RUN);
       if (withTs.length >= 2 && withoutTs.length >= 2) {
         hosts = Math.max(hosts, 2);
-        signals.push({ kind: 'timestamp-use', hosts: 2, text: `${withTs.length} SYNs carry TCP timestamps and ${withoutTs.length} do not (no NOP run where the option would be, so no gateway removed it)` });
+        signals.push({ kind: 'timestamp-use', hosts: 2, text: `the SYNs of ${withTs.length} connections carry TCP timestamps and those of ${withoutTs.length} do not (no NOP run where the option would be, so no gateway removed it)` });
       }
       let clocks: number[] = [];
       let perConnection = false;
@@ -135,8 +142,8 @@ export const natClients: Detector = {
         const scattered = all.filter((c) => !isSteady(c)).reduce((s, c) => s + c.ports, 0);
         perConnection = scattered >= STEADY_CLOCK_SYNS;
         tsHosts = Math.max(1, steady.length + (perConnection ? 1 : 0));
-        if (steady.length) signals.push({ kind: 'steady-clocks', hosts: steady.length, text: `${steady.length} steady timestamp clock${steady.length > 1 ? 's' : ''} (${steady.join(', ')} SYNs): hosts with one clock for all their connections` });
-        if (perConnection) signals.push({ kind: 'per-connection-clocks', hosts: 1, text: `${scattered} source ports with a timestamp offset each: per-connection offsets (Linux >= 4.10), which count as one host at least, however many there are` });
+        if (steady.length) signals.push({ kind: 'steady-clocks', hosts: steady.length, text: `${steady.length} steady timestamp clock${steady.length > 1 ? 's' : ''} (${steady.join(', ')} connections): hosts with one clock for all their connections` });
+        if (perConnection) signals.push({ kind: 'per-connection-clocks', hosts: 1, text: `${scattered} source ports with a timestamp offset each: per-connection offsets, which count as one host at least, however many there are` });
       }
       const tsEstimate = tsHosts + (withoutTs.length >= 2 ? 1 : 0);
       if (tsEstimate > hosts) hosts = tsEstimate;

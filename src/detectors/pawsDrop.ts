@@ -44,6 +44,9 @@ export const pawsDrop: Detector = {
       const fineDropped = fine.filter((c) => c.synack_count === 0);
       if (dropped.length < MIN_DROPPED || dropped.length < 0.8 * regressed.length || fineDropped.length > 0.2 * Math.max(1, fine.length)) continue;
       const addr = group[0].client_addr;
+      // Counted as connection attempts (each read by its first SYN's TSval), and their SYNs,
+      // retransmits included, which is what a tcpdump of the unanswered SYNs counts.
+      const droppedSyns = dropped.reduce((n, c) => n + c.syn_count, 0);
       findings.push({
         id: `paws-drop/${group[0].capture_id}/${addr}`,
         detector: 'paws-drop',
@@ -51,9 +54,9 @@ export const pawsDrop: Detector = {
         captureId: group[0].capture_id,
         connId: dropped[0].id,
         tsUsec: dropped[0].syn_ts_usec,
-        summary: `${dropped.length} of ${regressed.length} SYNs from ${addr} whose TSval was older than one the server had just seen from that address got no answer and were retransmitted, while ${fine.length - fineDropped.length} of ${fine.length} others were answered: the server drops SYNs per host by timestamp (net.ipv4.tcp_tw_recycle=1 on a kernel before 4.12), and ${addr} is several hosts behind NAT with their own clocks`,
+        summary: `${dropped.length} of ${regressed.length} connection attempts from ${addr} whose SYN's TSval was older than one the server had just seen from that address got no answer to any of their ${droppedSyns} SYNs (retransmits included), while ${fine.length - fineDropped.length} of ${fine.length} other attempts were answered: the server drops SYNs per host by timestamp (net.ipv4.tcp_tw_recycle=1 on a kernel before 4.12), and ${addr} is several hosts behind NAT with their own clocks`,
         evidence: { frames: firstN(dropped.map((c) => c.syn_frame)), address: addr, regressed: regressed.length, dropped: dropped.length,
-          droppedSyns: dropped.reduce((n, c) => n + c.syn_count, 0), answered: fine.length - fineDropped.length, others: fine.length },
+          droppedSyns, answered: fine.length - fineDropped.length, others: fine.length },
       });
     }
     return findings;

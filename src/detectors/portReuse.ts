@@ -1,9 +1,10 @@
-import { craftedSynSql, hasAnomalySql } from './anomalySql.js';
+import { hasAnomalySql } from './anomalySql.js';
 import { usualCloser } from './closer.js';
 import { ep, firstN } from './format.js';
 import { pathConns, pathKey, type PathConns } from './paths.js';
 import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
 import { fmtS } from './stats.js';
+import { reuseWithinTimeWaitSql } from './timeWait.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 /**
@@ -59,9 +60,9 @@ export const portReuse: Detector = {
   title: 'Source ports reused within TIME_WAIT',
   *run(ctx: DetectorContext): Generator<Finding> {
     const { db, timeWaitUsec } = ctx;
-    // Crafted or spoofed SYNs (anomalies: non-zero ack without ACK, a new ISN within the initial
-    // RTO on a live attempt) are not reuses of a tuple by its client.
-    const reuses = `FROM connections c WHERE c.prev_id IS NOT NULL AND c.syn_count > 0 AND c.prev_gap_usec < ? AND NOT ${craftedSynSql('c')}`;
+    // A client's SYN after a synchronized previous incarnation closed with a FIN (timeWait.ts):
+    // an earlier attempt that was never answered, or crafted SYNs, hold no TIME_WAIT.
+    const reuses = `FROM connections c WHERE ${reuseWithinTimeWaitSql('c')}`;
     // Reuse figures are read for a batch of paths at a time (a key range along conn_path), so
     // memory holds one batch's, not every path's.
     const inRange = '(c.capture_id, c.client_addr, c.server_addr, c.server_port) BETWEEN (?, ?, ?, ?) AND (?, ?, ?, ?)';
@@ -108,7 +109,7 @@ export const portReuse: Detector = {
       ${reuses} AND c.answer IN ('rst', 'none') ORDER BY c.capture_id, c.first_ts_usec, c.id`).all(timeWaitUsec) as Row[];
     for (const r of own) {
       const outcome = r.outcome as ReuseOutcome;
-      const holder = r.prev_active_closer === null ? 'no FIN of the previous connection seen, so who holds TIME_WAIT is unknown' : `TIME_WAIT held by the ${r.prev_active_closer}`;
+      const holder = `TIME_WAIT held by the ${r.prev_active_closer}`; // set for every reuse (timeWait.ts)
       yield {
         id: `port-reuse/${r.capture_id}/${r.syn_frame}`,
         detector: 'port-reuse',

@@ -1,4 +1,5 @@
 import { ep, firstN } from './format.js';
+import { peakRate, rateText } from './rate.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
 /**
@@ -12,11 +13,13 @@ export const refused: Detector = {
   run(ctx: DetectorContext): Finding[] {
     const rows = ctx.db.prepare(`SELECT capture_id, server_addr, server_port, count(*) AS attempts, sum(conn_state = 'REJ') AS refused,
         min(CASE WHEN conn_state = 'REJ' THEN syn_ts_usec END) AS t0, max(CASE WHEN conn_state = 'REJ' THEN syn_ts_usec END) AS t1,
-        group_concat(CASE WHEN conn_state = 'REJ' THEN answer_frame END) AS frames
+        group_concat(CASE WHEN conn_state = 'REJ' THEN answer_frame END) AS frames,
+        group_concat(CASE WHEN conn_state = 'REJ' THEN syn_ts_usec END) AS times
       FROM connections WHERE syn_count > 0 GROUP BY capture_id, server_addr, server_port HAVING refused > 0`).all() as Record<string, any>[];
     return rows.map((r): Finding => {
       const server = ep(r.server_addr, r.server_port);
-      const spanS = (r.t1 - r.t0) / 1e6;
+      // The rate by the one rule (rate.ts): under a second of refusals is a burst, never a rate per second.
+      const rate = peakRate(String(r.times).split(',').map(Number).sort((a, b) => a - b), ctx.timeWaitUsec);
       const frames = String(r.frames).split(',').map(Number).sort((a, b) => a - b);
       return {
         id: `refused/${r.capture_id}/${server}`,
@@ -25,8 +28,8 @@ export const refused: Detector = {
         captureId: r.capture_id,
         connId: null,
         tsUsec: r.t0,
-        summary: `${server} refused ${r.refused} of ${r.attempts} connection attempts (SYN answered by RST)${r.refused > 1 ? ` over ${spanS.toFixed(1)} s${spanS > 0 ? `, ${(r.refused / spanS).toFixed(1)}/s` : ''}` : ''}: nothing listening there, or a firewall rejecting`,
-        evidence: { frames: firstN(frames), server, refused: r.refused, attempts: r.attempts, firstUsec: r.t0, lastUsec: r.t1, ratePerS: spanS > 0 ? r.refused / spanS : null },
+        summary: `${server} refused ${r.refused} of ${r.attempts} connection attempts (SYN answered by RST)${r.refused > 1 ? `, ${rate.kind === 'burst' ? rateText(rate) : `peak ${rateText(rate)}`}` : ''}: nothing listening there, or a firewall rejecting`,
+        evidence: { frames: firstN(frames), server, refused: r.refused, attempts: r.attempts, firstUsec: r.t0, lastUsec: r.t1, rate, ratePerS: rate.kind === 'rate' ? rate.perS : null },
       };
     });
   },

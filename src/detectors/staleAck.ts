@@ -1,7 +1,7 @@
 import { seqAdd, seqAfter } from '../flows/seq.js';
 import { pagedRows } from './batch.js';
 import { ep } from './format.js';
-import { fmtMs, fmtS } from './stats.js';
+import { fmtGap, fmtMs } from './stats.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
 import { frameRef, type Detector, type DetectorContext, type Finding } from './types.js';
 
@@ -86,9 +86,9 @@ export const staleAck: Detector = {
       const parts: string[] = [];
       parts.push(`SYN seq=${c.client_isn}${synBefore ? ` (frame ${fr(synBefore.frame)})` : ''} answered by ACK seq=${first.seq} ack=${first.ack} (frame ${fr(first.frame)}), not ack=${expectedAck}`);
       if (relation === 'time-wait') {
-        parts.push(`these are the FIN sequence numbers of the previous connection on this tuple (id ${prev!.id}), closed ${fmtS(c.prev_gap_usec)} earlier${prev!.first_fin_by === 'server' ? ' by the server, which therefore still held it in TIME_WAIT' : prev!.first_fin_by === 'client' ? ' by the client first' : ''}`);
+        parts.push(`these are the FIN sequence numbers of the previous connection on this tuple (id ${prev!.id}), closed ${fmtGap(c.prev_gap_usec)} earlier${prev!.first_fin_by === 'server' ? ' by the server, which therefore still held it in TIME_WAIT' : prev!.first_fin_by === 'client' ? ' by the client first' : ''}`);
       } else if (relation === 'old-connection') {
-        parts.push(`the previous connection on this tuple (id ${prev!.id}) closed ${fmtS(c.prev_gap_usec)} earlier; its FIN numbers were seq ${prev!.server_next} / ack ${prev!.client_next}`);
+        parts.push(`the previous connection on this tuple (id ${prev!.id}) closed ${fmtGap(c.prev_gap_usec)} earlier; its FIN numbers were seq ${prev!.server_next} / ack ${prev!.client_next}`);
       } else if (relation === 'half-open') {
         parts.push(`the previous connection on this tuple (id ${prev!.id}) was never closed in the capture: RFC 5961 challenge ACK to a SYN on a synchronized connection (client restarted, or a NAT mapping reused)`);
       } else {

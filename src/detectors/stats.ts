@@ -19,3 +19,8 @@ export function distributionMs(usec: number[]): Distribution {
 
 export const fmtMs = (usec: number): string => (usec >= 10_000 ? `${(usec / 1000).toFixed(0)} ms` : `${(usec / 1000).toFixed(1)} ms`);
 export const fmtS = (usec: number): string => `${(usec / 1e6).toFixed(usec < 10e6 ? 3 : 1)} s`;
+/**
+ * A gap between two packets: below 1 ms in ms with three decimals ("0.086 ms": a port reused
+ * within one clock tick is that close), below 1 s as fmtMs, beyond as fmtS.
+ */
+export const fmtGap = (usec: number): string => (usec < 1000 ? `${(usec / 1000).toFixed(3)} ms` : usec < 1e6 ? fmtMs(usec) : fmtS(usec));

@@ -1,5 +1,5 @@
 import { ep, firstN } from './format.js';
-import type { Detector, DetectorContext, Finding } from './types.js';
+import { frameRef, type Detector, type DetectorContext, type Finding } from './types.js';
 
 /**
  * ts-stripped: the TCP timestamp option (RFC 7323) removed on the path.
@@ -58,6 +58,13 @@ export const tsStripped: Detector = {
       const nameWithout = ctx.captureName(capWithout);
       const matched = pairs.filter((p) => p.a_cap === r0.a_cap && p.b_cap === r0.b_cap && p.a_server === r0.a_server && p.a_sport === r0.a_sport).length;
       const nops = rows.map((r) => (withTs === 'a' ? r.b_nop : r.a_nop)).filter((n) => n >= STRIPPED_NOP_RUN).length;
+      // Example SYNs, as frame numbers of each capture: the finding's frames are the capture
+      // without timestamps (its captureId); those of the capture with them are named in the text
+      // and kept apart in the evidence (withFrames), each with its own file.
+      const ex = firstN(rows, 4);
+      const withFrames = ex.map((r) => (withTs === 'a' ? r.a_syn_frame : r.b_syn_frame) as number);
+      const withoutFrames = ex.map((r) => (withTs === 'a' ? r.b_syn_frame : r.a_syn_frame) as number);
+      const examples = ` (example SYNs: frame${ex.length === 1 ? '' : 's'} ${withFrames.map((n) => frameRef(ctx, capWith, n)).join(', ')} in ${nameWith}, ${withoutFrames.map((n) => frameRef(ctx, capWithout, n)).join(', ')} in ${nameWithout})`;
       findings.push({
         id: `ts-stripped/${capWith}+${capWithout}/${r0.a_server}:${r0.a_sport}`,
         detector: 'ts-stripped',
@@ -65,10 +72,10 @@ export const tsStripped: Detector = {
         captureId: capWithout,
         connId: withTs === 'a' ? r0.b_id : r0.a_id,
         tsUsec: null,
-        summary: `Timestamps removed between the two capture points: ${rows.length} of ${matched} connections to ${ep(r0.a_server, r0.a_sport)} (the same attempts at both points) carry the timestamp option in ${nameWith} and not in ${nameWithout}${nops ? ` (${nops} with a NOP run where it was)` : ''}; ${CONSEQUENCE}`,
+        summary: `Timestamps removed between the two capture points: ${rows.length} of ${matched} connections to ${ep(r0.a_server, r0.a_sport)} (the same attempts at both points) carry the timestamp option in ${nameWith} and not in ${nameWithout}${nops ? ` (${nops} with a NOP run where it was)` : ''}${examples}; ${CONSEQUENCE}`,
         evidence: {
-          frames: [withTs === 'a' ? r0.a_syn_frame : r0.b_syn_frame, withTs === 'a' ? r0.b_syn_frame : r0.a_syn_frame],
-          kind: 'two-point',
+          frames: withoutFrames, withFrames,
+          kind: 'two-point', server: ep(r0.a_server, r0.a_sport),
           withTimestamps: nameWith, withoutTimestamps: nameWithout, withCaptureId: capWith, withoutCaptureId: capWithout, connections: rows.length, matched, nopFilled: nops,
           examples: firstN(rows.map((r) => ({
             withTimestamps: { synFrame: withTs === 'a' ? r.a_syn_frame : r.b_syn_frame, client: ep(withTs === 'a' ? r.a_client : r.b_client, withTs === 'a' ? r.a_cport : r.b_cport) },

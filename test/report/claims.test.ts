@@ -25,8 +25,9 @@ const ATTEMPT_SOURCES = `SELECT count(DISTINCT capture_id) AS points, count(DIST
 /** Each remedy condition, re-derived from the store's rows. */
 const CHECKS: Record<string, (one: (sql: string) => number) => boolean> = {
   'stale-acks': (one) => one("SELECT count(*) FROM findings WHERE detector = 'stale-ack'") > 0,
-  'failed-reuses': (one) => one(`SELECT count(*) FROM connections WHERE prev_id IS NOT NULL AND syn_count > 0 AND prev_gap_usec < ${TW_S * 1e6} AND answer IN ('ack', 'rst', 'none')`) > 0,
-  'reuse-within-time-wait': (one) => one(`SELECT count(*) FROM connections WHERE prev_id IS NOT NULL AND syn_count > 0 AND prev_gap_usec < ${TW_S * 1e6}`) > 0,
+  // A reuse within TIME_WAIT follows a previous connection closed with a FIN (prev_active_closer).
+  'failed-reuses': (one) => one(`SELECT count(*) FROM connections WHERE prev_id IS NOT NULL AND syn_count > 0 AND prev_active_closer IS NOT NULL AND prev_gap_usec < ${TW_S * 1e6} AND answer IN ('ack', 'rst', 'none')`) > 0,
+  'reuse-within-time-wait': (one) => one(`SELECT count(*) FROM connections WHERE prev_id IS NOT NULL AND syn_count > 0 AND prev_active_closer IS NOT NULL AND prev_gap_usec < ${TW_S * 1e6}`) > 0,
   'ports-run-out': (one) => one("SELECT count(*) FROM findings WHERE detector = 'exhaustion-forecast' AND severity = 'warning'") > 0,
   'rate-near-sustainable': () => true, // a problem trigger only; never the sole reason a remedy is offered (see below)
   'server-closes-first': (one) => one("SELECT count(*) FROM connections WHERE first_fin_by IS NOT NULL") >= 5
