@@ -7,6 +7,7 @@ import { FINDING_COLUMNS, findingFromRow } from './index.js';
 import { isHot, type RateFact } from './rate.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
 import type { Finding } from './types.js';
+import { reuseWithinTimeWaitSql } from './timeWait.js';
 
 /**
  * The typed analysis contract between the store and the report: every figure a verdict, a
@@ -58,6 +59,8 @@ export interface AnalysisFacts {
   stripped: { count: number; twoPoint: boolean; nopRun: boolean; sample: Finding[]; weak: number };
   reuse: {
     paths: number; reuses: number; failed: number; acceptedFromTimeWait: number;
+    /** Attempts (one client ISN, counted once across ports and capture points) with a SYN reusing a 4-tuple within TIME_WAIT. */
+    attempts: number;
     /** Client addresses of paths with reuses (the first 5) and how many. */
     clients: string[]; clientCount: number;
     /** The path summary with most reuses. */
@@ -221,7 +224,9 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
       sample: by('ts-stripped', strippedWhere, 5),
       weak: one<number>("SELECT count(*) FROM findings WHERE detector = 'ts-stripped' AND severity = 'info'"),
     },
-    reuse: { paths, reuses, failed, acceptedFromTimeWait: fromTw, clients: [...clients].slice(0, 5), clientCount: clients.size, top, hot, hotCount },
+    reuse: {
+      paths, reuses, failed, acceptedFromTimeWait: fromTw,
+      attempts: one<number>(`SELECT count(DISTINCT c.attempt_id) FROM connections c WHERE c.attempt_id IS NOT NULL AND ${reuseWithinTimeWaitSql('c', String(s.timeWaitS * 1e6))}`), clients: [...clients].slice(0, 5), clientCount: clients.size, top, hot, hotCount },
     sustainablePerS,
     synRetransmitSummaries: by('syn-retransmit', 'conn_id IS NULL'),
     synAckNotTaken: {

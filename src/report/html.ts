@@ -190,7 +190,7 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
   if (opts.quiet) { o.push(`<footer>tcpdiag ${esc(r.tool.version)}, report schema ${esc(r.schemaVersion)}.</footer></body></html>\n`); return o.join('\n'); }
 
   o.push('<section id="captures"><h2>Captures</h2>', table(['file', 'format', 'frames', 'TCP packets', 'connections', 'from', 'to', 'read'], r.captures.map((c) => [
-    `<code>${esc(c.name)}</code>`, esc(`${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}`), esc(c.frames), esc(c.tcpPackets), esc(c.connections),
+    `<code>${esc(c.name)}</code>${c.pieces.length > 1 ? ` and ${c.pieces.length - 1} more file${c.pieces.length > 2 ? 's' : ''}` : ''}`, esc(`${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}`), esc(c.frames), esc(c.tcpPackets), esc(c.connections),
     esc(iso(c.firstTsUsec)), esc(iso(c.lastTsUsec)), c.interrupted ? '<span class="badge warning">interrupted</span>' : c.error ? `<span class="badge warning">stopped</span> ${esc(c.error)}` : 'whole',
   ])));
   const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ...(t.notCompleted ? [['SYN-ACK not acknowledged', t.notCompleted] as [string, number]] : []), ['refused', t.refused],

@@ -62,7 +62,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   o.push('## Captures', '');
   o.push('| file | format | frames | TCP packets | connections | from | to | read |', '|---|---|---|---|---|---|---|---|');
   for (const c of r.captures) {
-    o.push(`| ${esc(c.name)} | ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''} | ${c.frames} | ${c.tcpPackets} | ${c.connections} | ${iso(c.firstTsUsec)} | ${iso(c.lastTsUsec)} | ${c.interrupted ? 'interrupted' : c.error ? `stopped: ${esc(c.error)}` : 'whole'} |`);
+    o.push(`| ${esc(c.name)}${c.pieces.length > 1 ? ` and ${c.pieces.length - 1} more file${c.pieces.length > 2 ? 's' : ''}` : ''} | ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''} | ${c.frames} | ${c.tcpPackets} | ${c.connections} | ${iso(c.firstTsUsec)} | ${iso(c.lastTsUsec)} | ${c.interrupted ? 'interrupted' : c.error ? `stopped: ${esc(c.error)}` : 'whole'} |`);
   }
   const t = r.totals;
   o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}${t.notCompleted ? `; SYN-ACK not acknowledged ${t.notCompleted}` : ''}; refused ${t.refused}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; answered by a stale ACK ${t.staleAcks}`

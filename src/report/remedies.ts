@@ -102,7 +102,7 @@ export const RULES: Rule[] = [
     cost: 'application or infrastructure change',
     risk: 'low',
     problem: portTrouble,
-    why: (f) => `every short connection leaves a TIME_WAIT entry; ${f.attempts} connection attempts here${f.reuse.reuses ? `, ${f.reuse.reuses} of them on a 4-tuple reused within ${f.timeWaitS} s` : ''}`,
+    why: (f) => `every short connection leaves a TIME_WAIT entry; ${f.attempts} connection attempts here${f.reuse.attempts ? `, ${f.reuse.attempts} of them on a 4-tuple reused within its TIME_WAIT (${f.timeWaitS} s)` : ''}`,
   },
   {
     id: 'client-closes-first',

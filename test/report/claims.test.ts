@@ -97,6 +97,11 @@ describe('claims: one report, one set of numbers', () => {
         }
       }
 
+      // The pooling remedy's reused attempts are some of the attempts, once each across points.
+      const pooling = r.remedies.find((m) => m.id === 'pooling');
+      const reused = pooling?.why.match(/(\d+) connection attempts here, (\d+) of them/);
+      if (reused) expect([Number(reused[1]), Number(reused[2]) <= t.attempts]).toEqual([t.attempts, true]);
+
       // findingCounts count the store's findings.
       for (const [d, n] of Object.entries(r.findingCounts)) {
         expect(n.error + n.warning + n.info).toBe(one(`SELECT count(*) FROM findings WHERE detector = '${d}'`));
