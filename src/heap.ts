@@ -12,6 +12,22 @@ import { runInNewContext } from 'node:vm';
 export const YOUNG_SEMI_SPACE_MB = 8;
 setFlagsFromString(`--max-semi-space-size=${YOUNG_SEMI_SPACE_MB}`);
 
+/**
+ * After each full collection V8 lets the old generation grow to a multiple of what survived it
+ * before the next, a factor it picks from its collection and allocation speeds, up to 4
+ * (MemoryController::GrowingFactor, v8/src/heap/heap-controller.cc). tcpdiag's stages keep
+ * little alive but promote much short-lived data (pages of rows, findings on their way to the
+ * store), and V8 picked 4 at nearly every collection (`--trace-gc-verbose` on the bench
+ * capture): each thread's heap climbed to four times its live data, and the run's peak came
+ * where the main thread's top and the detector thread's met, higher the longer the run. With a
+ * factor of 1.5, peak RSS (bench/rss-scale.mjs, /usr/bin/time) was 204 / 229 / 251 MB at 2.6 /
+ * 10 / 41 M packets, against 241 / 287 / 291 with V8's own (one run each, the 41 M one with
+ * ts-stripped already paged); at 2.6 M packets it made 35 full collections instead of 23
+ * (+0.4 s of pauses in `--trace-gc`).
+ */
+export const HEAP_GROWING_PERCENT = 50;
+setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+
 /** The same for a worker thread (two semi-spaces). */
 export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 * YOUNG_SEMI_SPACE_MB };
 
