@@ -147,6 +147,8 @@ export const tsStripped: Detector = {
       FROM connections WHERE syn_count > 0 AND synack_count > 0 AND syn_ts != synack_ts
       GROUP BY capture_id, client_addr, server_addr, server_port, syn_ts`).all() as Row[];
     const tsByServer = new Map<string, number>();
+    // With several capture points the advice to capture nearer the server is already taken.
+    const points = mismatch.length > 0 ? db.prepare('SELECT count(*) FROM captures').pluck().get() as number : 0;
     if (mismatch.length > 0) {
       for (const s of db.prepare('SELECT server_addr, server_port, count(*) AS n FROM connections WHERE synack_ts = 1 GROUP BY server_addr, server_port').all() as Row[]) {
         tsByServer.set(`${s.server_addr}|${s.server_port}`, s.n);
@@ -168,7 +170,7 @@ export const tsStripped: Detector = {
         summary = `${r.n} SYNs with timestamps to ${ep(r.server_addr, r.server_port)} were answered by SYN-ACKs without them (path ${path})`
           + (elsewhere > 0
             ? `, though this server answers ${elsewhere} other SYNs with timestamps: the option is removed on this path; ${CONSEQUENCE}`
-            : ': either the server has net.ipv4.tcp_timestamps=0, or a box on the path removes the option (capture on the server side to tell)');
+            : `: either the server has net.ipv4.tcp_timestamps=0, or a box on the path removes the option (${points > 1 ? 'where the same attempts were seen at two capture points, the two-point ts-stripped finding says which' : 'capture on the server side to tell'})`);
         severity = elsewhere > 0 ? 'warning' : 'info';
       }
       yield {
