@@ -197,9 +197,10 @@ describe.skipIf(!hasTshark())('rotated sets: every printed frame names its file,
         const ran = new Set<string>(rep.causes.flatMap((c: any) => c.evidence.flatMap((e: any) => e.files.map((x: any) => `${x.file}\t${x.filter}`))));
         const unesc = (s: string): string => s.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"');
         const printed: [string, string[]][] = [
-          ['text', [...text.replace(/\n {2}/g, ' ').matchAll(/\(Wireshark, in (\S+): ([^)]+)\)/g)].map((m) => `${m[1]}\t${m[2]}`)],
-          ['md', [...md.matchAll(/Wireshark filter for `([^`]+)`: `([^`]+)`/g)].map((m) => `${m[1]}\t${m[2]}`)],
-          ['html', [...html.matchAll(/Wireshark filter for <code>([^<]+)<\/code>: <code class="filter">([^<]+)<\/code>/g)].map((m) => `${unesc(m[1])}\t${unesc(m[2])}`)],
+          // What a filter selects beyond its frames may stand between the file and the filter.
+          ['text', [...text.replace(/\n {2}/g, ' ').matchAll(/\(Wireshark, in ([^\s,]+)(?:, [^:()]+)?: ([^)]+)\)/g)].map((m) => `${m[1]}\t${m[2]}`)],
+          ['md', [...md.matchAll(/Wireshark filter for `([^`]+)`(?: \([^)]*\))?: `([^`]+)`/g)].map((m) => `${m[1]}\t${m[2]}`)],
+          ['html', [...html.matchAll(/Wireshark filter for <code>([^<]+)<\/code>(?: \([^)]*\))?: <code class="filter">([^<]+)<\/code>/g)].map((m) => `${unesc(m[1])}\t${unesc(m[2])}`)],
         ];
         for (const [fmt, pairs] of printed) {
           expect(pairs.length, fmt).toBeGreaterThan(0);
