@@ -36,7 +36,7 @@ export interface WorstConnection {
   syns: number;
   answer: string; // synack | rst | ack | none
   connectMs: number | null; // first SYN to the SYN-ACK the client took; null when no SYN-ACK was captured
-  /** Established as the attempts table says it (flows/attempts.ts ROW_EST): a SYN-ACK, or one the client acknowledged that the capture missed. */
+  /** Established as the attempts table says it (flows/attempts.ts ROW_EST): the client acknowledged the SYN-ACK, or one the capture missed. */
   established: boolean;
   synFrame: number | null;
   /** Only when the capture point was read from several files: the file holding the SYN frame and its number there. */

@@ -130,6 +130,8 @@ export class Conn implements TupleWords {
   // client that sends its SYN again after a SYN-ACK passed this point had not taken that one
   // (tcp_rcv_synsent_state_process moves it to ESTABLISHED on the first acceptable SYN-ACK).
   takenSynAckTsUsec = -1;
+  /** The SYN-ACK the client took, else the first one (a SYN-ACK captured before its SYN: the capture reordered them); -1 for none. */
+  get connectSynAckTsUsec(): number { return this.takenSynAckTsUsec >= 0 ? this.takenSynAckTsUsec : this.synAckTsUsec; }
   rttAckUsec = -1; // the SYN-ACK the client took -> its ACK of it
   answer: 'synack' | 'rst' | 'ack' | 'none' = 'none';
   answerFrame = 0;

@@ -59,8 +59,7 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   nums[n++] = zero(c.answerFrame); nums[n++] = neg(c.answerTsUsec); nums[n++] = neg(c.answerSeq); nums[n++] = neg(c.answerAck);
   nums[n++] = c.answer === 'none' ? NaN : c.answerFlags;
   nums[n++] = neg(c.rttSynUsec); nums[n++] = neg(c.rttAckUsec);
-  // A SYN-ACK captured before its SYN (the capture reordered them) was taken by no later SYN: the first one.
-  const taken = c.takenSynAckTsUsec >= 0 ? c.takenSynAckTsUsec : c.synAckTsUsec;
+  const taken = c.connectSynAckTsUsec;
   nums[n++] = c.firstSynTsUsec >= 0 && taken >= 0 ? taken - c.firstSynTsUsec : NaN;
   nums[n++] = c.handshakeAcked ? 1 : 0;
   n = packOpts(syn, nums, n, strs, s++);

@@ -419,7 +419,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
   if (fromClient && c.synAckCount > 0 && !c.handshakeAcked && (f & SYN) === 0 && (f & ACK) !== 0 && (f & RST) === 0
     && (p.ack === seqAdd(c.serverIsn, 1) || (c.synAckOtherIsn > 0 && p.ack === seqAdd(c.serverIsnLatest, 1)))) {
     c.handshakeAcked = true;
-    c.rttAckUsec = t - (c.takenSynAckTsUsec >= 0 ? c.takenSynAckTsUsec : c.synAckTsUsec);
+    c.rttAckUsec = t - c.connectSynAckTsUsec;
     c.handshakeAckFrame = p.frame; c.handshakeAckTsUsec = t;
     c.addEvent(p, true, 'handshake-ack');
   }
