@@ -45,7 +45,7 @@ export function runDetectors(db: Database.Database, settings: DetectorSettings):
   // Insertion order (rowid) is the order detectors and reports list findings in.
   db.prepare('DELETE FROM findings').run();
   // The detector index is built once after the run, not kept up to date per insert.
-  db.exec('DROP INDEX IF EXISTS find_detector');
+  db.exec('DROP INDEX IF EXISTS find_detector; DROP INDEX IF EXISTS find_cover');
   const written = runAll(db, ctx, settings, names);
   db.exec(FIND_DETECTOR_INDEX);
   return written;

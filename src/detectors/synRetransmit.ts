@@ -80,16 +80,18 @@ export const synRetransmit: Detector = {
             WHERE a.conn_id = c.id AND a.kind = 'synack-isn-change'), 0), 0)), 0) AS synack_rtx,
           coalesce(sum((SELECT a.count FROM anomalies a WHERE a.conn_id = c.id AND a.kind = 'synack-isn-change')), 0) AS synack_other_isn
         FROM connections c WHERE capture_id = ? AND synack_count > 1`).get(capId) as Record<string, number>;
+      // The connect time a retransmit added is the wait from the first SYN to the SYN that worked;
+      // gathered in the same pass over the attempts as the sums (grouping them is most of the cost).
       const sums = db.prepare(perAttempt(`count(*) AS attempts, coalesce(sum(syns - 1), 0) AS syn_rtx, coalesce(sum(syns > 1), 0) AS affected,
           coalesce(sum(after_ack), 0) AS after_ack, coalesce(sum(n - 1), 0) AS moved, coalesce(sum(after_synack), 0) AS after_synack,
-          coalesce(sum(unanswered), 0) AS unanswered`)).get(capId) as Record<string, number>;
+          coalesce(sum(unanswered), 0) AS unanswered, json_group_array(t_last - t0) FILTER (WHERE syns > 1 AND answered) AS added`))
+        .get(capId) as Record<string, number> & { added: string };
       const attempts = sums.attempts;
       const causes: Record<RetransmitCause, number> = { 'after-stale-ack': sums.after_ack, 'after-synack': sums.after_synack, 'no-answer': sums.unanswered };
       const synRtx = sums.syn_rtx;
       const synAckRtx = acks.synack_rtx;
       const affected = sums.affected;
-      // The connect time a retransmit added is the wait from the first SYN to the SYN that worked.
-      const added = db.prepare(perAttempt('t_last - t0') + ' WHERE syns > 1 AND answered').pluck().all(capId) as number[];
+      const added = JSON.parse(sums.added) as number[];
       const gapsFirst: number[] = [];
       const unansweredFrames: number[] = [];
       const schedules = new Map<string, number>();
