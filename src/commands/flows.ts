@@ -1,14 +1,14 @@
 import { ExitError } from '../errors.js';
 import { ANOMALY_KINDS } from '../flows/anomalies.js';
 import { selectAnomalies } from '../flows/anomalyQuery.js';
-import { countConnections, CONN_STATES, parseTupleFilter, selectConnections } from '../flows/query.js';
+import { countConnections, CONN_STATES, iterateConnections, parseTupleFilter, type ConnRow } from '../flows/query.js';
 import { anomaliesCsv, anomaliesTable } from '../report/anomalies.js';
-import { connectionsCsv, connectionsTable } from '../report/connections.js';
+import { connectionsTableLines, csvLines, jsonArrayLines, TABLE_COLUMNS } from '../report/connections.js';
 import { storeFault } from '../flows/store.js';
-import { FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
-import { zeekConnLog } from '../report/zeekConn.js';
+import { FLOW_COLUMNS, FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
+import { ZEEK_COLUMNS, zeekConnLines } from '../report/zeekConn.js';
 import { assertCapturesExist, interruptedCaptures, openOrIngest, reportCaptureErrors, reportInterrupted, reportUndecoded, type SourceOptions } from './ingestFiles.js';
-import { writeStdout } from './output.js';
+import { LineOut, writeStdout } from './output.js';
 
 export interface FlowsOptions extends SourceOptions {
   db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean; anomalies?: boolean; kind?: string;
@@ -40,23 +40,30 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
       const rows = selectAnomalies(store.db, { kind: opts.kind, tuple: opts.tuple !== undefined ? parseTupleFilter(opts.tuple) : undefined, limit: opts.limit });
       text = opts.format === 'json' ? `${JSON.stringify(rows, null, 1)}\n` : opts.format === 'csv' ? anomaliesCsv(rows) : anomaliesTable(rows);
     } else {
+      // Streamed from the store to stdout a row at a time: the table of a capture with millions of
+      // connections never sits in memory (the table format reads the rows twice, for its widths).
       const filter = { tuple: opts.tuple, state: opts.state, limit: opts.limit };
-      const rows = selectConnections(store.db, filter);
-      const total = opts.limit !== undefined ? countConnections(store.db, filter) : rows.length;
-      if (opts.format === 'json') {
-        text = `${JSON.stringify(opts.raw ? rows : rows.map(flowRecord), null, 1)}\n`;
-      } else if (opts.format === 'csv') {
-        if (opts.raw) {
-          const cols = (store.db.pragma('table_info(connections)') as { name: string }[]).map((c) => c.name);
-          text = connectionsCsv(rows, cols);
-        } else {
-          text = connectionsCsv(rows.map(flowRecord) as never, FLOW_FIELDS.map((f) => f.name));
-        }
+      const total = opts.limit !== undefined ? countConnections(store.db, filter) : undefined;
+      let n = 0;
+      const rows = function* (columns?: readonly string[]): Generator<ConnRow> {
+        n = 0;
+        for (const r of iterateConnections(store.db, filter, columns)) { n++; yield r; }
+      };
+      const records = function* (): Generator<Record<string, unknown>> { for (const r of rows(FLOW_COLUMNS)) yield flowRecord(r); };
+      let lines: Iterable<string>;
+      if (opts.format === 'json') lines = jsonArrayLines(opts.raw ? rows() : records());
+      else if (opts.format === 'csv') {
+        lines = opts.raw
+          ? csvLines(rows(), (store.db.pragma('table_info(connections)') as { name: string }[]).map((c) => c.name))
+          : csvLines(records(), FLOW_FIELDS.map((f) => f.name));
       } else if (opts.format === 'zeek') {
         const t0 = store.db.prepare('SELECT min(first_ts_usec) FROM captures').pluck().get() as number | null;
-        text = zeekConnLog(rows, t0 ?? 0);
-      } else text = connectionsTable(rows, total);
-      if (rows.length < total && opts.format !== 'table') shown = `tcpdiag: ${rows.length} of ${total} connections shown (--limit)\n`;
+        lines = zeekConnLines(rows(ZEEK_COLUMNS), t0 ?? 0);
+      } else lines = connectionsTableLines(() => rows(TABLE_COLUMNS), total);
+      const out = new LineOut('the connection table');
+      for (const l of lines) out.line(l);
+      out.flush();
+      if (total !== undefined && n < total && opts.format !== 'table') shown = `tcpdiag: ${n} of ${total} connections shown (--limit)\n`;
     }
     store.close();
   } catch (e) {
@@ -64,7 +71,7 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
     store.abandon();
     throw fault ?? e;
   }
-  writeStdout(text, 'the connection table');
+  if (text) writeStdout(text, 'the connection table');
   if (shown) process.stderr.write(shown);
   reportCaptureErrors(errors);
   reportInterrupted(interrupted, store.label);

@@ -41,4 +41,9 @@ export const FLOW_FIELDS: FlowField[] = [
   { name: 'prev_gap', type: 'seconds', doc: 'from the previous incarnation on the tuple closing to this one starting', get: (r) => sec(r.prev_gap_usec) },
 ];
 
+/** The columns the fields read. */
+export const FLOW_COLUMNS = ['id', 'capture_id', 'attempt_id', 'first_ts_usec', 'last_ts_usec', 'client_addr', 'client_port', 'server_addr', 'server_port',
+  'roles_inferred', 'conn_state', 'history', 'syn_count', 'synack_count', 'answer', 'connect_usec', 'rtt_syn_usec', 'syn_ts', 'synack_ts', 'client_pkts',
+  'server_pkts', 'client_bytes', 'server_bytes', 'client_payload', 'server_payload', 'client_retrans', 'server_retrans', 'first_fin_by', 'prev_gap_usec'] as const;
+
 export const flowRecord = (r: ConnRow): Record<string, unknown> => Object.fromEntries(FLOW_FIELDS.map((f) => [f.name, f.get(r) ?? null]));

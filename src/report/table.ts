@@ -23,8 +23,14 @@ const SGR = /\u001b\[(?:\d*;){0,5}\d*m/g;
 const SGR_CAPTURE = /\u001b\[((?:\d*;){0,5}\d*)m/g;
 const PAD = 1;
 
+/** Printable ASCII only: one column a character, nothing to strip (string-width agrees). */
+const PLAIN = /^[\x20-\x7e]*$/;
+
 /** Display width: the widest line, escape codes left out, wide characters counted twice. */
 export function strlen(s: string): number {
+  // string-width 4 builds its ANSI and emoji expressions anew on every call: 9 s of the 44 s
+  // `tcpdiag flows` took to draw the 100 000 connections of the bench capture.
+  if (PLAIN.test(s)) return s.length;
   let w = 0;
   for (const line of s.replace(SGR, '').split('\n')) w = Math.max(w, stringWidth(line));
   return w;
@@ -48,6 +54,7 @@ function update(st: State, code: string, params: string): void {
 
 function readState(line: string): State {
   const st = newState();
+  if (!line.includes('\u001b')) return st;
   for (const m of line.matchAll(SGR_CAPTURE)) update(st, m[0], m[1]);
   return st;
 }
@@ -154,39 +161,68 @@ function textWrap(max: number, input: string): string[] {
 
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
-export function renderTable(spec: TableSpec): string {
-  const rows = [spec.head, ...spec.rows].map((r) => r.map(text));
-  const ncols = Math.max(...rows.map((r) => r.length));
+/** One cell: its lines as drawn (wrapped, attributes carried over) and the width it asks for. */
+interface Cell { lines: string[]; desired: number }
+
+function cellsOf(spec: Pick<TableSpec, 'colWidths' | 'wordWrap' | 'wrapOnWordBoundary'>, row: unknown[]): Cell[] {
   const fixed = spec.colWidths ?? [];
-  const cells = rows.map((r) => r.map((content, x) => {
+  return row.map(text).map((content, x) => {
     const w = fixed[x];
+    // One line without escape codes or wrapping: nothing to carry over or cut into lines.
+    if (!(w && spec.wordWrap) && PLAIN.test(content)) return { lines: [content], desired: content.length + 2 * PAD };
     const raw = w && spec.wordWrap
       ? content.split('\n').flatMap((l) => (spec.wrapOnWordBoundary === false ? textWrap : wordWrap)(w - 2 * PAD, l))
       : content.split('\n');
     return { lines: colorizeLines(raw), desired: strlen(content) + 2 * PAD };
-  }));
-  const widths: number[] = [];
-  for (let x = 0; x < ncols; x++) {
-    let w = 1;
-    for (const r of cells) if (r[x]) w = Math.max(w, r[x].desired);
-    widths.push(typeof fixed[x] === 'number' ? Math.max(1, fixed[x]) : w);
-  }
-  const out: string[] = [];
-  const rule = (l: string, m: string, r: string, fill: string): string => l + widths.map((w) => fill.repeat(w)).join(m) + r;
-  cells.forEach((r, y) => {
-    out.push(y === 0 ? rule('┌', '┬', '┐', '─') : rule('├', '┼', '┤', '─'));
-    const height = Math.max(1, ...r.map((c) => c.lines.length));
-    for (let i = 0; i < height; i++) {
-      out.push(`│${widths.map((w, x) => {
-        const line = r[x]?.lines[i];
-        if (line === undefined) return ' '.repeat(w);
-        const inner = w - 2 * PAD;
-        const cut = truncate(line, inner);
-        const padded = inner + 1 >= strlen(cut) ? cut + ' '.repeat(Math.max(0, inner - strlen(cut))) : cut;
-        return ' '.repeat(PAD) + padded + ' '.repeat(PAD);
-      }).join('│')}│`);
-    }
   });
-  out.push(rule('└', '┴', '┘', '─'));
-  return out.join('\n');
+}
+
+/** Fold a row into the column widths (each column as wide as its widest cell, at least 1). */
+function widen(widths: number[], cells: Cell[]): void {
+  for (let x = 0; x < cells.length; x++) widths[x] = Math.max(widths[x] ?? 1, cells[x].desired);
+}
+
+const rule = (widths: number[], l: string, m: string, r: string): string => l + widths.map((w) => '─'.repeat(w)).join(m) + r;
+
+/** A row's lines: the rule above it, then its text lines. */
+function rowLines(cells: Cell[], widths: number[], first: boolean): string[] {
+  const out = [first ? rule(widths, '┌', '┬', '┐') : rule(widths, '├', '┼', '┤')];
+  const height = Math.max(1, ...cells.map((c) => c.lines.length));
+  for (let i = 0; i < height; i++) {
+    out.push(`│${widths.map((w, x) => {
+      const line = cells[x]?.lines[i];
+      if (line === undefined) return ' '.repeat(w);
+      const inner = w - 2 * PAD;
+      const cut = truncate(line, inner);
+      const padded = inner + 1 >= strlen(cut) ? cut + ' '.repeat(Math.max(0, inner - strlen(cut))) : cut;
+      return ' '.repeat(PAD) + padded + ' '.repeat(PAD);
+    }).join('│')}│`);
+  }
+  return out;
+}
+
+export function renderTable(spec: TableSpec): string {
+  const cells = [spec.head, ...spec.rows].map((r) => cellsOf(spec, r));
+  const ncols = Math.max(...cells.map((r) => r.length));
+  const fixed = spec.colWidths ?? [];
+  const fit: number[] = new Array(ncols).fill(1);
+  for (const r of cells) widen(fit, r);
+  const widths = fit.map((w, x) => (typeof fixed[x] === 'number' ? Math.max(1, fixed[x]) : w));
+  return [...cells.flatMap((r, y) => rowLines(r, widths, y === 0)), rule(widths, '└', '┴', '┘')].join('\n');
+}
+
+/**
+ * The lines renderTable draws for a head and rows whose columns fit their content (no fixed
+ * widths, no wrapping), from rows that `pass` reads twice: once for the widths, once to draw.
+ * Memory holds one row, not the table (`tcpdiag flows` on a capture of millions of connections).
+ */
+export function* streamTable(head: string[], pass: () => Iterable<unknown[]>): Generator<string> {
+  const headCells = cellsOf({}, head);
+  const widths: number[] = new Array(headCells.length).fill(1);
+  widen(widths, headCells);
+  for (const r of pass()) widen(widths, cellsOf({}, r));
+  for (let x = 0; x < widths.length; x++) widths[x] ??= 1;
+  yield* rowLines(headCells, widths, true);
+  for (const r of pass()) yield* rowLines(cellsOf({}, r), widths, false);
+  yield rule(widths, '└', '┴', '┘');
 }

@@ -31,20 +31,28 @@ function seqBytes(isn: unknown, next: unknown, fin: unknown): string {
   return String((next - isn - 1 - (fin !== null && fin !== undefined ? 1 : 0) + 2 ** 32) % 2 ** 32);
 }
 
+/** The columns a conn.log line reads. */
+export const ZEEK_COLUMNS = ['id', 'first_ts_usec', 'last_ts_usec', 'client_addr', 'client_port', 'server_addr', 'server_port', 'client_isn', 'client_next',
+  'client_fin_frame', 'server_isn', 'server_next', 'server_fin_frame', 'conn_state', 'history', 'client_pkts', 'server_pkts'] as const;
+
 export function zeekConnLog(rows: ConnRow[], openedUsec: number): string {
+  return `${[...zeekConnLines(rows, openedUsec)].join('\n')}\n`;
+}
+
+/** zeekConnLog's lines, a connection at a time. */
+export function* zeekConnLines(rows: Iterable<ConnRow>, openedUsec: number): Generator<string> {
   // isoTime: a capture's times can be past what Date shows (pcapng, year 586524).
   const stamp = (usec: number): string => isoTime(usec).replace(/(\.\d{3})?Z$/, '').replace('T', '-').replace(/:/g, '-');
-  const out = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn', `#open\t${stamp(openedUsec)}`,
+  yield* ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', '#path\tconn', `#open\t${stamp(openedUsec)}`,
     `#fields\t${FIELDS.map((f) => f[0]).join('\t')}`, `#types\t${FIELDS.map((f) => f[1]).join('\t')}`];
   for (const r of rows) {
-    out.push([
+    yield [
       secs(r.first_ts_usec), uid(r.id), r.client_addr, r.client_port, r.server_addr, r.server_port, 'tcp', UNSET,
       secs(Number(r.last_ts_usec) - r.first_ts_usec),
       seqBytes(r.client_isn, r.client_next, r.client_fin_frame), seqBytes(r.server_isn, r.server_next, r.server_fin_frame),
       r.conn_state, UNSET, UNSET, UNSET, r.history === '' ? '(empty)' : r.history,
       r.client_pkts, UNSET, r.server_pkts, UNSET,
-    ].join('\t'));
+    ].join('\t');
   }
-  out.push(`#close\t${stamp(openedUsec)}`);
-  return `${out.join('\n')}\n`;
+  yield `#close\t${stamp(openedUsec)}`;
 }
