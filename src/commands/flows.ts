@@ -1,14 +1,14 @@
 import { ExitError } from '../errors.js';
 import { ANOMALY_KINDS } from '../flows/anomalies.js';
-import { selectAnomalies } from '../flows/anomalyQuery.js';
+import { iterateAnomalies, type AnomalyRow } from '../flows/anomalyQuery.js';
 import { countConnections, CONN_STATES, iterateConnections, parseTupleFilter, type ConnRow } from '../flows/query.js';
-import { anomaliesCsv, anomaliesTable } from '../report/anomalies.js';
+import { anomaliesCsvLines, anomaliesTableLines } from '../report/anomalies.js';
 import { connectionsTableLines, csvLines, jsonArrayLines, TABLE_COLUMNS } from '../report/connections.js';
 import { storeFault } from '../flows/store.js';
 import { FLOW_COLUMNS, FLOW_FIELDS, flowRecord } from '../report/flowFields.js';
 import { ZEEK_COLUMNS, zeekConnLines } from '../report/zeekConn.js';
 import { assertCapturesExist, interruptedCaptures, openOrIngest, reportCaptureErrors, reportInterrupted, reportUndecoded, type SourceOptions } from './ingestFiles.js';
-import { LineOut, writeStdout } from './output.js';
+import { LineOut } from './output.js';
 
 export interface FlowsOptions extends SourceOptions {
   db?: string; tuple?: string; state?: string; limit?: number; format: string; timeWait: number; raw?: boolean; anomalies?: boolean; kind?: string;
@@ -30,15 +30,15 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
   if (opts.anomalies && opts.format === 'zeek') throw new ExitError(2, '--anomalies prints table, json or csv, not zeek');
   assertCapturesExist(files);
   const { store, errors, undecoded, results } = await openOrIngest(files, opts.db, { timeWaitS: opts.timeWait }, opts, true);
-  let text = '';
   let interrupted: string[] = [];
   let shown = '';
   try {
     interrupted = interruptedCaptures(store);
     if (opts.anomalies) {
       // The anomalies table's own columns (schema.ts documents them per kind), with the endpoints.
-      const rows = selectAnomalies(store.db, { kind: opts.kind, tuple: opts.tuple !== undefined ? parseTupleFilter(opts.tuple) : undefined, limit: opts.limit });
-      text = opts.format === 'json' ? `${JSON.stringify(rows, null, 1)}\n` : opts.format === 'csv' ? anomaliesCsv(rows) : anomaliesTable(rows);
+      const filter = { kind: opts.kind, tuple: opts.tuple !== undefined ? parseTupleFilter(opts.tuple) : undefined, limit: opts.limit };
+      const rows = (): Iterable<AnomalyRow> => iterateAnomalies(store.db, filter);
+      writeLines(opts.format === 'json' ? jsonArrayLines(rows()) : opts.format === 'csv' ? anomaliesCsvLines(rows()) : anomaliesTableLines(rows));
     } else {
       // Streamed from the store to stdout a row at a time: the table of a capture with millions of
       // connections never sits in memory (the table format reads the rows twice, for its widths).
@@ -60,9 +60,7 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
         const t0 = store.db.prepare('SELECT min(first_ts_usec) FROM captures').pluck().get() as number | null;
         lines = zeekConnLines(rows(ZEEK_COLUMNS), t0 ?? 0);
       } else lines = connectionsTableLines(() => rows(TABLE_COLUMNS), total);
-      const out = new LineOut('the connection table');
-      for (const l of lines) out.line(l);
-      out.flush();
+      writeLines(lines);
       if (total !== undefined && n < total && opts.format !== 'table') shown = `tcpdiag: ${n} of ${total} connections shown (--limit)\n`;
     }
     store.close();
@@ -71,10 +69,16 @@ export async function flowsCommand(files: string[], opts: FlowsOptions): Promise
     store.abandon();
     throw fault ?? e;
   }
-  if (text) writeStdout(text, 'the connection table');
   if (shown) process.stderr.write(shown);
   reportCaptureErrors(errors);
   reportInterrupted(interrupted, store.label);
   reportUndecoded(undecoded, results);
   return errors.length > 0 || interrupted.length > 0 || undecoded.length > 0 ? 3 : 0;
+}
+
+/** Lines to stdout as they come, ~64 KB a write. */
+function writeLines(lines: Iterable<string>): void {
+  const out = new LineOut('the connection table');
+  for (const l of lines) out.line(l);
+  out.flush();
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ANOMALY_KINDS, CAPTURE_LOSS_KINDS, type AnomalyKind } from './anomalies.js';
+import { fastRows } from './fastRows.js';
 
 /** An anomalies row as stored (schema.ts gives each kind's use of the columns). */
 export interface AnomalyRow {
@@ -58,6 +59,11 @@ export interface AnomalyFilter { kind?: string; tuple?: { addr: string | null; p
 
 /** Anomaly rows with their connection's endpoints, in capture and frame order. */
 export function selectAnomalies(db: Database.Database, f: AnomalyFilter = {}): AnomalyRow[] {
+  return [...iterateAnomalies(db, f)];
+}
+
+/** selectAnomalies a row at a time. */
+export function iterateAnomalies(db: Database.Database, f: AnomalyFilter = {}): IterableIterator<AnomalyRow> {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (f.kind !== undefined) { where.push('a.kind = ?'); args.push(f.kind); }
@@ -75,5 +81,5 @@ export function selectAnomalies(db: Database.Database, f: AnomalyFilter = {}): A
     FROM anomalies a JOIN connections c ON c.id = a.conn_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY a.capture_id, a.frame, a.conn_id`
     + (f.limit !== undefined ? ` LIMIT ${Math.floor(f.limit)}` : '');
-  return db.prepare(sql).all(...args) as AnomalyRow[];
+  return fastRows<AnomalyRow>(db.prepare(sql), ...args);
 }

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestCapture } from '../../src/flows/ingest.js';
+import type { AnomalyRow } from '../../src/flows/anomalyQuery.js';
 import { selectConnections, type ConnRow } from '../../src/flows/query.js';
+import { anomaliesCsv, anomaliesTable } from '../../src/report/anomalies.js';
 import { Store } from '../../src/flows/store.js';
 import { connectionsCsv, connectionsTable, jsonArrayLines } from '../../src/report/connections.js';
 import { FLOW_FIELDS, flowRecord } from '../../src/report/flowFields.js';
@@ -24,12 +26,12 @@ const flows = (args: string[]): string => {
 
 // Plain and stale-ACK connections, RSTs, roles inferred from ports (no SYN seen), IPv6, a tunnel.
 const CAPTURES = [
-  ['tw-stale-ack-ts-stripped', 'server.pcap'], ['refused', 'server.pcap'], ['mid-connection-start', 'server.pcap'],
+  ['tw-stale-ack-ts-stripped', 'server.pcap'], ['refused', 'server.pcap'], ['mid-connection-start', 'server.pcap'], ['capture-loss-derived', 'client.pcap'],
   ['tw-stale-ack-ts-stripped-ipv6', 'server.pcap'], ['vxlan-tw-stale-ack', 'underlay-4789.pcap'],
 ].map(([d, f]) => join(SAMPLES, d, f));
 
 describe('flows streams what the whole-table renderers print', () => {
-  const stores: { file: string; db: string; rows: ConnRow[]; t0: number }[] = [];
+  const stores: { file: string; db: string; rows: ConnRow[]; anomalies: AnomalyRow[]; t0: number }[] = [];
   const dir = `${process.env.TMPDIR ?? '/tmp'}/tcpdiag-stream-${process.pid}`;
   beforeAll(async () => {
     spawnSync('mkdir', ['-p', dir]);
@@ -39,9 +41,12 @@ describe('flows streams what the whole-table renderers print', () => {
       await ingestCapture(store, file, { timeWaitUsec: 60e6 });
       store.index();
       const rows = selectConnections(store.db, {});
+      // Read the way the renderers were fed before streaming: better-sqlite3's own row objects.
+      const anomalies = store.db.prepare(`SELECT a.*, c.client_addr, c.client_port, c.server_addr, c.server_port
+        FROM anomalies a JOIN connections c ON c.id = a.conn_id ORDER BY a.capture_id, a.frame, a.conn_id`).all() as AnomalyRow[];
       const t0 = store.db.prepare('SELECT min(first_ts_usec) FROM captures').pluck().get() as number;
       store.close();
-      stores.push({ file, db, rows, t0 });
+      stores.push({ file, db, rows, anomalies, t0 });
     }
   }, 120_000);
   afterAll(() => { spawnSync('rm', ['-rf', dir]); });
@@ -60,7 +65,11 @@ describe('flows streams what the whole-table renderers print', () => {
       expect(flows(['--db', s.db, '--format', 'csv', '--raw']), s.file).toBe(connectionsCsv(s.rows, Object.keys(s.rows[0])));
       expect(flows(['--db', s.db, '--format', 'json']), s.file).toBe(`${JSON.stringify(s.rows.map(flowRecord), null, 1)}\n`);
       expect(flows(['--db', s.db, '--format', 'json', '--raw', '--limit', '3']), s.file).toBe(`${JSON.stringify(s.rows.slice(0, 3), null, 1)}\n`);
+      expect(flows(['--db', s.db, '--anomalies']), s.file).toBe(anomaliesTable(s.anomalies));
+      expect(flows(['--db', s.db, '--anomalies', '--format', 'csv']), s.file).toBe(anomaliesCsv(s.anomalies));
+      expect(flows(['--db', s.db, '--anomalies', '--format', 'json']), s.file).toBe(`${JSON.stringify(s.anomalies, null, 1)}\n`);
     }
+    expect(stores.some((s) => s.anomalies.length > 0)).toBe(true);
   }, 120_000);
 });
 
