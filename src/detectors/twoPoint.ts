@@ -1,6 +1,5 @@
 import { fastRows } from './batch.js';
 import { ep, firstN } from './format.js';
-import { percentile } from './stats.js';
 import { frameRef, type Detector, type DetectorContext, type Finding } from './types.js';
 
 /**
@@ -19,16 +18,14 @@ import { frameRef, type Detector, type DetectorContext, type Finding } from './t
 
 type Row = Record<string, any>;
 
-const COLUMNS = `id, capture_id, client_addr, client_port, server_addr, server_port, client_isn, server_isn, syn_count, synack_count,
-  syn_ts_usec, synack_ts_usec, rtt_syn_usec, syn_mss, syn_wscale, syn_sack_perm, syn_ts, synack_mss, synack_wscale, synack_sack_perm,
-  synack_ts, syn_frame, attempt_id`;
-
 interface Pair { near: Row; far: Row }
 
 /** The handshake options compared between the points (connections columns). */
 const OPTION_KEYS = ['syn_mss', 'syn_wscale', 'syn_sack_perm', 'syn_ts', 'synack_mss', 'synack_wscale', 'synack_sack_perm', 'synack_ts'];
 /** The columns of one SYN-ACK (and the round trip to it), taken together from the row that saw it. */
 const SYNACK_KEYS = ['synack_ts_usec', 'rtt_syn_usec', 'synack_mss', 'synack_wscale', 'synack_sack_perm', 'synack_ts'];
+/** Columns of the attempt's first row at a point. */
+const FIRST_KEYS = ['id', 'client_addr', 'client_port', 'server_addr', 'server_port', 'syn_ts_usec', 'syn_frame', 'syn_mss', 'syn_wscale', 'syn_sack_perm', 'syn_ts'];
 /** At most this many distinct address mappings or option changes are named; the rest are counted. */
 const NAMED = 3;
 
@@ -40,16 +37,9 @@ export const twoPoint: Detector = {
     const caps = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
     if (caps.length < 2) return [];
     const findings: Finding[] = [];
-    const byCap = new Map<number, Row[]>();
-    for (const r of fastRows<Row>(db.prepare(`SELECT ${COLUMNS} FROM connections WHERE syn_count > 0 ORDER BY capture_id, syn_ts_usec`))) {
-      const l = byCap.get(r.capture_id);
-      if (l) l.push(r); else byCap.set(r.capture_id, [r]);
-    }
     for (let i = 0; i < caps.length; i++) {
       for (let j = i + 1; j < caps.length; j++) {
-        const a = byCap.get(caps[i]) ?? [];
-        const b = byCap.get(caps[j]) ?? [];
-        const f = comparePoints(ctx, caps[i], caps[j], a, b);
+        const f = comparePoints(ctx, caps[i], caps[j]);
         if (f) findings.push(f);
       }
     }
@@ -57,114 +47,189 @@ export const twoPoint: Detector = {
   },
 };
 
-function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[], b: Row[]): Finding | null {
+/**
+ * Each attempt at each of two points as one row, in temp.two_point: an attempt whose retry a NAT
+ * moved to another port has several rows at a point, and its first row (by SYN time) stands for
+ * it, with its SYNs and SYN-ACKs summed and its source ports as a sorted list. The SYN-ACK
+ * columns come from the first of its rows that had a SYN-ACK: the first row is often the port
+ * that drew a stale ACK, whose SYN-ACK columns are NULL (no SYN-ACK seen). Built in SQL so that
+ * memory holds no connection rows (two 100 000-connection captures held 200 MB as objects).
+ */
+function mergeAttempts(ctx: DetectorContext, capA: number, capB: number): void {
+  const cols = [...new Set([...FIRST_KEYS, ...SYNACK_KEYS])];
+  ctx.db.prepare('DROP TABLE IF EXISTS temp.two_point').run();
+  ctx.db.prepare(`CREATE TEMP TABLE two_point AS
+    WITH r AS (
+      SELECT capture_id, attempt_id, syn_count, synack_count, ${cols.join(', ')},
+        row_number() OVER (PARTITION BY capture_id, attempt_id ORDER BY syn_ts_usec, id) AS k,
+        row_number() OVER (PARTITION BY capture_id, attempt_id, synack_count > 0 ORDER BY syn_ts_usec, id) AS ks
+      FROM connections WHERE syn_count > 0 AND capture_id IN (?, ?)),
+    g AS (
+      SELECT capture_id, attempt_id, sum(syn_count) AS syn_count, sum(synack_count) AS synack_count,
+        group_concat(DISTINCT client_port ORDER BY client_port) AS ports
+      FROM r GROUP BY capture_id, attempt_id)
+    SELECT f.capture_id, f.attempt_id, g.syn_count, g.synack_count, g.ports,
+      ${FIRST_KEYS.filter((k) => !SYNACK_KEYS.includes(k)).map((k) => `f.${k}`).join(', ')},
+      ${SYNACK_KEYS.map((k) => `CASE WHEN s.id IS NULL THEN f.${k} ELSE s.${k} END AS ${k}`).join(', ')}
+    FROM r f JOIN g ON g.capture_id = f.capture_id AND g.attempt_id = f.attempt_id
+      LEFT JOIN r s ON s.capture_id = f.capture_id AND s.attempt_id = f.attempt_id AND s.synack_count > 0 AND s.ks = 1
+    WHERE f.k = 1`).run(capA, capB);
+  ctx.db.prepare('CREATE INDEX temp.two_point_attempt ON two_point (capture_id, attempt_id)').run();
+}
+
+/** Nearest-rank percentile p of the values `sql` selects (column v), as stats.percentile; NaN for none. */
+function sqlPercentile(ctx: DetectorContext, sql: string, p: number, ...args: unknown[]): number {
+  const n = ctx.db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...args) as number;
+  if (n === 0) return NaN;
+  const rank = Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1));
+  return ctx.db.prepare(`SELECT v FROM (${sql}) ORDER BY v LIMIT 1 OFFSET ?`).pluck().get(...args, rank) as number;
+}
+
+/** Distinct keys with how many items have each, most frequent first (then first seen), counted as items come. */
+class Counted {
+  private readonly m = new Map<string, { key: string[]; n: number }>();
+  add(k: string[]): void {
+    const id = JSON.stringify(k);
+    const e = this.m.get(id);
+    if (e) e.n++; else this.m.set(id, { key: k, n: 1 });
+  }
+  list(): { key: string[]; n: number }[] { return [...this.m.values()].sort((x, y) => y.n - x.n); }
+}
+
+function comparePoints(ctx: DetectorContext, capA: number, capB: number): Finding | null {
   // The same attempts at both points, as flows/attempts.ts matched them (client ISN and server
-  // port, or 4-tuple in order where a box rewrote ISNs). An attempt whose retry a NAT moved to
-  // another port has several rows at a point: its first row stands for it, and its SYNs are summed.
-  const how = ctx.db.prepare('SELECT matched_by FROM capture_pairs WHERE a_capture_id = ? AND b_capture_id = ?').pluck().get(capA, capB) as string | undefined;
+  // port, or 4-tuple in order where a box rewrote ISNs).
+  const { db } = ctx;
+  const how = db.prepare('SELECT matched_by FROM capture_pairs WHERE a_capture_id = ? AND b_capture_id = ?').pluck().get(capA, capB) as string | undefined;
   if (how === undefined) return null;
   const isnRewritten = how === 'tuple';
-  // The SYN-ACK columns come from the first of the attempt's rows that had a SYN-ACK: the first
-  // row is often the port that drew a stale ACK, whose SYN-ACK columns are NULL (no SYN-ACK seen).
-  const firstRow = (rows: Row[]): Map<number, Row> => {
-    const m = new Map<number, Row>();
-    for (const r of rows) {
-      const x = m.get(r.attempt_id);
-      if (!x) { m.set(r.attempt_id, { ...r, ports: [r.client_port] }); continue; }
-      if (!x.ports.includes(r.client_port)) x.ports.push(r.client_port);
-      if (x.synack_count === 0 && r.synack_count > 0) for (const k of SYNACK_KEYS) x[k] = r[k];
-      x.syn_count += r.syn_count;
-      x.synack_count += r.synack_count;
-    }
-    return m;
-  };
-  const aBy = firstRow(a);
-  const bBy = firstRow(b);
-  a = [...aBy.values()];
-  b = [...bBy.values()];
-  const pairs: [Row, Row][] = [];
-  for (const [id, r] of aBy) { const m = bBy.get(id); if (m) pairs.push([r, m]); }
-  if (pairs.length === 0) return null;
+  mergeAttempts(ctx, capA, capB);
+  try {
+    return comparePairs(ctx, capA, capB, isnRewritten);
+  } finally {
+    db.prepare('DROP TABLE IF EXISTS temp.two_point').run();
+  }
+}
+
+function comparePairs(ctx: DetectorContext, capA: number, capB: number, isnRewritten: boolean): Finding | null {
+  const { db } = ctx;
+  // Pairs in the order of the first point's attempts (their first SYN).
+  const pairsSql = (what: string, where = '1'): string => `SELECT ${what} FROM temp.two_point a JOIN temp.two_point b ON b.capture_id = ${capB} AND b.attempt_id = a.attempt_id
+    WHERE a.capture_id = ${capA} AND (${where})`;
+  const matched = db.prepare(pairsSql('count(*)')).pluck().get() as number;
+  if (matched === 0) return null;
 
   // The capture nearer the client sees the longer SYN -> SYN-ACK round trip.
-  const rttA = percentile(pairs.map(([x]) => x.rtt_syn_usec).filter((x) => x !== null), 50);
-  const rttB = percentile(pairs.map(([, y]) => y.rtt_syn_usec).filter((x) => x !== null), 50);
+  const rttA = sqlPercentile(ctx, pairsSql('a.rtt_syn_usec AS v', 'a.rtt_syn_usec IS NOT NULL'), 50);
+  const rttB = sqlPercentile(ctx, pairsSql('b.rtt_syn_usec AS v', 'b.rtt_syn_usec IS NOT NULL'), 50);
   const aNear = !(rttB > rttA);
-  const ps: Pair[] = pairs.map(([x, y]) => (aNear ? { near: x, far: y } : { near: y, far: x }));
+  const [n, f] = aNear ? ['a', 'b'] : ['b', 'a'];
   const nearCap = aNear ? capA : capB;
   const farCap = aNear ? capB : capA;
   const nearName = ctx.captureName(nearCap);
   const farName = ctx.captureName(farCap);
 
+  // One pass over the pairs; what it keeps is bounded by the distinct mappings and option values.
+  const opt = (v: any): string => (v === null || v === -1 ? 'absent' : String(v));
+  const flag = (v: any): string => (v === 1 ? 'present' : 'absent');
+  const DIFFS: { label: string; key: string; fmt: (v: any) => string; synAck: boolean }[] = [
+    { label: 'SYN MSS', key: 'syn_mss', fmt: opt, synAck: false }, { label: 'SYN window scale', key: 'syn_wscale', fmt: opt, synAck: false },
+    { label: 'SYN SACK-permitted', key: 'syn_sack_perm', fmt: flag, synAck: false }, { label: 'SYN timestamps', key: 'syn_ts', fmt: flag, synAck: false },
+    { label: 'SYN-ACK MSS', key: 'synack_mss', fmt: opt, synAck: true }, { label: 'SYN-ACK window scale', key: 'synack_wscale', fmt: opt, synAck: true },
+    { label: 'SYN-ACK SACK-permitted', key: 'synack_sack_perm', fmt: flag, synAck: true }, { label: 'SYN-ACK timestamps', key: 'synack_ts', fmt: flag, synAck: true },
+  ];
+  const diffs = DIFFS.map(() => ({ n: 0, first: null as Pair | null, kinds: new Counted() }));
+  let nat = 0, kept = 0, dnat = 0, both = 0, synLost = 0, synAckLost = 0, nearSynsMatched = 0;
+  let natFirst: Pair | null = null;
+  const natMappings = new Counted();
+  const dnatMappings = new Counted();
+  const farSources = new Set<string>();
+  const cols = (t: string): string => ['syn_count', 'synack_count', 'ports', ...new Set([...FIRST_KEYS, ...SYNACK_KEYS])].map((c) => `${t}.${c} AS ${t}_${c}`).join(', ');
+  const pick = (r: Row, t: string): Row => { const o: Row = {}; for (const k in r) if (k.startsWith(`${t}_`)) o[k.slice(t.length + 1)] = r[k]; return o; };
+  for (const r of fastRows<Row>(db.prepare(`${pairsSql(`${cols('a')}, ${cols('b')}`)} ORDER BY a.syn_ts_usec, a.id`))) {
+    const p: Pair = { near: pick(r, n), far: pick(r, f) };
+    // Source NAT: what is proven per connection is the address each one left from and arrived
+    // from, and whether its source port (every port its SYNs used at each point) stayed the same.
+    const samePorts = p.near.ports === p.far.ports;
+    if (p.near.client_addr !== p.far.client_addr || !samePorts) {
+      nat++;
+      if (samePorts) kept++;
+      natMappings.add([p.near.client_addr, p.far.client_addr]);
+      farSources.add(p.far.client_addr);
+      natFirst ??= p;
+    }
+    if (p.near.server_addr !== p.far.server_addr) {
+      dnat++;
+      dnatMappings.add([ep(p.near.server_addr, p.near.server_port), ep(p.far.server_addr, p.far.server_port)]);
+    }
+    // Options: compared only where both points saw the packet (every matched row has its SYN; the
+    // SYN-ACK only where both points saw one), and a change is a different printed value (-1 and
+    // NULL are both "absent"), counted per distinct change.
+    const bothSynAck = p.near.synack_count > 0 && p.far.synack_count > 0;
+    if (bothSynAck) both++;
+    DIFFS.forEach((d, i) => {
+      if (d.synAck && !bothSynAck) return;
+      const x = d.fmt(p.near[d.key]);
+      const y = d.fmt(p.far[d.key]);
+      if (x === y) return;
+      const acc = diffs[i];
+      acc.n++;
+      acc.first ??= p;
+      // A SYN-ACK travels from the far point to the near one: its value as sent first.
+      acc.kinds.add(d.synAck ? [y, x] : [x, y]);
+    });
+    synLost += Math.max(0, p.near.syn_count - p.far.syn_count);
+    synAckLost += Math.max(0, p.far.synack_count - p.near.synack_count);
+    nearSynsMatched += p.near.syn_count;
+  }
+
   const changes: string[] = [];
-  const ev: Record<string, unknown> = { near: nearName, far: farName, matched: pairs.length, matchedBy: isnRewritten ? 'tuple' : 'client ISN and server port' };
+  const ev: Record<string, unknown> = { near: nearName, far: farName, matched, matchedBy: isnRewritten ? 'tuple' : 'client ISN and server port' };
   // Example SYNs, as frame numbers of each capture: the finding's frames are the far capture's
   // (its captureId), the near capture's are named in the text.
   const nearFrames: number[] = [];
   const farFrames: number[] = [];
   const note = (p: Pair): void => { if (farFrames.length < 4 && !farFrames.includes(p.far.syn_frame)) { nearFrames.push(p.near.syn_frame); farFrames.push(p.far.syn_frame); } };
 
-  // Source NAT: what is proven per connection is the address each one left from and arrived
-  // from, and whether its source port (every port its SYNs used at each point) stayed the same.
-  const nat = ps.filter((p) => p.near.client_addr !== p.far.client_addr || !samePorts(p.near.ports, p.far.ports));
-  if (nat.length) {
-    const kept = nat.filter((p) => samePorts(p.near.ports, p.far.ports)).length;
-    const mappings = counted(nat, (p) => [p.near.client_addr, p.far.client_addr]);
-    const ports = [kept ? `source port kept on ${kept}` : '', nat.length - kept ? `source port rewritten on ${nat.length - kept}` : ''].filter(Boolean).join(', ');
-    changes.push(`source NAT on ${nat.length} of ${ps.length} connections: ${named(mappings, ([n, f]) => (n === f ? `${n} (address kept)` : `${n} -> ${f}`), mappings.length > 1)}, ${ports}`);
+  if (nat) {
+    const mappings = natMappings.list();
+    const ports = [kept ? `source port kept on ${kept}` : '', nat - kept ? `source port rewritten on ${nat - kept}` : ''].filter(Boolean).join(', ');
+    changes.push(`source NAT on ${nat} of ${matched} connections: ${named(mappings, ([a, b]) => (a === b ? `${a} (address kept)` : `${a} -> ${b}`), mappings.length > 1)}, ${ports}`);
     ev.sourceNat = {
-      connections: nat.length, portsKept: kept, portsRewritten: nat.length - kept,
+      connections: nat, portsKept: kept, portsRewritten: nat - kept,
       mappings: mappings.map((m) => ({ near: m.key[0], far: m.key[1], connections: m.n })),
-      farSources: [...new Set(nat.map((p) => p.far.client_addr))],
+      farSources: [...farSources],
     };
-    note(nat[0]);
+    note(natFirst!);
   }
-  const dnat = ps.filter((p) => p.near.server_addr !== p.far.server_addr);
-  if (dnat.length) {
-    const mappings = counted(dnat, (p) => [ep(p.near.server_addr, p.near.server_port), ep(p.far.server_addr, p.far.server_port)]);
-    changes.push(`destination NAT on ${dnat.length} of ${ps.length} connections: ${named(mappings, ([n, f]) => `${n} -> ${f}`, mappings.length > 1)}`);
-    ev.destinationNat = dnat.length;
+  if (dnat) {
+    const mappings = dnatMappings.list();
+    changes.push(`destination NAT on ${dnat} of ${matched} connections: ${named(mappings, ([a, b]) => `${a} -> ${b}`, mappings.length > 1)}`);
+    ev.destinationNat = dnat;
   }
   if (isnRewritten) changes.push('the client ISN differs between the points on every connection: a box on the path randomises sequence numbers');
   ev.isnRewritten = isnRewritten;
 
-  // Options: compared only where both points saw the packet (every matched row has its SYN; the
-  // SYN-ACK only where both points saw one), and a change is a different printed value (-1 and
-  // NULL are both "absent"), counted per distinct change.
-  const both = ps.filter((p) => p.near.synack_count > 0 && p.far.synack_count > 0);
-  const diff = (label: string, key: string, fmt: (v: any) => string, from: Pair[], synAck: boolean): void => {
-    const d = from.filter((p) => fmt(p.near[key]) !== fmt(p.far[key]));
-    if (!d.length) return;
-    // A SYN-ACK travels from the far point to the near one: its value as sent first.
-    const kinds = counted(d, (p) => (synAck ? [fmt(p.far[key]), fmt(p.near[key])] : [fmt(p.near[key]), fmt(p.far[key])]));
-    const [first, second] = synAck ? [farName, nearName] : [nearName, farName];
-    changes.push(`${label} changed on ${d.length} of ${from.length}: ${kinds.length === 1
-      ? `${kinds[0].key[0]}${synAck ? ' sent' : ''} at ${first}, ${kinds[0].key[1]} at ${second}`
+  DIFFS.forEach((d, i) => {
+    const acc = diffs[i];
+    if (!acc.n) return;
+    const from = d.synAck ? both : matched;
+    const kinds = acc.kinds.list();
+    const [first, second] = d.synAck ? [farName, nearName] : [nearName, farName];
+    changes.push(`${d.label} changed on ${acc.n} of ${from}: ${kinds.length === 1
+      ? `${kinds[0].key[0]}${d.synAck ? ' sent' : ''} at ${first}, ${kinds[0].key[1]} at ${second}`
       : `${first} -> ${second} ${named(kinds, ([x, y]) => `${x} -> ${y}`, true)}`}`);
-    ev[key] = {
-      changed: d.length, compared: from.length, near: d[0].near[key], far: d[0].far[key],
-      changes: kinds.map((k) => (synAck ? { far: k.key[0], near: k.key[1], connections: k.n } : { near: k.key[0], far: k.key[1], connections: k.n })),
+    ev[d.key] = {
+      changed: acc.n, compared: from, near: acc.first!.near[d.key], far: acc.first!.far[d.key],
+      changes: kinds.map((k) => (d.synAck ? { far: k.key[0], near: k.key[1], connections: k.n } : { near: k.key[0], far: k.key[1], connections: k.n })),
     };
-    note(d[0]);
-  };
-  const opt = (v: any): string => (v === null || v === -1 ? 'absent' : String(v));
-  const flag = (v: any): string => (v === 1 ? 'present' : 'absent');
-  diff('SYN MSS', 'syn_mss', opt, ps, false);
-  diff('SYN window scale', 'syn_wscale', opt, ps, false);
-  diff('SYN SACK-permitted', 'syn_sack_perm', flag, ps, false);
-  diff('SYN timestamps', 'syn_ts', flag, ps, false);
-  diff('SYN-ACK MSS', 'synack_mss', opt, both, true);
-  diff('SYN-ACK window scale', 'synack_wscale', opt, both, true);
-  diff('SYN-ACK SACK-permitted', 'synack_sack_perm', flag, both, true);
-  diff('SYN-ACK timestamps', 'synack_ts', flag, both, true);
+    note(acc.first!);
+  });
 
-  // Handshake packets lost between the points.
-  const synLost = ps.reduce((s, p) => s + Math.max(0, p.near.syn_count - p.far.syn_count), 0);
-  const synAckLost = ps.reduce((s, p) => s + Math.max(0, p.far.synack_count - p.near.synack_count), 0);
-  const matchedNear = new Set(ps.map((p) => p.near.id));
-  const unmatched = (aNear ? a : b).filter((r) => !matchedNear.has(r.id));
-  const nearOnly = unmatched.length;
-  const synsOfUnmatched = unmatched.reduce((s, r) => s + r.syn_count, 0);
+  // Handshake packets lost between the points, and attempts the near point saw that never arrived.
+  const near = db.prepare(`SELECT count(*) AS n, coalesce(sum(syn_count), 0) AS syns FROM temp.two_point WHERE capture_id = ?`).get(nearCap) as { n: number; syns: number };
+  const nearOnly = near.n - matched;
+  const synsOfUnmatched = near.syns - nearSynsMatched;
   if (synLost || synAckLost || nearOnly > 0) {
     changes.push(`lost between the points: ${synLost + synsOfUnmatched} SYNs${nearOnly > 0 ? ` (${synsOfUnmatched} of them from ${nearOnly} connection attempts that never reached ${farName})` : ''} and ${synAckLost} SYN-ACKs`);
   }
@@ -173,11 +238,15 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
   ev.attemptsNotArriving = Math.max(0, nearOnly);
 
   // One-way delay from the first SYN and the first SYN-ACK.
-  const fwd = ps.filter((p) => p.near.syn_count === 1 && p.far.syn_count === 1).map((p) => p.far.syn_ts_usec - p.near.syn_ts_usec);
-  const back = both.filter((p) => p.near.synack_count === 1 && p.far.synack_count === 1).map((p) => p.near.synack_ts_usec - p.far.synack_ts_usec);
-  if (fwd.length && back.length) {
-    const f50 = percentile(fwd, 50);
-    const b50 = percentile(back, 50);
+  const fwdWhere = `${n}.syn_count = 1 AND ${f}.syn_count = 1`;
+  const backWhere = `${n}.synack_count = 1 AND ${f}.synack_count = 1`;
+  const fwdSql = pairsSql(`${f}.syn_ts_usec - ${n}.syn_ts_usec AS v`, fwdWhere);
+  const backSql = pairsSql(`${n}.synack_ts_usec - ${f}.synack_ts_usec AS v`, backWhere);
+  const hasFwd = (db.prepare(`SELECT count(*) FROM (${fwdSql})`).pluck().get() as number) > 0;
+  const hasBack = (db.prepare(`SELECT count(*) FROM (${backSql})`).pluck().get() as number) > 0;
+  if (hasFwd && hasBack) {
+    const f50 = sqlPercentile(ctx, fwdSql, 50);
+    const b50 = sqlPercentile(ctx, backSql, 50);
     if (f50 >= 0 && b50 >= 0) {
       changes.push(`one-way delay ${nearName} -> ${farName} p50 ${(f50 / 1000).toFixed(3)} ms, back p50 ${(b50 / 1000).toFixed(3)} ms`);
       ev.oneWayUsec = { forwardP50: f50, backP50: b50 };
@@ -192,7 +261,7 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
   const optionsChanged = OPTION_KEYS.filter((k) => ev[k] !== undefined);
   const lostBetween = synLost + synsOfUnmatched + synAckLost > 0;
   ev.optionsChanged = optionsChanged;
-  const altered = nat.length > 0 || dnat.length > 0 || isnRewritten || optionsChanged.length > 0 || lostBetween;
+  const altered = nat > 0 || dnat > 0 || isnRewritten || optionsChanged.length > 0 || lostBetween;
   return {
     id: `two-point/${nearCap}+${farCap}`,
     detector: 'two-point',
@@ -200,27 +269,10 @@ function comparePoints(ctx: DetectorContext, capA: number, capB: number, a: Row[
     captureId: farCap,
     connId: null,
     tsUsec: null,
-    summary: `${nearName} (nearer the client) and ${farName}: ${pairs.length} connections matched by ${ev.matchedBy}; ${altered ? changes.join('; ') : `nothing changed on the path${changes.length ? `; ${changes.join('; ')}` : ''}`}`
-      + `${farFrames.length ? ` (example SYNs: frame${nearFrames.length === 1 ? '' : 's'} ${nearFrames.map((n) => frameRef(ctx, nearCap, n)).join(', ')} in ${nearName}, ${farFrames.map((n) => frameRef(ctx, farCap, n)).join(', ')} in ${farName})` : ''}`,
+    summary: `${nearName} (nearer the client) and ${farName}: ${matched} connections matched by ${ev.matchedBy}; ${altered ? changes.join('; ') : `nothing changed on the path${changes.length ? `; ${changes.join('; ')}` : ''}`}`
+      + `${farFrames.length ? ` (example SYNs: frame${nearFrames.length === 1 ? '' : 's'} ${nearFrames.map((x) => frameRef(ctx, nearCap, x)).join(', ')} in ${nearName}, ${farFrames.map((x) => frameRef(ctx, farCap, x)).join(', ')} in ${farName})` : ''}`,
     evidence: { frames: firstN(farFrames, 8), nearCaptureId: nearCap, farCaptureId: farCap, nearFrames: firstN(nearFrames, 8), ...ev },
   };
-}
-
-/** The same set of source ports (a retry moved by a NAT adds one). */
-function samePorts(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-/** Distinct keys with how many items have each, most frequent first (then first seen). */
-function counted<T>(items: T[], key: (x: T) => string[]): { key: string[]; n: number }[] {
-  const m = new Map<string, { key: string[]; n: number }>();
-  for (const x of items) {
-    const k = key(x);
-    const id = JSON.stringify(k);
-    const e = m.get(id);
-    if (e) e.n++; else m.set(id, { key: k, n: 1 });
-  }
-  return [...m.values()].sort((x, y) => y.n - x.n);
 }
 
 /** The first NAMED distinct keys as text (each with its count when there are several), and how many more. */
