@@ -29,64 +29,68 @@ export interface CapturePair { a: number; b: number; matched: number; matchedBy:
 export function assignAttempts(db: Database.Database): CapturePair[] {
   // Start again from "every SYN row is its own attempt" (a store may have gained a capture).
   db.prepare('UPDATE connections SET attempt_id = CASE WHEN syn_count > 0 THEN id END WHERE attempt_id IS NOT (CASE WHEN syn_count > 0 THEN id END)').run();
-  const parent = new Map<number, number>();
-  const find = (x: number): number => {
-    let r = x;
-    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
-    parent.set(x, r);
-    return r;
-  };
-  const union = (a: number, b: number): void => {
-    const ra = find(a), rb = find(b);
-    if (ra !== rb) { if (ra < rb) parent.set(rb, ra); else parent.set(ra, rb); }
-  };
+  // Rows that are one attempt, as pairs of ids in a temporary table: memory holds none of them
+  // (two points of 100 000 connections each held ~40 MB of links and union-find maps).
+  db.exec(`DROP TABLE IF EXISTS temp.attempt_links; CREATE TEMP TABLE attempt_links (a INTEGER NOT NULL, b INTEGER NOT NULL);
+    DROP TABLE IF EXISTS temp.tuple_links; CREATE TEMP TABLE tuple_links (a INTEGER NOT NULL, b INTEGER NOT NULL);`);
 
   // Each foreign-ACK row looks up its ISN on its server port in the 3 s after the ACK (conn_isn);
   // CROSS JOIN keeps that order: the planner otherwise walks every SYN of the path in the window
   // (conn_path) and reads each row, ~13 times slower on the 100 000-connection bench store.
-  const moved = db.prepare(`SELECT e.id, r.id FROM connections e CROSS JOIN connections r INDEXED BY conn_isn
+  db.prepare(`INSERT INTO temp.attempt_links SELECT e.id, r.id FROM connections e CROSS JOIN connections r INDEXED BY conn_isn
       ON r.client_isn = e.client_isn AND r.server_port = e.server_port
         AND r.syn_ts_usec > e.foreign_ack_ts_usec AND r.syn_ts_usec <= e.foreign_ack_ts_usec + ${CROSS_PORT_RETRY_USEC}
         AND r.capture_id = e.capture_id AND r.client_addr = e.client_addr AND r.server_addr = e.server_addr AND r.client_port != e.client_port
-    WHERE e.foreign_ack_count > 0 AND r.syn_count > 0`).raw();
-  for (const [a, b] of moved.iterate() as Iterable<[number, number]>) union(a, b);
+    WHERE e.foreign_ack_count > 0 AND r.syn_count > 0`).run();
 
   const pairs: CapturePair[] = [];
   const caps = db.prepare('SELECT id FROM captures ORDER BY id').pluck().all() as number[];
-  const byIsn = db.prepare(`SELECT a.id, b.id FROM connections a JOIN connections b
+  const byIsn = db.prepare(`INSERT INTO temp.attempt_links SELECT a.id, b.id FROM connections a JOIN connections b
       ON b.client_isn = a.client_isn AND b.server_port = a.server_port AND b.capture_id = ?
     WHERE a.capture_id = ? AND a.syn_count > 0 AND b.syn_count > 0
-      AND b.syn_ts_usec BETWEEN a.syn_ts_usec - ${POINT_CLOCK_SKEW_USEC} AND a.syn_ts_usec + ${POINT_CLOCK_SKEW_USEC}`).raw();
-  const synRows = db.prepare(`SELECT id, client_addr || '|' || client_port || '|' || server_addr || '|' || server_port FROM connections
-    WHERE capture_id = ? AND syn_count > 0 ORDER BY syn_ts_usec, id`).raw();
+      AND b.syn_ts_usec BETWEEN a.syn_ts_usec - ${POINT_CLOCK_SKEW_USEC} AND a.syn_ts_usec + ${POINT_CLOCK_SKEW_USEC}`);
+  // The k-th SYN row of a 4-tuple at one point with the k-th of the same 4-tuple at the other, both in time order.
+  const tupleRows = (cap: string): string => `SELECT id, client_addr, client_port, server_addr, server_port,
+      row_number() OVER (PARTITION BY client_addr, client_port, server_addr, server_port ORDER BY syn_ts_usec, id) AS k
+    FROM connections WHERE capture_id = ${cap} AND syn_count > 0`;
+  const byTuple = db.prepare(`INSERT INTO temp.tuple_links WITH a AS (${tupleRows('@a')}), b AS (${tupleRows('@b')})
+    SELECT a.id, b.id FROM a JOIN b ON b.client_addr = a.client_addr AND b.client_port = a.client_port AND b.server_addr = a.server_addr
+      AND b.server_port = a.server_port AND b.k = a.k`);
+  const synRows = db.prepare('SELECT count(*) FROM connections WHERE capture_id = ? AND syn_count > 0').pluck();
   for (let i = 0; i < caps.length; i++) {
     for (let j = i + 1; j < caps.length; j++) {
-      const links = byIsn.all(caps[j], caps[i]) as [number, number][];
+      let matched = byIsn.run(caps[j], caps[i]).changes;
       let matchedBy: CapturePair['matchedBy'] = 'isn';
-      if (links.length === 0) {
+      if (matched === 0) {
         // No ISN in common: pair by tuple in time order, and only call it ISN rewriting when most
         // connections pair up that way (two unrelated captures share few tuples).
-        const b = new Map<string, number[]>();
-        const bRows = synRows.all(caps[j]) as [number, string][];
-        for (const [id, k] of bRows) { const l = b.get(k); if (l) l.push(id); else b.set(k, [id]); }
-        const aRows = synRows.all(caps[i]) as [number, string][];
-        for (const [id, k] of aRows) { const l = b.get(k); if (l?.length) links.push([id, l.shift()!]); }
-        if (links.length < Math.max(3, 0.5 * Math.min(aRows.length, bRows.length))) continue;
+        db.exec('DELETE FROM temp.tuple_links');
+        matched = byTuple.run({ a: caps[i], b: caps[j] }).changes;
+        const enough = matched >= Math.max(3, 0.5 * Math.min(synRows.get(caps[i]) as number, synRows.get(caps[j]) as number));
+        if (enough) db.exec('INSERT INTO temp.attempt_links SELECT a, b FROM temp.tuple_links');
+        if (!enough) continue;
         matchedBy = 'tuple';
       }
-      for (const [a, b] of links) union(a, b);
-      pairs.push({ a: caps[i], b: caps[j], matched: links.length, matchedBy });
+      pairs.push({ a: caps[i], b: caps[j], matched, matchedBy });
     }
   }
 
   // Rows of attempts that span several rows (a moved retry, other capture points), each with its
-  // attempt's first row; every other SYN row is an attempt of its own.
-  db.exec('DROP TABLE IF EXISTS temp.attempt_of; CREATE TEMP TABLE attempt_of (id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL)');
-  const put = db.prepare('INSERT OR IGNORE INTO temp.attempt_of VALUES (?, ?)');
-  db.transaction(() => {
-    for (const id of parent.keys()) { const r = find(id); put.run(id, r); put.run(r, r); }
-  })();
-  db.exec(`UPDATE connections SET attempt_id = t.attempt FROM temp.attempt_of t WHERE connections.id = t.id AND t.id != t.attempt;
+  // attempt's first row (the lowest id of the rows linked together); every other SYN row is an
+  // attempt of its own. Labels start as each row's own id and take the lowest of their links'
+  // until none changes: an attempt's rows are a handful, linked in a step or two.
+  db.exec(`DROP TABLE IF EXISTS temp.attempt_of; CREATE TEMP TABLE attempt_of (id INTEGER PRIMARY KEY, attempt INTEGER NOT NULL);
+    INSERT OR IGNORE INTO temp.attempt_of SELECT a, a FROM temp.attempt_links UNION SELECT b, b FROM temp.attempt_links;
+    DROP TABLE IF EXISTS temp.attempt_edges;
+    CREATE TEMP TABLE attempt_edges AS SELECT a AS x, b AS y FROM temp.attempt_links UNION SELECT b, a FROM temp.attempt_links;
+    CREATE INDEX temp.attempt_edges_x ON attempt_edges (x);
+    DROP TABLE temp.attempt_links; DROP TABLE temp.tuple_links;`);
+  const step = db.prepare(`UPDATE temp.attempt_of SET attempt = m FROM (
+      SELECT e.x AS id, min(o.attempt) AS m FROM temp.attempt_edges e JOIN temp.attempt_of o ON o.id = e.y GROUP BY e.x) t
+    WHERE attempt_of.id = t.id AND t.m < attempt_of.attempt`);
+  while (step.run().changes > 0) { /* until every row has its attempt's lowest id */ }
+  db.exec(`DROP TABLE temp.attempt_edges;
+    UPDATE connections SET attempt_id = t.attempt FROM temp.attempt_of t WHERE connections.id = t.id AND t.id != t.attempt;
     DELETE FROM capture_pairs;`);
   const putPair = db.prepare('INSERT INTO capture_pairs VALUES (?, ?, ?, ?)');
   for (const p of pairs) putPair.run(p.a, p.b, p.matched, p.matchedBy);
