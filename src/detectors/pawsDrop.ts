@@ -1,4 +1,4 @@
-import { fastAll } from './batch.js';
+import { fastRows } from './batch.js';
 import { firstN, runsBy } from './format.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
@@ -23,7 +23,8 @@ export const pawsDrop: Detector = {
   id: 'paws-drop',
   title: 'SYNs dropped for an older timestamp (tcp_tw_recycle / per-host PAWS)',
   run(ctx: DetectorContext): Finding[] {
-    const rows = fastAll(ctx.db.prepare(`SELECT id, capture_id, client_addr, client_port, syn_ts_usec, syn_tsval, syn_count, synack_count, syn_frame,
+    // Read a client address at a time (runsBy holds one run), not every SYN of the capture.
+    const rows = fastRows(ctx.db.prepare(`SELECT id, capture_id, client_addr, client_port, syn_ts_usec, syn_tsval, syn_count, synack_count, syn_frame,
         client_last_tsval, last_ts_usec
       FROM connections WHERE syn_count > 0 AND syn_ts = 1 ORDER BY capture_id, client_addr, syn_ts_usec`));
     const findings: Finding[] = [];

@@ -42,10 +42,11 @@ export const tsStripped: Detector = {
         a.synack_frame AS a_sa_frame, b.synack_frame AS b_sa_frame
       FROM connections a JOIN connections b
         ON a.attempt_id = b.attempt_id AND a.capture_id < b.capture_id
-      WHERE a.syn_count > 0 AND b.syn_count > 0`).all() as Row[];
+      WHERE a.syn_count > 0 AND b.syn_count > 0
+        -- Only pairs where the option differs (not every matched connection into memory).
+        AND NOT (a.syn_ts IS b.syn_ts AND (a.synack_ts IS NULL OR b.synack_ts IS NULL OR a.synack_ts IS b.synack_ts))`).all() as Row[];
     const groups = new Map<string, Row[]>();
     for (const r of pairs) {
-      if (r.a_syn_ts === r.b_syn_ts && (r.a_sa_ts === null || r.b_sa_ts === null || r.a_sa_ts === r.b_sa_ts)) continue;
       const synFrom = r.a_syn_ts === 1 && r.b_syn_ts === 0 ? 'a' : r.b_syn_ts === 1 && r.a_syn_ts === 0 ? 'b' : null;
       const key = `${r.a_cap}|${r.b_cap}|${synFrom}|${r.a_server}:${r.a_sport}`;
       const list = groups.get(key);
