@@ -146,6 +146,12 @@ export function capturePieces(db: Database.Database): { captureId: number; name:
     .map((r) => ({ captureId: r.capture_id, name: r.name, firstFrame: r.first_frame, frames: r.frames }));
 }
 
+/** The UDP port a connection's VXLAN came on (connections.tunnel_vxlan_port), by id; null without VXLAN. */
+export function connectionVxlanPort(db: Database.Database): (connId: number) => number | null {
+  const q = db.prepare('SELECT tunnel_vxlan_port FROM connections WHERE id = ?').pluck();
+  return (connId) => (q.get(connId) as number | null | undefined) ?? null;
+}
+
 /** Per capture, connections by the tunnel they came in (connections.tunnel), most first. */
 export function captureTunnels(db: Database.Database): { captureId: number; tunnel: string; connections: number }[] {
   return (db.prepare('SELECT capture_id, tunnel, count(*) AS n FROM connections WHERE tunnel IS NOT NULL GROUP BY capture_id, tunnel ORDER BY capture_id, n DESC, tunnel').all() as { capture_id: number; tunnel: string; n: number }[])

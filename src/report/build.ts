@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
-import { capturePieces, captureRows, captureTunnels, ladder, timeline, worstConnections } from '../detectors/charts.js';
+import { capturePieces, captureRows, captureTunnels, connectionVxlanPort, ladder, timeline, worstConnections } from '../detectors/charts.js';
 import { gatherFacts } from '../detectors/facts.js';
 import { rootCauses } from './diagnose.js';
 import { locateIn, framesByFile } from '../detectors/pieces.js';
@@ -41,7 +41,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
         interrupted: c.status !== 'complete',
       };
     });
-  const names = captureNames(captures);
+  const names = captureNames(captures, connectionVxlanPort(db));
   const captureName = (id: number | null): string | null => names.name(id);
   // Points read from several files: frames shown as each file numbers them (src/detectors/pieces.ts).
   const locate = (id: number, frame: number) => { const p = names.pieces(id); return p === null ? null : locateIn(p, frame); };

@@ -87,6 +87,13 @@ export interface EvidenceItem {
    * the finding blames), to the next connection's on it. Absent: exactly `frames`.
    */
   filterSelects?: FilterScope;
+  /**
+   * Present when the filter (and each of `files`' filters) selects these frames only once
+   * Wireshark dissects a protocol on a port it does not by itself, as `tshark -d
+   * TABLE==PORT,PROTOCOL` tells it: a 4-tuple filter on connections that came in VXLAN on UDP
+   * 8472 selects none of their frames without it. Absent: the filter needs nothing.
+   */
+  decodeAs?: DecodeAs[];
   capture: string | null;
   /**
    * Only for a capture point read from several files (a rotated set, --point): every file this
@@ -97,6 +104,13 @@ export interface EvidenceItem {
 }
 
 export type FilterScope = 'connection' | 'connection-and-previous';
+
+/** One decode-as rule, as `tshark -d udp.port==8472,vxlan` writes it. */
+export interface DecodeAs {
+  table: 'udp.port';
+  port: number;
+  protocol: 'vxlan';
+}
 
 /** The part of one piece of evidence that lies in one file of a capture point read from several. */
 export interface FileEvidence {
