@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS captures (
   path              TEXT NOT NULL,      -- as given on the command line (the first piece's); '-' for standard input
   name              TEXT NOT NULL,      -- file name only (or the --point name), used in stable finding ids
   format            TEXT,               -- pcap | pcapng
-  compression       TEXT,               -- gzip, or NULL
+  compression       TEXT,               -- gzip, zstd (the first piece's), or NULL
   link_types        TEXT,               -- JSON array of link-type numbers seen
   frames            INTEGER NOT NULL,   -- all records, as Wireshark numbers frames
   tcp_packets       INTEGER NOT NULL,
@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS capture_pieces (
   first_ts_usec   INTEGER,
   last_ts_usec    INTEGER,
   error           TEXT,
+  -- zstd: the window its first frame needs, in bytes (RFC 8878 §3.1.1.1.2, as zstd -lv shows
+  -- it); NULL when not zstd. Over 128 MiB (libzstd's default limit) tshark and zstd -d refuse
+  -- the file ("Frame requires too much memory for decoding"); zstd -d --memory= reads it.
+  zstd_window_bytes INTEGER,
   PRIMARY KEY (capture_id, seq)
 );
 

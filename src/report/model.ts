@@ -46,7 +46,9 @@ export interface CaptureSummary {
   /** How the capture point was formed: one file, a rotated set (pieces whose time ranges follow one another), or --point. */
   grouping: 'file' | 'rotated' | 'point';
   /** The files read for this point, in order, with the capture's frame number of each one's first frame. */
-  pieces: { name: string; firstFrame: number; frames: number }[];
+  pieces: { name: string; firstFrame: number; frames: number; zstdWindowBytes?: number }[];
+  /** Present when the capture was read as a stream (standard input, a FIFO, a device, a socket: captures.source); absent for a regular file. */
+  source?: 'stdin' | 'fifo' | 'device' | 'socket';
   /** The narrowing applied before tracking (--since/--until/--host/--net/--port) and the TCP packets it left out; null when none. */
   filter: { text: string; packetsLeftOut: number } | null;
   /** Connections that came inside a tunnel (connections.tunnel), by encapsulation, most first (at most 5 listed). */
