@@ -38,6 +38,8 @@ export interface CaptureInfo {
   /** null when the format could not be recognised. */
   format: 'pcap' | 'pcapng' | null;
   compression: Compression;
+  /** zstd: the window its first frame needs (decompress.ts zstdWindowBytes); null otherwise. */
+  zstdWindowBytes: number | null;
   /** Classic pcap: one entry; pcapng: one per section, in order. */
   byteOrders: ('le' | 'be')[];
   /** Classic pcap timestamp unit; pcapng: per interface in `interfaces`. */
@@ -65,13 +67,18 @@ export interface CaptureInfo {
   error: CaptureError | null;
 }
 
-function info(p: RecordParser, path: string, source: SourceKind, compression: Compression, bytesRead: number, captureBytes: number, aborted: boolean): CaptureInfo {
+/** What reading a stream told of its compression. */
+interface Compressed { compression: Compression; zstdWindowBytes: number | null }
+const PLAIN: Compressed = { compression: null, zstdWindowBytes: null };
+
+function info(p: RecordParser, path: string, source: SourceKind, c: Compressed, bytesRead: number, captureBytes: number, aborted: boolean): CaptureInfo {
   const pcap = p.format === F_PCAP;
   return {
     path,
     source,
     format: pcap ? 'pcap' : p.format === F_PCAPNG ? 'pcapng' : null,
-    compression,
+    compression: c.compression,
+    zstdWindowBytes: c.zstdWindowBytes,
     byteOrders: pcap ? [p.le ? 'le' : 'be'] : [...p.sectionOrders],
     tsResolution: pcap ? (p.nsec ? 'ns' : 'us') : null,
     version: pcap ? `${p.versionMajor}.${p.versionMinor}` : null,
@@ -115,15 +122,15 @@ export const STDIN_NAME = 'stdin';
  */
 async function readStream(
   p: RecordParser, f: ChunkFeeder, source: AsyncIterable<Buffer>, opts: ReadOptions, totalBytes: number, raw: { bytes: number },
-): Promise<Compression> {
-  let compression: Compression = null;
+): Promise<Compressed> {
+  let compression: Compressed = PLAIN;
   // Stop now on abort, not at the next chunk: a pipe may stay silent for as long as its producer likes.
   const stop = (): void => { (source as Readable).destroy?.(); };
   opts.signal?.addEventListener('abort', stop, { once: true });
   try {
     const s = await captureChunks(source, (n) => { raw.bytes += n; opts.onProgress?.(raw.bytes, totalBytes); });
-    compression = s.compression;
-    if (compression === 'gzip') {
+    compression = { compression: s.compression, zstdWindowBytes: s.zstdWindow };
+    if (s.compression === 'gzip') {
       await readGzip(p, f, s.raw, opts.signal, opts.onCaptureBytes);
       return compression;
     }
@@ -188,7 +195,7 @@ export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, o
   const stdin = path === '-';
   const name = stdin ? STDIN_NAME : path;
   const p = new RecordParser(name, onTcp, opts.onRecord ?? null, opts.firstFrame ?? 0);
-  const done = (kind: SourceKind, compression: Compression, bytesRead: number, captureBytes: number): CaptureInfo =>
+  const done = (kind: SourceKind, compression: Compressed, bytesRead: number, captureBytes: number): CaptureInfo =>
     info(p, name, kind, compression, bytesRead, captureBytes, opts.signal?.aborted ?? false);
   if (stdin) {
     const f = new ChunkFeeder(p, opts.chunkBytes ?? CHUNK_BYTES);
@@ -210,7 +217,7 @@ export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, o
     fd = fs.openSync(path, 'r');
   } catch (e) {
     p.fail('unreadable', 0, errnoDetail(e));
-    return done('file', null, 0, 0);
+    return done('file', PLAIN, 0, 0);
   }
   let st: fs.Stats;
   try {
@@ -218,12 +225,12 @@ export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, o
   } catch (e) {
     fs.closeSync(fd);
     p.fail('unreadable', 0, errnoDetail(e));
-    return done('file', null, 0, 0);
+    return done('file', PLAIN, 0, 0);
   }
   if (st.isDirectory()) {
     fs.closeSync(fd);
     p.fail('unreadable', 0, 'is a directory, not a capture file');
-    return done('file', null, 0, 0);
+    return done('file', PLAIN, 0, 0);
   }
   const kind: SourceKind = st.isFile() ? 'file' : st.isFIFO() ? 'fifo' : st.isSocket() ? 'socket' : 'device';
   if (kind !== 'file' || compressedFile(fd)) {
@@ -254,7 +261,7 @@ export async function readCapture(path: string, onTcp: (p: TcpPacket) => void, o
   } finally {
     fs.closeSync(fd);
   }
-  return done('file', null, pump.bytesRead, pump.bytesRead);
+  return done('file', PLAIN, pump.bytesRead, pump.bytesRead);
 }
 
 /** A regular file's first bytes say gzip or zstd (read at offset 0, which a regular file allows). */
@@ -289,5 +296,5 @@ export async function readCaptureBytes(
   };
   const pump = new PrefetchPump(p, opts.chunkBytes ?? CHUNK_BYTES, opts.onCaptureBytes);
   await pump.run(read, opts.onProgress, src.length, opts.signal);
-  return info(p, path, 'file', null, pump.bytesRead, pump.bytesRead, opts.signal?.aborted ?? false);
+  return info(p, path, 'file', PLAIN, pump.bytesRead, pump.bytesRead, opts.signal?.aborted ?? false);
 }

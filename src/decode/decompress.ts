@@ -19,6 +19,36 @@ export function compressionOf(b: Uint8Array, n: number): Compression {
   return null;
 }
 
+/**
+ * The window a zstd frame needs to be decoded, from its header (RFC 8878 §3.1.1.1): the
+ * Window_Descriptor (2^(10 + exponent) plus mantissa eighths of it), or the content size for
+ * a single-segment frame. null when `b` does not start with a whole zstd frame header. libzstd
+ * decodes at most 128 MiB windows by default (ZSTD_WINDOWLOG_LIMIT_DEFAULT), and programs that
+ * keep the default refuse larger ones ("Frame requires too much memory for decoding").
+ */
+export function zstdWindowBytes(b: Uint8Array, n: number): number | null {
+  if (compressionOf(b, n) !== 'zstd' || n < 5) return null;
+  const fhd = b[4];
+  const fcsFlag = fhd >> 6;
+  const single = (fhd & 0x20) !== 0;
+  if (!single) {
+    if (n < 6) return null;
+    const exp = b[5] >> 3;
+    const base = 2 ** (10 + exp);
+    return base + (base / 8) * (b[5] & 7);
+  }
+  // Single segment: no window descriptor; the window is the frame content size.
+  const at = 5 + [0, 1, 2, 4][fhd & 3];
+  const size = [1, 2, 4, 8][fcsFlag];
+  if (n < at + size) return null;
+  let v = 0;
+  for (let i = size - 1; i >= 0; i--) v = v * 256 + b[at + i];
+  return size === 2 ? v + 256 : v;
+}
+
+/** Bytes enough for any zstd frame header's window: magic, descriptor, window, dictionary id (4), content size (8). */
+const ZSTD_HEADER_MAX = 18;
+
 /** Why decompression stopped: the data ended early, or it is not valid. */
 export class DecompressError extends Error {
   constructor(readonly cut: boolean, message: string) {
@@ -104,14 +134,17 @@ async function* unzstd(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
  */
 export async function captureChunks(
   source: AsyncIterable<Buffer>, onRaw?: (n: number) => void,
-): Promise<{ compression: Compression; chunks: AsyncIterable<Buffer>; raw: AsyncIterable<Buffer> }> {
+): Promise<{ compression: Compression; zstdWindow: number | null; chunks: AsyncIterable<Buffer>; raw: AsyncIterable<Buffer> }> {
   const counted = onRaw === undefined ? source : (async function* () {
     for await (const c of source) { onRaw(c.length); yield c; }
   })();
   const it = counted[Symbol.asyncIterator]();
-  const head = await peek(it, 4);
+  let head = await peek(it, 4);
   const compression = compressionOf(head, head.length);
+  // The first frame's window (frames concatenated later, as pzstd writes them, are not looked at).
+  if (compression === 'zstd' && head.length < ZSTD_HEADER_MAX) head = Buffer.concat([head, await peek(it, ZSTD_HEADER_MAX - head.length)]);
+  const zstdWindow = compression === 'zstd' ? zstdWindowBytes(head, head.length) : null;
   const raw = prepend(head, it);
   // gzip: `raw` for readers that check each member themselves (capture.ts, via gzip.ts).
-  return { compression, chunks: compression === 'gzip' ? gunzip(raw) : compression === 'zstd' ? unzstd(raw) : raw, raw };
+  return { compression, zstdWindow, chunks: compression === 'gzip' ? gunzip(raw) : compression === 'zstd' ? unzstd(raw) : raw, raw };
 }

@@ -71,8 +71,10 @@ export const enum TunnelKind {
   PPPOE = 11,
 }
 
-/** TcpPacket.tunnels flags word. */
+/** TcpPacket.tunnels flags word: bit 0 the id is valid; bits 8-15 MPLS's stack depth; bits 16-31 the UDP port a VXLAN or Geneve layer was recognised by. */
 export const TUNNEL_HAS_ID = 1;
+/** The flags word's shift to the UDP port (tunnelText.ts tunnelVxlanPort reads it). */
+export const TUNNEL_PORT_SHIFT = 16;
 
 const EMPTY = new Uint8Array(0);
 

@@ -12,7 +12,7 @@
 import { ipv4, type L4Out } from './ipv4.js';
 import { ipv6 } from './ipv6.js';
 import { ethernet, LinkResult, ppp, pppoeSession, type L3Out } from './link.js';
-import { TUNNEL_HAS_ID, TunnelKind, TunnelLimit, type TcpPacket } from './packet.js';
+import { TUNNEL_HAS_ID, TUNNEL_PORT_SHIFT, TunnelKind, TunnelLimit, type TcpPacket } from './packet.js';
 import { knownNonIp, Reason } from './reasons.js';
 
 export interface TunnelOut extends L3Out, L4Out {}
@@ -29,8 +29,8 @@ const P_IPV6 = 41;
 const P_GRE = 47;
 
 // UDP ports: VXLAN (IANA 4789, RFC 7348 §5; Linux's default before it was assigned, 8472), Geneve (RFC 8926 §3.3).
-const PORT_VXLAN = 4789;
-const PORT_VXLAN_LINUX = 8472;
+export const PORT_VXLAN = 4789;
+export const PORT_VXLAN_LINUX = 8472;
 const PORT_GENEVE = 6081;
 
 // EtherTypes / GRE protocol types.
@@ -65,6 +65,12 @@ function record(pkt: TcpPacket, kind: number, id: number, hasId: boolean, outerI
   } else {
     t.fill(0, o + 3, o + TunnelLimit.WORDS);
   }
+}
+
+/** The UDP port the layer just recorded was recognised by, in its flags word's upper half. */
+function markPort(pkt: TcpPacket, port: number): void {
+  const n = pkt.tunnelCount - 1;
+  if (n < TunnelLimit.LAYERS) pkt.tunnels[n * TunnelLimit.WORDS + 2] |= port << TUNNEL_PORT_SHIFT;
 }
 
 /** A link result (negative) as a skip code; an offset as is. */
@@ -108,7 +114,8 @@ function mpls(out: TunnelOut, pkt: TcpPacket, v: DataView, at: number, end: numb
     if ((w & 0x100) !== 0) {
       record(pkt, TunnelKind.MPLS, top, true, false);
       // The stack depth goes in the flags word's upper bits (tunnelText prints it).
-      pkt.tunnels[((pkt.tunnelCount - 1) % TunnelLimit.LAYERS) * TunnelLimit.WORDS + 2] |= (n + 1) << 8;
+      // (Only for a recorded layer: past TunnelLimit.LAYERS record() wrote nothing to add to.)
+      if (pkt.tunnelCount <= TunnelLimit.LAYERS) pkt.tunnels[(pkt.tunnelCount - 1) * TunnelLimit.WORDS + 2] |= (n + 1) << 8;
       break;
     }
   }
@@ -148,6 +155,9 @@ function udp(out: TunnelOut, pkt: TcpPacket, v: DataView, at: number, end: numbe
     if (p + 8 > end) return CODE_TRUNCATED;
     const valid = (v.getUint8(p) & 0x08) !== 0;
     record(pkt, TunnelKind.VXLAN, v.getUint32(p + 4) >>> 8, valid, true);
+    // The port it was told by goes in the flags word: 4789 when either end uses it, else 8472.
+    // A Wireshark filter on the inner headers needs VXLAN decoded on 8472 (it registers 4789 only).
+    markPort(pkt, dport === PORT_VXLAN || sport === PORT_VXLAN ? PORT_VXLAN : PORT_VXLAN_LINUX);
     return innerEthernet(out, pkt, v, p + 8, end);
   }
   if (dport === PORT_GENEVE || sport === PORT_GENEVE) {
@@ -159,6 +169,7 @@ function udp(out: TunnelOut, pkt: TcpPacket, v: DataView, at: number, end: numbe
     const inner = p + 8 + (b0 & 0x3f) * 4;
     if (inner > end) return CODE_TRUNCATED;
     record(pkt, TunnelKind.GENEVE, v.getUint32(p + 4) >>> 8, true, true);
+    markPort(pkt, PORT_GENEVE);
     return byProtocolType(out, pkt, v, v.getUint16(p + 2), inner, end);
   }
   return CODE_NON_TCP;

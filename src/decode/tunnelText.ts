@@ -4,7 +4,8 @@
  * Called once per connection (the tracker keeps the first packet's), never per packet.
  */
 import { formatAddress } from './addr.js';
-import { TUNNEL_HAS_ID, TunnelKind, TunnelLimit, type TcpPacket } from './packet.js';
+import { PORT_VXLAN } from './tunnel.js';
+import { TUNNEL_HAS_ID, TUNNEL_PORT_SHIFT, TunnelKind, TunnelLimit, type TcpPacket } from './packet.js';
 
 function layerText(t: Uint32Array, o: number): string {
   const kind = t[o];
@@ -25,7 +26,7 @@ function layerText(t: Uint32Array, o: number): string {
     // Names as ip-link(8) calls the devices: ipip (4 in 4), sit (6 in 4), ip6tnl (any in 6).
     case TunnelKind.IP4: return `${v === 6 ? 'ip4in6' : 'ipip'}${ends}`;
     case TunnelKind.IP6: return `${v === 6 ? 'ip6in6' : 'sit'}${ends}`;
-    case TunnelKind.MPLS: return `mpls label=${id} depth=${t[o + 2] >>> 8}`;
+    case TunnelKind.MPLS: return `mpls label=${id} depth=${(t[o + 2] >>> 8) & 0xff}`;
     case TunnelKind.PPPOE: return `pppoe session=${id}`;
     default: return `tunnel ${kind}${ends}`;
   }
@@ -38,4 +39,21 @@ export function tunnelText(p: TcpPacket): string | null {
   for (let i = 0; i < n && i < TunnelLimit.LAYERS; i++) parts.push(layerText(p.tunnels, i * TunnelLimit.WORDS));
   if (n > TunnelLimit.LAYERS) parts.push(`${n - TunnelLimit.LAYERS} more`);
   return parts.join(' / ');
+}
+
+/**
+ * The UDP port a packet's VXLAN was recognised by: 8472 (Linux's vxlan default dstport, from
+ * before IANA assigned 4789) when any recorded VXLAN layer used it, else 4789 (RFC 7348 §5);
+ * null without VXLAN. Wireshark decodes UDP 4789 as VXLAN and 8472 only when told
+ * (`-d udp.port==8472,vxlan`), so filters on the inner headers depend on it.
+ */
+export function tunnelVxlanPort(p: TcpPacket): number | null {
+  let port: number | null = null;
+  for (let i = 0; i < p.tunnelCount && i < TunnelLimit.LAYERS; i++) {
+    const o = i * TunnelLimit.WORDS;
+    if (p.tunnels[o] !== TunnelKind.VXLAN) continue;
+    port = p.tunnels[o + 2] >>> TUNNEL_PORT_SHIFT;
+    if (port !== PORT_VXLAN) return port;
+  }
+  return port;
 }

@@ -141,9 +141,15 @@ export function captureRows(db: Database.Database): Record<string, unknown>[] {
 }
 
 /** The files each capture point was read from, in order (capture_pieces). */
-export function capturePieces(db: Database.Database): { captureId: number; name: string; firstFrame: number; frames: number }[] {
-  return (db.prepare('SELECT capture_id, name, first_frame, frames FROM capture_pieces ORDER BY capture_id, seq').all() as { capture_id: number; name: string; first_frame: number; frames: number }[])
-    .map((r) => ({ captureId: r.capture_id, name: r.name, firstFrame: r.first_frame, frames: r.frames }));
+export function capturePieces(db: Database.Database): { captureId: number; name: string; firstFrame: number; frames: number; zstdWindowBytes: number | null }[] {
+  return (db.prepare('SELECT capture_id, name, first_frame, frames, zstd_window_bytes FROM capture_pieces ORDER BY capture_id, seq').all() as { capture_id: number; name: string; first_frame: number; frames: number; zstd_window_bytes: number | null }[])
+    .map((r) => ({ captureId: r.capture_id, name: r.name, firstFrame: r.first_frame, frames: r.frames, zstdWindowBytes: r.zstd_window_bytes }));
+}
+
+/** The UDP port a connection's VXLAN came on (connections.tunnel_vxlan_port), by id; null without VXLAN. */
+export function connectionVxlanPort(db: Database.Database): (connId: number) => number | null {
+  const q = db.prepare('SELECT tunnel_vxlan_port FROM connections WHERE id = ?').pluck();
+  return (connId) => (q.get(connId) as number | null | undefined) ?? null;
 }
 
 /** Per capture, connections by the tunnel they came in (connections.tunnel), most first. */

@@ -216,6 +216,8 @@ export class Conn implements TupleWords {
   clientSynAckTsUsec = -1;
   /** The encapsulation of the first packet (tunnelText), null when it came plain. */
   tunnel: string | null = null;
+  /** The UDP port of the first packet's VXLAN (tunnelVxlanPort), null without VXLAN. */
+  tunnelVxlanPort: number | null = null;
 
   constructor(readonly id: number, readonly captureId: number) {}
 

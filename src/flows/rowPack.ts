@@ -14,7 +14,7 @@ import { CLIENT, connState, NONE, SERVER, type Side } from './history.js';
  */
 
 /** Numeric and TEXT columns of the connections table (schema.ts). */
-export const CONN_NUMS = 89;
+export const CONN_NUMS = 90;
 export const CONN_STRS = 12;
 
 /** Events columns, all numbers: dir and kind as codes (DIRS, EVENT_KINDS). */
@@ -86,6 +86,7 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   // Its own attempt until attempts.ts links it to an earlier row.
   nums[n++] = c.synCount > 0 ? c.id : NaN;
   strs[s++] = c.tunnel;
+  nums[n++] = c.tunnelVxlanPort ?? NaN;
 }
 
 /** The eight syn_* or synack_* columns (seven numbers, then the kinds string); returns the next n. */

@@ -6,7 +6,7 @@
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * PRAGMA application_id of a tcpdiag store ("tcpd"), set when the store is created: it
@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS captures (
   path              TEXT NOT NULL,      -- as given on the command line (the first piece's); '-' for standard input
   name              TEXT NOT NULL,      -- file name only (or the --point name), used in stable finding ids
   format            TEXT,               -- pcap | pcapng
-  compression       TEXT,               -- gzip, or NULL
+  compression       TEXT,               -- gzip, zstd (the first piece's), or NULL
   link_types        TEXT,               -- JSON array of link-type numbers seen
   frames            INTEGER NOT NULL,   -- all records, as Wireshark numbers frames
   tcp_packets       INTEGER NOT NULL,
@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS capture_pieces (
   first_ts_usec   INTEGER,
   last_ts_usec    INTEGER,
   error           TEXT,
+  -- zstd: the window its first frame needs, in bytes (RFC 8878 §3.1.1.1.2, as zstd -lv shows
+  -- it); NULL when not zstd. Over 128 MiB (libzstd's default limit) tshark and zstd -d refuse
+  -- the file ("Frame requires too much memory for decoding"); zstd -d --memory= reads it.
+  zstd_window_bytes INTEGER,
   PRIMARY KEY (capture_id, seq)
 );
 
@@ -161,7 +165,12 @@ CREATE TABLE IF NOT EXISTS connections (
   -- The encapsulation the connection's first packet came in, outermost first ("vxlan vni=4242
   -- 198.18.9.1->198.18.9.2", "mpls label=16 depth=1 / gre key=7 ..."); NULL when plain. The
   -- 4-tuple above is always the innermost one.
-  tunnel                TEXT
+  tunnel                TEXT,
+  -- The UDP port of that packet's VXLAN: 4789 (IANA, RFC 7348 §5) or 8472 (Linux's vxlan
+  -- default dstport), 8472 when any of its VXLAN layers used it; NULL without VXLAN. Wireshark
+  -- decodes only 4789 as VXLAN by itself: on 8472 its filters on the inner headers select
+  -- nothing unless told (tshark -d udp.port==8472,vxlan).
+  tunnel_vxlan_port     INTEGER
 );
 
 -- One row per connection attempt (attempt_id above), built after every capture is read. Figures

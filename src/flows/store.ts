@@ -169,9 +169,9 @@ export class Store implements ConnSink {
   /** One file of a capture point, after reading it. */
   addPiece(captureId: number, seq: number, info: CaptureInfo, sha256: string | null, firstFrame: number): void {
     this.settle();
-    this.db.prepare(`INSERT INTO capture_pieces (capture_id, seq, path, name, content_sha256, first_frame, frames, first_ts_usec, last_ts_usec, error)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(captureId, seq, info.path, captureName(info.path), sha256, firstFrame + 1, info.frames,
-      info.firstTsUsec, info.lastTsUsec, info.error ? info.error.message : null);
+    this.db.prepare(`INSERT INTO capture_pieces (capture_id, seq, path, name, content_sha256, first_frame, frames, first_ts_usec, last_ts_usec, error, zstd_window_bytes)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(captureId, seq, info.path, captureName(info.path), sha256, firstFrame + 1, info.frames,
+      info.firstTsUsec, info.lastTsUsec, info.error ? info.error.message : null, info.zstdWindowBytes);
   }
 
   /** Files already in the store by content: SHA-256 -> the capture and the path it was read from. */

@@ -1,7 +1,7 @@
 import { ACK, FIN, RST, SYN, type TcpPacket } from '../decode/packet.js';
 import { formatAddress } from '../decode/addr.js';
 import { retransmitCause } from './retransmitCause.js';
-import { tunnelText } from '../decode/tunnelText.js';
+import { tunnelText, tunnelVxlanPort } from '../decode/tunnelText.js';
 import { Conn, SEEN_ANSWER_ACK, SEEN_SYNACK, snapshotOptions, type Tomb } from './conn.js';
 import { CLIENT, NONE, SERVER } from './history.js';
 import { aLooksLikeServer } from './roles.js';
@@ -148,7 +148,7 @@ export class Tracker {
     c.rolesInferred = inferred;
     c.firstTsUsec = p.tsUsec;
     c.firstFrame = p.frame;
-    if (p.tunnelCount > 0) c.tunnel = tunnelText(p);
+    if (p.tunnelCount > 0) { c.tunnel = tunnelText(p); c.tunnelVxlanPort = tunnelVxlanPort(p); }
     this.live.set(p, c);
     return c;
   }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
-import { capturePieces, captureRows, captureTunnels, ladder, timeline, worstConnections } from '../detectors/charts.js';
+import { capturePieces, captureRows, captureTunnels, connectionVxlanPort, ladder, timeline, worstConnections } from '../detectors/charts.js';
 import { gatherFacts } from '../detectors/facts.js';
 import { rootCauses } from './diagnose.js';
 import { locateIn, framesByFile } from '../detectors/pieces.js';
@@ -35,13 +35,14 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
         firstTsUsec: c.first_ts_usec, lastTsUsec: c.last_ts_usec,
         durationS: c.first_ts_usec !== null ? (c.last_ts_usec - c.first_ts_usec) / 1e6 : 0,
         connections: c.conns, skipped, undecodedFrames: undecodedFrames(skipped), error: c.error, grouping: c.grouping,
-        pieces: pieces.filter((p) => p.captureId === c.id).map((p) => ({ name: p.name, firstFrame: p.firstFrame, frames: p.frames })),
+        pieces: pieces.filter((p) => p.captureId === c.id).map((p) => ({ name: p.name, firstFrame: p.firstFrame, frames: p.frames, ...(p.zstdWindowBytes !== null ? { zstdWindowBytes: p.zstdWindowBytes } : {}) })),
+        ...(c.source !== null && c.source !== 'file' ? { source: c.source } : {}),
         filter: c.filter ? { text: c.filter, packetsLeftOut: c.filtered_packets } : null,
         tunnels: tunnels.filter((t) => t.captureId === c.id).slice(0, 5).map((t) => ({ tunnel: t.tunnel, connections: t.connections })),
         interrupted: c.status !== 'complete',
       };
     });
-  const names = captureNames(captures);
+  const names = captureNames(captures, connectionVxlanPort(db));
   const captureName = (id: number | null): string | null => names.name(id);
   // Points read from several files: frames shown as each file numbers them (src/detectors/pieces.ts).
   const locate = (id: number, frame: number) => { const p = names.pieces(id); return p === null ? null : locateIn(p, frame); };

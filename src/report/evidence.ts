@@ -1,6 +1,13 @@
 import type { Finding } from '../detectors/index.js';
 import { framesByFile, locateIn, type Piece } from '../detectors/pieces.js';
-import type { EvidenceItem, FileEvidence, FilterScope } from './model.js';
+import type { DecodeAs, EvidenceItem, FileEvidence, FilterScope } from './model.js';
+
+/**
+ * The UDP port Wireshark dissects as VXLAN by itself (`tshark -G decodes`: udp.port 4789 vxlan).
+ * On any other port (Linux's default 8472) it shows UDP, and a filter on the inner IP and TCP
+ * headers selects none of those frames until VXLAN is decoded there (`-d udp.port==8472,vxlan`).
+ */
+const WIRESHARK_VXLAN_PORT = 4789;
 
 /** Capture names for evidence lines: a name alone, or the name and id where two captures share it. */
 export interface CaptureNames {
@@ -9,9 +16,12 @@ export interface CaptureNames {
   pieces(id: number | null): Piece[] | null;
   /** A frame as a sentence prints it: "812" for a point of one file, "812 of web-01.pcap" (that file's own number) for several. */
   frameRef(id: number | null, frame: number): string;
+  /** The UDP port a connection's VXLAN came on (connections.tunnel_vxlan_port), null without VXLAN. */
+  vxlanPort(connId: number): number | null;
 }
 
-export function captureNames(captures: { id: number; name: string; path: string; pieces?: Piece[] }[]): CaptureNames {
+export function captureNames(captures: { id: number; name: string; path: string; pieces?: Piece[] }[],
+  vxlanPort: (connId: number) => number | null = () => null): CaptureNames {
   const count = new Map<string, number>();
   for (const c of captures) count.set(c.name, (count.get(c.name) ?? 0) + 1);
   const label = new Map(captures.map((c) => [c.id, (count.get(c.name) ?? 0) > 1 ? `${c.path} (capture ${c.id})` : c.name]));
@@ -25,6 +35,7 @@ export function captureNames(captures: { id: number; name: string; path: string;
       const at = p === null ? null : locateIn(p, frame);
       return at === null ? String(frame) : `${at.frame} of ${at.file}`;
     },
+    vxlanPort,
   };
 }
 
@@ -105,12 +116,31 @@ function filterScope(f: Finding): FilterScope | null {
   return f.evidence.frameRangeHasPrevious === true ? 'connection-and-previous' : 'connection';
 }
 
+/**
+ * What Wireshark must be told before a finding's filter selects its frames: only a filter on the
+ * 4-tuple reads the inner headers (a frame.number list does not depend on dissection), and only
+ * the connections it selects (this one and the previous one it blames) decide.
+ */
+function decodeAsOf(f: Finding, names: CaptureNames): DecodeAs[] {
+  if (!f.evidence.tuple || !f.evidence.frameRange) return [];
+  const prev = (f.evidence.previous as { connId?: number } | null | undefined)?.connId;
+  const ports = new Set<number>();
+  for (const id of [f.connId, prev]) {
+    if (typeof id !== 'number') continue;
+    const port = names.vxlanPort(id);
+    if (port !== null && port !== WIRESHARK_VXLAN_PORT) ports.add(port);
+  }
+  return [...ports].sort((a, b) => a - b).map((port) => ({ table: 'udp.port', port, protocol: 'vxlan' }));
+}
+
 export function evidenceOf(f: Finding, names: CaptureNames): EvidenceItem {
   const pieces = names.pieces(f.captureId);
   const files = pieces !== null ? fileEvidence(f, pieces) : [];
   const scope = filterScope(f);
+  const decodeAs = decodeAsOf(f, names);
   return {
     findingId: f.id, text: f.summary, frames: f.evidence.frames ?? [], filter: frameFilter(f), ...(scope !== null ? { filterSelects: scope } : {}),
+    ...(decodeAs.length > 0 ? { decodeAs } : {}),
     capture: names.name(f.captureId), ...(files.length > 0 ? { files } : {}),
   };
 }

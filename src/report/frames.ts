@@ -5,8 +5,7 @@
  * valid when that file is opened alone (EvidenceItem.files, ReportFinding.files).
  */
 import type { WorstConnection } from '../detectors/charts.js';
-import type { FileEvidence, ReportFinding } from './model.js';
-import type { FilterScope } from './model.js';
+import type { DecodeAs, FileEvidence, FilterScope, ReportFinding } from './model.js';
 
 const s = (n: number): string => (n === 1 ? '' : 's');
 
@@ -44,6 +43,21 @@ export function synFrameCell(w: WorstConnection): string | number {
 export function filterScopeText(scope: FilterScope | undefined): string {
   return scope === 'connection-and-previous' ? 'this connection and the previous one on its 4-tuple'
     : scope === 'connection' ? 'this connection' : '';
+}
+
+/** The tshark arguments that set decode-as rules: "tshark -d udp.port==8472,vxlan". */
+export function decodeAsCommand(d: DecodeAs[]): string {
+  return `tshark ${d.map((x) => `-d ${x.table}==${x.port},${x.protocol}`).join(' ')}`;
+}
+
+/** Said of a filter that selects its frames only with decode-as rules: "UDP 8472 decoded as VXLAN"; '' when it needs none. */
+export function decodeAsText(d: DecodeAs[] | undefined): string {
+  return d?.length ? d.map((x) => `${x.table.split('.')[0].toUpperCase()} ${x.port} decoded as ${x.protocol.toUpperCase()}`).join(' and ') : '';
+}
+
+/** After a filter in a text report: "; only with UDP 8472 decoded as VXLAN: tshark -d udp.port==8472,vxlan", or ''. */
+export function decodeAsSuffix(d: DecodeAs[] | undefined): string {
+  return d?.length ? `; only with ${decodeAsText(d)}: ${decodeAsCommand(d)}` : '';
 }
 
 /** A worst connection's connect time cell: 'never' only when it never connected; 'unknown' when it did and its SYN-ACK is not in the capture. */

@@ -1,4 +1,4 @@
-import { connectCell, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { connectCell, decodeAsCommand, decodeAsText, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines } from './skipped.js';
 import { omittedNote, type Report } from './model.js';
 import { isoTime as iso } from './time.js';
@@ -176,6 +176,7 @@ const code = (s: string): string => esc(s).replace(/`([^`]+)`/g, '<code>$1</code
 
 /** ' (this connection ...)' before a filter that selects more than the frames listed. */
 const selectsHtml = (scope: Parameters<typeof filterScopeText>[0]): string => { const t = filterScopeText(scope); return t ? ` (${esc(t)})` : ''; };
+const needsHtml = (d: Parameters<typeof decodeAsText>[0]): string => (d?.length ? `, only with ${esc(decodeAsText(d))}: <code>${esc(decodeAsCommand(d))}</code>` : '');
 export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
   const o: string[] = [];
   const t = r.totals;
@@ -212,9 +213,9 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
       if (c.evidence.length) {
         o.push(`<p><strong>Evidence</strong></p><ul class="evidence">${c.evidence.map((e) => (e.files
           ? `<li>${e.capture ? `<code>${esc(e.capture)}</code> ` : ''}${esc(spansText(e.files))}${e.files.map((x) => `${x.frames.length ? `${esc(fileFramesText(x, ''))}<code>${esc(x.file)}</code>` : `<code>${esc(x.file)}</code>`}`
-            + `${x.filter ? ` &mdash; Wireshark filter for <code>${esc(x.file)}</code>${selectsHtml(e.filterSelects)}: <code class="filter">${esc(x.filter)}</code>` : ''}`).join('; ')}<br>${esc(e.text)}</li>`
+            + `${x.filter ? ` &mdash; Wireshark filter for <code>${esc(x.file)}</code>${selectsHtml(e.filterSelects)}: <code class="filter">${esc(x.filter)}</code>${needsHtml(e.decodeAs)}` : ''}`).join('; ')}<br>${esc(e.text)}</li>`
           : `<li>${e.capture ? `<code>${esc(e.capture)}</code> ` : ''}frames ${esc(e.frames.join(', '))}`
-          + `${e.filter ? ` &mdash; Wireshark filter${selectsHtml(e.filterSelects)}: <code class="filter">${esc(e.filter)}</code>` : ''}<br>${esc(e.text)}</li>`)).join('')}</ul>`);
+          + `${e.filter ? ` &mdash; Wireshark filter${selectsHtml(e.filterSelects)}: <code class="filter">${esc(e.filter)}</code>${needsHtml(e.decodeAs)}` : ''}<br>${esc(e.text)}</li>`)).join('')}</ul>`);
       }
       if (c.remedies.length) o.push(`<p>Remedies: ${c.remedies.map((id) => `<a href="#${anchor(id)}"><code>${esc(id)}</code></a>`).join(', ')}.</p>`);
       o.push('</article>');

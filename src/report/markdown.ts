@@ -2,7 +2,7 @@ import type { Finding } from '../detectors/index.js';
 import { omittedNote, type EvidenceItem, type Report } from './model.js';
 import { anomalyLine, baselineLine } from './gates.js';
 import { isoTime as iso } from './time.js';
-import { connectCell, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { connectCell, decodeAsCommand, decodeAsText, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines } from './skipped.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -39,12 +39,13 @@ export function renderMarkdown(r: Report, opts: MarkdownOptions = {}): string {
 function evidenceLine(e: EvidenceItem): string {
   const scope = filterScopeText(e.filterSelects);
   const selects = scope ? ` (${scope})` : '';
+  const needs = e.decodeAs?.length ? `, only with ${decodeAsText(e.decodeAs)}: \`${decodeAsCommand(e.decodeAs)}\`` : '';
   if (e.files) {
-    const parts = e.files.map((x) => `${fileFramesText(x, `\`${esc(x.file)}\``)}${x.filter ? ` — Wireshark filter for \`${esc(x.file)}\`${selects}: \`${x.filter}\`` : ''}`).join('; ');
+    const parts = e.files.map((x) => `${fileFramesText(x, `\`${esc(x.file)}\``)}${x.filter ? ` — Wireshark filter for \`${esc(x.file)}\`${selects}: \`${x.filter}\`${needs}` : ''}`).join('; ');
     return `- ${e.capture ? `\`${esc(e.capture)}\` ` : ''}${spansText(e.files)}${parts}  \n  ${esc(e.text)}`;
   }
   const where = [e.capture ? `\`${esc(e.capture)}\`` : '', e.frames.length ? `frame${e.frames.length === 1 ? '' : 's'} ${e.frames.join(', ')}` : ''].filter(Boolean).join(' ');
-  return `- ${where}${e.filter ? `${where ? ' — ' : ''}Wireshark filter${selects}: \`${e.filter}\`` : ''}${where || e.filter ? '  \n  ' : ''}${esc(e.text)}`;
+  return `- ${where}${e.filter ? `${where ? ' — ' : ''}Wireshark filter${selects}: \`${e.filter}\`${needs}` : ''}${where || e.filter ? '  \n  ' : ''}${esc(e.text)}`;
 }
 
 function render(r: Report, maxFindings: number, maxEvidence: number): string {

@@ -46,7 +46,9 @@ export interface CaptureSummary {
   /** How the capture point was formed: one file, a rotated set (pieces whose time ranges follow one another), or --point. */
   grouping: 'file' | 'rotated' | 'point';
   /** The files read for this point, in order, with the capture's frame number of each one's first frame. */
-  pieces: { name: string; firstFrame: number; frames: number }[];
+  pieces: { name: string; firstFrame: number; frames: number; zstdWindowBytes?: number }[];
+  /** Present when the capture was read as a stream (standard input, a FIFO, a device, a socket: captures.source); absent for a regular file. */
+  source?: 'stdin' | 'fifo' | 'device' | 'socket';
   /** The narrowing applied before tracking (--since/--until/--host/--net/--port) and the TCP packets it left out; null when none. */
   filter: { text: string; packetsLeftOut: number } | null;
   /** Connections that came inside a tunnel (connections.tunnel), by encapsulation, most first (at most 5 listed). */
@@ -87,6 +89,13 @@ export interface EvidenceItem {
    * the finding blames), to the next connection's on it. Absent: exactly `frames`.
    */
   filterSelects?: FilterScope;
+  /**
+   * Present when the filter (and each of `files`' filters) selects these frames only once
+   * Wireshark dissects a protocol on a port it does not by itself, as `tshark -d
+   * TABLE==PORT,PROTOCOL` tells it: a 4-tuple filter on connections that came in VXLAN on UDP
+   * 8472 selects none of their frames without it. Absent: the filter needs nothing.
+   */
+  decodeAs?: DecodeAs[];
   capture: string | null;
   /**
    * Only for a capture point read from several files (a rotated set, --point): every file this
@@ -97,6 +106,13 @@ export interface EvidenceItem {
 }
 
 export type FilterScope = 'connection' | 'connection-and-previous';
+
+/** One decode-as rule, as `tshark -d udp.port==8472,vxlan` writes it. */
+export interface DecodeAs {
+  table: 'udp.port';
+  port: number;
+  protocol: 'vxlan';
+}
 
 /** The part of one piece of evidence that lies in one file of a capture point read from several. */
 export interface FileEvidence {

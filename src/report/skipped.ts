@@ -60,7 +60,30 @@ export function tunnelLine(c: CaptureSummary): string | null {
   return `${c.name}: ${c.tunnels.length === 5 ? 'at least ' : ''}${n} of ${plural(c.connections, 'connection')} came inside a tunnel: ${c.tunnels.map((t) => `${t.tunnel} (${t.connections})`).join(', ')}`;
 }
 
+/**
+ * libzstd decodes frames whose window is at most 2^27 bytes unless the program raises the
+ * limit (ZSTD_WINDOWLOG_LIMIT_DEFAULT); tshark 4.0.17 and zstd 1.5 keep it, tcpdiag (fzstd) has none.
+ */
+const ZSTD_DEFAULT_WINDOW_MAX = 2 ** 27;
+const MiB = 2 ** 20;
+
+/**
+ * Files of a capture point read from a regular file whose zstd window is over libzstd's default
+ * limit, each as one line saying how to decompress it for tshark, or [] ("x.pcap1.zst: its first
+ * zstd frame needs a 256 MiB window, ...: zstd -d --memory=256MB x.pcap1.zst writes x.pcap1, ...").
+ */
+export function zstdWindowLines(c: CaptureSummary): string[] {
+  if (c.source !== undefined) return [];
+  return c.pieces.filter((p) => (p.zstdWindowBytes ?? 0) > ZSTD_DEFAULT_WINDOW_MAX).map((p) => {
+    const mib = Math.ceil(p.zstdWindowBytes! / MiB);
+    // zstd -d names its output by dropping .zst and needs -o for any other name.
+    const out = p.name.endsWith('.zst') ? p.name.slice(0, -4) : `${p.name}.pcap`;
+    const cmd = p.name.endsWith('.zst') ? `zstd -d --memory=${mib}MB ${p.name}` : `zstd -d --memory=${mib}MB -o ${out} ${p.name}`;
+    return `${p.name}: its first zstd frame needs a ${mib} MiB window, over the ${ZSTD_DEFAULT_WINDOW_MAX / MiB} MiB libzstd decodes by default, so tshark 4.0.17 cannot open it as it is: ${cmd} writes ${out}, in which the frame numbers and Wireshark filters below for ${p.name} select the same frames`;
+  });
+}
+
 /** Every line the reports print next to the verdict about how the captures were read. */
 export function readingLines(c: CaptureSummary): string[] {
-  return [skippedLine(c), piecesLine(c), filterLine(c), tunnelLine(c)].filter((x): x is string => x !== null);
+  return [skippedLine(c), piecesLine(c), ...zstdWindowLines(c), filterLine(c), tunnelLine(c)].filter((x): x is string => x !== null);
 }

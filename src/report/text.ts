@@ -1,6 +1,6 @@
 import { anomalyLine, baselineLine } from './gates.js';
 import { omittedNote, type Report } from './model.js';
-import { connectCell, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { connectCell, decodeAsSuffix, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines, skippedLine } from './skipped.js';
 import { renderTable } from './table.js';
 
@@ -57,13 +57,14 @@ export function renderText(r: Report, o: TextOptions): string {
     const ev = c.evidence.slice(0, 3);
     for (const e of ev) {
       const scope = filterScopeText(e.filterSelects);
+      const needs = decodeAsSuffix(e.decodeAs);
       if (e.files) {
-        const parts = e.files.map((x) => `${fileFramesText(x)}${x.filter ? ` (Wireshark, in ${x.file}${scope ? `, ${scope}` : ''}: ${x.filter})` : ''}`).join('; ');
+        const parts = e.files.map((x) => `${fileFramesText(x)}${x.filter ? ` (Wireshark, in ${x.file}${scope ? `, ${scope}` : ''}: ${x.filter}${needs})` : ''}`).join('; ');
         out.push(wrap(`- ${e.capture ? `${e.capture}: ` : ''}${spansText(e.files)}${parts}`, width, '  '));
         continue;
       }
       const where = [e.capture ?? '', e.frames.length ? `frame${e.frames.length === 1 ? '' : 's'} ${e.frames.join(', ')}` : ''].filter(Boolean).join(': ');
-      out.push(wrap(`- ${where}${e.filter ? `${where ? '  ' : ''}(Wireshark${scope ? `, ${scope}` : ''}: ${e.filter})` : ''}`, width, '  '));
+      out.push(wrap(`- ${where}${e.filter ? `${where ? '  ' : ''}(Wireshark${scope ? `, ${scope}` : ''}: ${e.filter}${needs})` : ''}`, width, '  '));
     }
   }
 

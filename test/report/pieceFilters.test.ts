@@ -60,7 +60,8 @@ interface RotatedSet { name: string; dir: string; files: string[] }
 function sets(): RotatedSet[] {
   const g = join(SAMPLES, 'rotated-tcpdump');
   const out: RotatedSet[] = [{ name: 'tcpdump -G 1', dir: g, files: readdirSync(g).filter((f) => f.startsWith('g1-')).sort() }];
-  // tcpdump -C 1: stored zstd-compressed; tshark 4.0 reads them decompressed, under tcpdump's names.
+  // tcpdump -C 1: stored zstd-compressed, read here decompressed under tcpdump's names (the .zst
+  // files as stored: test/report/compressedFilters.test.ts).
   const c = join(TMP, 'size');
   mkdirSync(c, { recursive: true });
   const size = join(SAMPLES, 'rotated-tcpdump-size');

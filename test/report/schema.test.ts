@@ -91,6 +91,9 @@ const cases: string[][] = existsSync(samples)
     // A rotated set (tcpdump -G): the per-file fields (files, synFileFrame, fileFrame).
     readdirSync(join(samples, 'rotated-tcpdump')).filter((f) => f.startsWith('g1-')).map((f) => join(samples, 'rotated-tcpdump', f)),
     ...CORPUS_PICKS.map((f) => [join(samples, 'corpus', f)]),
+    // VXLAN on UDP 8472 (evidence decodeAs) and a zstd rotated set (pieces' zstdWindowBytes).
+    [join(samples, 'vxlan-tw-stale-ack', 'underlay-8472.pcap')],
+    readdirSync(join(samples, 'rotated-tcpdump-size')).filter((f) => f.endsWith('.zst')).map((f) => join(samples, 'rotated-tcpdump-size', f)),
   ].filter((c) => c.length > 0 && c.every((f) => existsSync(f)))
   : [];
 
@@ -99,12 +102,19 @@ describe.skipIf(!existsSync(cli) || cases.length === 0)('real `tcpdiag analyze -
   it.each(cases.map((c) => [c.map((f) => f.slice(samples.length + 1)).join(' + '), c]))('%s matches the schema', (_, files) => {
     let out: string;
     try {
-      out = execFileSync(process.execPath, [cli, 'analyze', ...files, '--format', 'json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      out = execFileSync(process.execPath, [cli, 'analyze', ...files, '--format', 'json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, maxBuffer: 1 << 28 });
     } catch (e) {
       // A non-zero exit (e.g. a damaged capture) still prints the report; validate that.
       out = String((e as { stdout?: string }).stdout ?? '');
       if (!out.trim()) throw e;
     }
     expect(errorsOf(JSON.parse(out))).toEqual([]);
+  }, 60_000);
+
+  it('a capture read from standard input (captures[].source) matches the schema', () => {
+    const out = execFileSync(process.execPath, [cli, 'analyze', '-', '--format', 'json'], { cwd: root, encoding: 'utf8', input: readFileSync(join(samples, 'refused', 'client.pcap')), timeout: 60_000 });
+    const j = JSON.parse(out);
+    expect(j.captures[0].source).toBe('stdin');
+    expect(errorsOf(j)).toEqual([]);
   }, 60_000);
 });
