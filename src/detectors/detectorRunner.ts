@@ -61,7 +61,7 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
   const out = join(dir, 'findings.sqlite');
   const state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
   const data: DetectorThreadData = { path: db.name, out, settings, names: [...names], ids: THREAD_DETECTORS, state: state.buffer as SharedArrayBuffer };
-  const worker = new Worker(url, { workerData: data, resourceLimits: WORKER_LIMITS });
+  const worker = new Worker(threadBoot(url.href), { eval: true, workerData: data, resourceLimits: WORKER_LIMITS });
   worker.unref();
   let ended = false;
   return {
@@ -81,4 +81,22 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
       restore();
     },
   };
+}
+
+/**
+ * The thread's program: detectorThread.js through a dynamic import whose failure is caught. A
+ * module that cannot load (a syntax error in a half-written dist/, a file gone) otherwise ends
+ * the thread before it can set `state`, and wait() blocked on it for ever, deaf to SIGTERM
+ * (seen once, while `tsc` rewrote dist/ under a running analyze). The error then travels like
+ * the thread's own (readSharedError: from byte 8, "CODE\tmessage").
+ */
+export function threadBoot(href: string): string {
+  return `import(${JSON.stringify(href)}).catch((e) => {
+    const { workerData } = require('node:worker_threads');
+    const state = new Int32Array(workerData.state);
+    const text = new TextEncoder().encode('\\t' + String((e && e.message) || e));
+    new Uint8Array(workerData.state, 8).set(text.subarray(0, workerData.state.byteLength - 9));
+    Atomics.store(state, 0, 2);
+    Atomics.notify(state, 0);
+  })`;
 }

@@ -34,6 +34,26 @@ function run(files: string[], db: string, threads: boolean): { report: string; f
   return { report, findings, mode };
 }
 
+describe('the detector thread that cannot load its module', () => {
+  it('says why in its shared state instead of leaving the main thread waiting', async () => {
+    const { threadBoot } = await import('../../src/detectors/detectorRunner.js');
+    const { readSharedError } = await import('../../src/flows/writer.js');
+    const { Worker } = await import('node:worker_threads');
+    const { writeFileSync } = await import('node:fs');
+    const { pathToFileURL } = await import('node:url');
+    // What tsc leaves for a moment while it rewrites dist/: a file cut short.
+    const broken = join(dir, 'half-written.js');
+    writeFileSync(broken, 'export const x = (1 +\n');
+    const state = new SharedArrayBuffer(8 + 1024);
+    const w = new Worker(threadBoot(pathToFileURL(broken).href), { eval: true, workerData: { state } });
+    const s = new Int32Array(state);
+    for (let i = 0; i < 100 && Atomics.load(s, 0) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await w.terminate();
+    expect(Atomics.load(s, 0)).toBe(2);
+    expect(readSharedError(state).message).toMatch(/SyntaxError|Unexpected/);
+  });
+});
+
 describe('detectors on two threads', () => {
   CASES.forEach((files, i) => {
     it(files.join(' '), () => {
