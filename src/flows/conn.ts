@@ -134,13 +134,12 @@ export class Conn implements TupleWords {
   get connectSynAckTsUsec(): number { return this.takenSynAckTsUsec >= 0 ? this.takenSynAckTsUsec : this.synAckTsUsec; }
   /**
    * When the client became ESTABLISHED at this capture point: the SYN-ACK it took; in a split
-   * handshake, where the server sent no SYN-ACK, the server's ACK of its SYN that came after the
-   * server's own SYN (splitServerAckTsUsec), once both SYNs are acknowledged; -1 when neither is known.
+   * handshake or simultaneous open that completed (splitDone), the server's first ACK of its SYN
+   * after the server's own SYN (splitServerAckTsUsec: the server's SYN-ACK in a simultaneous
+   * open, a bare ACK in a split handshake); -1 when neither is known.
    */
   get connectedTsUsec(): number {
-    const t = this.connectSynAckTsUsec;
-    if (t >= 0) return t;
-    return this.handshakeAcked ? this.splitServerAckTsUsec : -1;
+    return this.splitDone ? this.splitServerAckTsUsec : this.connectSynAckTsUsec;
   }
   rttAckUsec = -1; // the SYN-ACK the client took -> its ACK of it
   answer: 'synack' | 'rst' | 'ack' | 'syn' | 'none' = 'none';
@@ -161,6 +160,8 @@ export class Conn implements TupleWords {
   splitServerAckFrame = 0;
   /** The server's first ACK of the client's SYN after its own SYN: it moves the client from SYN-RECEIVED to ESTABLISHED (RFC 9293 §3.10.7.4). */
   splitServerAckTsUsec = -1;
+  /** Both SYNs of a split handshake or simultaneous open were acknowledged (splitAck in tracker.ts). */
+  splitDone = false;
   synAckAck = -1; // ack field of the first SYN-ACK
   /** The client acknowledged the SYN-ACK; in a split handshake or simultaneous open, both SYNs were acknowledged (split* fields). */
   handshakeAcked = false;

@@ -277,7 +277,7 @@ function splitAck(c: Conn, p: TcpPacket, fromClient: boolean): void {
   } else if (c.splitServerAckFrame === 0 && p.ack === seqAdd(c.clientIsn, 1)) {
     c.splitServerAckFrame = p.frame; c.splitServerAckTsUsec = p.tsUsec;
   }
-  if (c.splitClientAckFrame !== 0 && c.splitServerAckFrame !== 0) c.handshakeAcked = true;
+  if (c.splitClientAckFrame !== 0 && c.splitServerAckFrame !== 0) { c.handshakeAcked = true; c.splitDone = true; }
 }
 
 /** Fold one packet into its connection. Allocates only for key packets (events). */
@@ -380,8 +380,9 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
             if (!c.handshakeAcked) { c.nextS = seqAdd(p.seq, 1); c.contigS = c.nextS; c.haveNextS = true; trackSeq = false; }
           } else if (c.handshakeAcked) {
             // The client's ACK reached this point and the server still resends: it did not take
-            // the ACK (a full accept queue drops it in tcp_check_req, TcpExtListenOverflows).
-            record(c, p.frame, t, false, An.SynAckAfterAck, p.seq, p.ack, NaN, NaN, c.handshakeAckFrame, t - c.handshakeAckTsUsec, NaN);
+            // the ACK (a full accept queue drops it in tcp_check_req, TcpExtListenOverflows). A
+            // split handshake completed without that ACK (splitAck): nothing to name here.
+            if (c.handshakeAckFrame !== 0) record(c, p.frame, t, false, An.SynAckAfterAck, p.seq, p.ack, NaN, NaN, c.handshakeAckFrame, t - c.handshakeAckTsUsec, NaN);
           } else {
             // Linux resends the SYN-ACK when the SYN comes again (tcp_check_req) or when its own
             // timer fires (reqsk_timer_handler): either way the SYN-ACK or the ACK was lost.

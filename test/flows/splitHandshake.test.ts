@@ -156,6 +156,18 @@ describe('split handshakes that do not complete, and a stale ACK (crafted sequen
     expect(outcome).toBe('other-answer');
   });
 
+  it('a simultaneous open as RFC 9293 §3.5 draws it (both send SYN, then SYN-ACK): established at the server\'s SYN-ACK, no ACK needed after it', () => {
+    const { conn, outcome } = crafted([
+      [true, SYN, 1000, 0, 0, 0],
+      [false, SYN, 3000, 0, 0, 1],
+      [true, SYN | ACK, 1000, 3001, 0, 2],
+      [false, SYN | ACK, 3000, 1001, 0, 3], // the client, in SYN-RECEIVED, takes it: ESTABLISHED (§3.10.7.4)
+      [true, RST, 1001, 0, 0, 4],
+    ]);
+    expect([conn.answer, conn.synack_count, conn.handshake_acked, conn.connect_usec, conn.conn_state]).toEqual(['syn', 1, 1, 3000, 'RSTO']);
+    expect(outcome).toBe('established');
+  });
+
   it('a bare ACK of the SYN (ack = ISN + 1) and nothing else: answered, not a stale ACK, not established', () => {
     const { conn, outcome } = crafted([
       [true, SYN, 1000, 0, 0, 0],
