@@ -36,7 +36,7 @@ export interface WorstConnection {
   syns: number;
   answer: string; // synack | rst | ack | none
   connectMs: number | null; // first SYN to the SYN-ACK the client took; null when no SYN-ACK was captured
-  /** Established as the attempts table says it (flows/attempts.ts ROW_EST): the client acknowledged the SYN-ACK, or one the capture missed. */
+  /** Established as the attempts table says it (flows/attempts.ts ROW_EST): the client acknowledged the SYN-ACK, or one the capture missed, or both SYNs of a split handshake were acknowledged. */
   established: boolean;
   synFrame: number | null;
   /** Only when the capture point was read from several files: the file holding the SYN frame and its number there. */
@@ -57,11 +57,12 @@ const flagText = (f: number): string => FLAG_NAMES.filter(([b]) => (f & b) !== 0
 export type FrameLocator = (captureId: number, frame: number) => FileFrame | null;
 
 export function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null, locate?: FrameLocator): WorstConnection[] {
-  // Never established first, then the longest connect; ties by time so the order is stable.
+  // Never answered by a SYN-ACK (nor completed as a split handshake: handshake_acked without one)
+  // first, then the longest connect; ties by time so the order is stable.
   const rows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, conn_state, history, syn_count, answer,
       connect_usec, syn_frame, ${ROW_EST} AS established FROM connections
     WHERE syn_count > 0 AND (synack_count = 0 OR syn_count > 1 OR answer != 'synack')
-    ORDER BY synack_count > 0, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
+    ORDER BY synack_count > 0 OR handshake_acked = 1, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
   return rows.map((r) => {
     const at = r.syn_frame === null || !locate ? null : locate(r.capture_id, r.syn_frame);
     return {

@@ -27,8 +27,12 @@ export interface AnalysisFacts {
   connections: number;
   /** Connection attempts (one client SYN sequence each, de-duplicated across ports and capture points). */
   attempts: number;
-  /** established: the client acknowledged the SYN-ACK; notCompleted: a SYN-ACK the client never acknowledged. */
-  outcomes: { established: number; notCompleted: number; refused: number; foreignAck: number; unanswered: number };
+  /**
+   * established: the client acknowledged the SYN-ACK (in a split handshake: both SYNs were
+   * acknowledged); notCompleted: a SYN-ACK the client never acknowledged; otherAnswer: the
+   * server's own SYN or an ACK of the SYN, and no handshake completed (flows/attempts.ts).
+   */
+  outcomes: { established: number; notCompleted: number; refused: number; foreignAck: number; otherAnswer: number; unanswered: number };
   synRetransmits: { total: number; afterStaleAck: number; afterSynAck: number; unanswered: number; attempts: number };
   /**
    * Unanswered SYN retransmits (and the attempts with one) that no listen-overflow or paws-drop
@@ -130,7 +134,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = ? AND (${where}) ORDER BY rowid LIMIT ?`, detector, limit);
 
   const a = db.prepare(`SELECT count(*) AS n, coalesce(sum(outcome = 'established'), 0) AS est, coalesce(sum(outcome = 'not-completed'), 0) AS nc, coalesce(sum(outcome = 'refused'), 0) AS rej,
-      coalesce(sum(outcome = 'foreign-ack'), 0) AS fa, coalesce(sum(outcome = 'unanswered'), 0) AS un,
+      coalesce(sum(outcome = 'foreign-ack'), 0) AS fa, coalesce(sum(outcome = 'other-answer'), 0) AS oa, coalesce(sum(outcome = 'unanswered'), 0) AS un,
       coalesce(sum(syn_retransmits), 0) AS rtx, coalesce(sum(rtx_after_ack), 0) AS rtx_ack, coalesce(sum(rtx_after_synack), 0) AS rtx_sa,
       coalesce(sum(rtx_unanswered), 0) AS rtx_un, coalesce(sum(rtx_unanswered > 0), 0) AS rtx_un_att, coalesce(sum(syn_retransmits > 0), 0) AS rtx_att, coalesce(sum(rows_at_view > 1), 0) AS moved,
       coalesce(sum(syn_ts = 1), 0) AS syn_ts, coalesce(sum(synack_ts IS NOT NULL), 0) AS synacks, coalesce(sum(synack_ts = 1), 0) AS synack_ts,
@@ -201,7 +205,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     captures: one<number>('SELECT count(*) FROM captures'),
     connections: one<number>('SELECT count(*) FROM connections'),
     attempts: a.n,
-    outcomes: { established: a.est, notCompleted: a.nc, refused: a.rej, foreignAck: a.fa, unanswered: a.un },
+    outcomes: { established: a.est, notCompleted: a.nc, refused: a.rej, foreignAck: a.fa, otherAnswer: a.oa, unanswered: a.un },
     synRetransmits: { total: a.rtx, afterStaleAck: a.rtx_ack, afterSynAck: a.rtx_sa, unanswered: a.rtx_un, attempts: a.rtx_att },
     unansweredNotExplained: unansweredNotExplained(db, a.rtx_un, a.rtx_un_att, pawsDrop),
     crossPortRetries: a.moved,

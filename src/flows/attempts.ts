@@ -100,19 +100,28 @@ export function assignAttempts(db: Database.Database): CapturePair[] {
 
 /**
  * Per row: whether it was established (the client acknowledged the SYN-ACK: the three-way
- * handshake completed), answered by a SYN-ACK only (the client never acknowledged it here: a
- * scan or flood resetting it, or the client's ACK lost before this point), refused, answered by a
- * foreign ACK, and its SYN-ACK's timestamp option.
+ * handshake completed; or, in a split handshake or simultaneous open, both SYNs were
+ * acknowledged), answered by a SYN-ACK only (the client never acknowledged it here: a scan or
+ * flood resetting it, or the client's ACK lost before this point), refused, answered by a
+ * foreign ACK, answered otherwise (the server's own SYN, or an ACK of this SYN, and no handshake
+ * completed), and its SYN-ACK's timestamp option.
  */
-// Established also when the client acknowledged a SYN-ACK the capture missed (anomalies.ts).
+// Established also when the client acknowledged a SYN-ACK the capture missed (anomalies.ts). A
+// split handshake or simultaneous open (RFC 9293 §3.5: the server sent a SYN of its own) is
+// established once each side acknowledged the other's SYN (tracker.ts splitAck: handshake_acked).
 // Exported for queries over `connections` (unaliased) that must say established the same way.
-export const ROW_EST = `((synack_count > 0 AND handshake_acked = 1) OR EXISTS (SELECT 1 FROM anomalies a WHERE a.conn_id = connections.id AND a.kind = 'synack-not-captured'))`;
+export const ROW_EST = `(((synack_count > 0 OR server_syn_count > 0) AND handshake_acked = 1) OR EXISTS (SELECT 1 FROM anomalies a WHERE a.conn_id = connections.id AND a.kind = 'synack-not-captured'))`;
 const ROW_SA = '(synack_count > 0)';
 const ROW_REJ = `(conn_state = 'REJ')`;
 const ROW_FA = '(foreign_ack_count > 0)';
+// The server answered, but with its own SYN (a split handshake or simultaneous open that did
+// not complete), or with an ACK of this very SYN (ack = ISN + 1, not another connection's
+// numbers, so not a foreign ACK) and no SYN: a client in SYN-SENT drops that ACK (RFC 9293
+// §3.10.7.3, "fifth"), so it synchronizes nothing; it is still an answer.
+const ROW_OA = `(server_syn_count > 0 OR answer = 'ack')`;
 const ROW_SYNACK_TS = 'CASE WHEN synack_count > 0 THEN synack_ts END';
-const outcome = (est: string, sa: string, rej: string, fa: string): string =>
-  `CASE WHEN ${est} THEN 'established' WHEN ${sa} THEN 'not-completed' WHEN ${rej} THEN 'refused' WHEN ${fa} THEN 'foreign-ack' ELSE 'unanswered' END`;
+const outcome = (est: string, sa: string, rej: string, fa: string, oa: string): string =>
+  `CASE WHEN ${est} THEN 'established' WHEN ${sa} THEN 'not-completed' WHEN ${rej} THEN 'refused' WHEN ${fa} THEN 'foreign-ack' WHEN ${oa} THEN 'other-answer' ELSE 'unanswered' END`;
 
 /**
  * An attempt of one row, seen at one point: its row is its view, and the figures are the row's
@@ -120,7 +129,7 @@ const outcome = (est: string, sa: string, rej: string, fa: string): string =>
  * (on 100 000 connections the grouped form took 1 s, this one a tenth of it).
  */
 const SINGLE_ATTEMPTS_SQL = `SELECT id, 1, capture_id, 1, client_addr, server_addr, server_port, syn_ts_usec, syn_count, syn_count - 1,
-    syn_rtx_after_ack, syn_rtx_after_synack, syn_rtx_unanswered, ${outcome(ROW_EST, ROW_SA, ROW_REJ, ROW_FA)},
+    syn_rtx_after_ack, syn_rtx_after_synack, syn_rtx_unanswered, ${outcome(ROW_EST, ROW_SA, ROW_REJ, ROW_FA, ROW_OA)},
     connect_usec, rtt_syn_usec, syn_ts, ${ROW_SYNACK_TS}
   FROM connections WHERE attempt_id = id AND id NOT IN (SELECT attempt FROM temp.attempt_of)`;
 
@@ -143,14 +152,14 @@ export const POINT_SYN_FIGURES = `count(*) AS n, sum(syn_count) AS syns, sum(syn
 const MULTI_ATTEMPTS_SQL = `WITH pt AS (
     SELECT attempt_id, capture_id, ${POINT_SYN_FIGURES}, min(client_addr) AS client_addr, min(server_addr) AS server_addr, min(server_port) AS server_port,
       min(syn_ts_usec + connect_usec) AS t_sa, max(rtt_syn_usec) AS rtt,
-      max(${ROW_EST}) AS est, max(${ROW_SA}) AS sa, max(${ROW_REJ}) AS rej, max(${ROW_FA}) AS fa,
+      max(${ROW_EST}) AS est, max(${ROW_SA}) AS sa, max(${ROW_REJ}) AS rej, max(${ROW_FA}) AS fa, max(${ROW_OA}) AS oa,
       min(syn_ts) AS syn_ts, min(${ROW_SYNACK_TS}) AS synack_ts
     FROM connections WHERE id IN (SELECT id FROM temp.attempt_of) GROUP BY attempt_id, capture_id),
   ranked AS (
     SELECT *, row_number() OVER (PARTITION BY attempt_id ORDER BY syns DESC, coalesce(t_sa - t0, -1) DESC, capture_id) AS k,
-      count(*) OVER w AS points, max(est) OVER w AS any_est, max(sa) OVER w AS any_sa, max(rej) OVER w AS any_rej, max(fa) OVER w AS any_fa,
+      count(*) OVER w AS points, max(est) OVER w AS any_est, max(sa) OVER w AS any_sa, max(rej) OVER w AS any_rej, max(fa) OVER w AS any_fa, max(oa) OVER w AS any_oa,
       min(syn_ts) OVER w AS all_syn_ts, min(synack_ts) OVER w AS all_synack_ts
     FROM pt WINDOW w AS (PARTITION BY attempt_id))
   SELECT attempt_id, points, capture_id, n, client_addr, server_addr, server_port, t0, syns, syns - 1, after_ack, after_synack, unanswered,
-    ${outcome('any_est', 'any_sa', 'any_rej', 'any_fa')}, t_sa - t0, rtt, all_syn_ts, all_synack_ts
+    ${outcome('any_est', 'any_sa', 'any_rej', 'any_fa', 'any_oa')}, t_sa - t0, rtt, all_syn_ts, all_synack_ts
   FROM ranked WHERE k = 1`;

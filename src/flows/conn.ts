@@ -132,8 +132,17 @@ export class Conn implements TupleWords {
   takenSynAckTsUsec = -1;
   /** The SYN-ACK the client took, else the first one (a SYN-ACK captured before its SYN: the capture reordered them); -1 for none. */
   get connectSynAckTsUsec(): number { return this.takenSynAckTsUsec >= 0 ? this.takenSynAckTsUsec : this.synAckTsUsec; }
+  /**
+   * When the client became ESTABLISHED at this capture point: the SYN-ACK it took; in a split
+   * handshake or simultaneous open that completed (splitDone), the server's first ACK of its SYN
+   * after the server's own SYN (splitServerAckTsUsec: the server's SYN-ACK in a simultaneous
+   * open, a bare ACK in a split handshake); -1 when neither is known.
+   */
+  get connectedTsUsec(): number {
+    return this.splitDone ? this.splitServerAckTsUsec : this.connectSynAckTsUsec;
+  }
   rttAckUsec = -1; // the SYN-ACK the client took -> its ACK of it
-  answer: 'synack' | 'rst' | 'ack' | 'none' = 'none';
+  answer: 'synack' | 'rst' | 'ack' | 'syn' | 'none' = 'none';
   answerFrame = 0;
   answerTsUsec = -1;
   answerSeq = -1;
@@ -141,7 +150,20 @@ export class Conn implements TupleWords {
   answerFlags = 0;
   serverSynCount = 0; // SYN without ACK from the server side (simultaneous open, split handshake)
   clientSynAckCount = 0; // SYN+ACK from the client side (same)
+  serverSynIsn = -1; // the server's first SYN without ACK: its ISN
+  // A split handshake or simultaneous open (RFC 9293 §3.5) completes when each side's SYN is
+  // acknowledged: the client's ack of serverSynIsn + 1 (in its SYN-ACK or an ACK), and the
+  // server's ack of clientIsn + 1 after its own SYN. An ACK without SYN that comes before the
+  // server's SYN does not count: the client, still in SYN-SENT, drops it (RFC 9293 §3.10.7.3,
+  // "fifth, if neither of the SYN or RST bits is set"; Linux tcp_rcv_synsent_state_process).
+  splitClientAckFrame = 0;
+  splitServerAckFrame = 0;
+  /** The server's first ACK of the client's SYN after its own SYN: it moves the client from SYN-RECEIVED to ESTABLISHED (RFC 9293 §3.10.7.4). */
+  splitServerAckTsUsec = -1;
+  /** Both SYNs of a split handshake or simultaneous open were acknowledged (splitAck in tracker.ts). */
+  splitDone = false;
   synAckAck = -1; // ack field of the first SYN-ACK
+  /** The client acknowledged the SYN-ACK; in a split handshake or simultaneous open, both SYNs were acknowledged (split* fields). */
   handshakeAcked = false;
 
   // SYN retransmits by what the capture saw since the client's previous SYN.

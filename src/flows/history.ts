@@ -37,6 +37,10 @@ export type Side = typeof NONE | typeof CLIENT | typeof SERVER;
 
 export interface StateFacts {
   sawSyn: boolean; // a SYN from the client
+  /**
+   * A SYN-ACK from the server, or a split handshake or simultaneous open that completed (both
+   * SYNs acknowledged): the responder is active, as Zeek's conn_state asks (RSTO, not RSTOS0).
+   */
   sawSynAck: boolean;
   sawClientAfterSynAck: boolean; // any client packet after the SYN-ACK
   sawServerPkt: boolean;

@@ -48,7 +48,7 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   }
   nums[n++] = c.firstTsUsec; nums[n++] = c.lastTsUsec; nums[n++] = c.firstFrame;
   strs[s++] = connState({
-    sawSyn: c.synCount > 0, sawSynAck: c.synAckCount > 0, sawClientAfterSynAck: c.sawClientAfterSynAck,
+    sawSyn: c.synCount > 0, sawSynAck: c.synAckCount > 0 || c.handshakeAcked, sawClientAfterSynAck: c.sawClientAfterSynAck,
     sawServerPkt: c.sawServerPkt, clientFin: c.finFrameC > 0, serverFin: c.finFrameS > 0, decidingRst: c.decidingRst,
   });
   strs[s++] = c.history.text;
@@ -59,7 +59,7 @@ export function packConn(c: Conn, nums: Float64Array, n: number, strs: (string |
   nums[n++] = zero(c.answerFrame); nums[n++] = neg(c.answerTsUsec); nums[n++] = neg(c.answerSeq); nums[n++] = neg(c.answerAck);
   nums[n++] = c.answer === 'none' ? NaN : c.answerFlags;
   nums[n++] = neg(c.rttSynUsec); nums[n++] = neg(c.rttAckUsec);
-  const taken = c.connectSynAckTsUsec;
+  const taken = c.connectedTsUsec;
   nums[n++] = c.firstSynTsUsec >= 0 && taken >= 0 ? taken - c.firstSynTsUsec : NaN;
   nums[n++] = c.handshakeAcked ? 1 : 0;
   n = packOpts(syn, nums, n, strs, s++);

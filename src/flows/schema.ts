@@ -5,6 +5,11 @@
  * durations microseconds; sequence numbers are raw unsigned 32-bit values;
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
+ *
+ * Version 7: a split handshake or simultaneous open (the server's own SYN) is established when
+ * both SYNs were acknowledged (handshake_acked, connect_usec to the server's ACK of the SYN);
+ * answer 'syn'; attempts.outcome 'other-answer'. Version 6 read such connections as unanswered.
+ * Version 7 also added connections.tunnel_vxlan_port and capture_pieces.zstd_window_bytes.
  */
 export const SCHEMA_VERSION = 7;
 
@@ -97,7 +102,7 @@ CREATE TABLE IF NOT EXISTS connections (
   synack_frame        INTEGER,
   synack_ts_usec      INTEGER,
   server_syn_count    INTEGER NOT NULL,   -- SYN without ACK from the server side (split handshake)
-  answer              TEXT NOT NULL,      -- first server reply to the SYN: synack | rst | ack | none
+  answer              TEXT NOT NULL,      -- first server reply to the SYN: synack | rst | ack | syn (its own SYN without ACK) | none
   answer_frame        INTEGER,
   answer_ts_usec      INTEGER,
   answer_seq          INTEGER,
@@ -107,7 +112,14 @@ CREATE TABLE IF NOT EXISTS connections (
   -- a client that sends the SYN again after a SYN-ACK passed this point had not taken that one.
   rtt_syn_usec        INTEGER,            -- that last SYN -> the SYN-ACK the client took
   rtt_ack_usec        INTEGER,            -- the SYN-ACK the client took -> the client's ACK
-  connect_usec        INTEGER,            -- first SYN -> the SYN-ACK the client took (connect latency at this capture point)
+  connect_usec        INTEGER,            -- first SYN -> the SYN-ACK the client took (connect latency at this capture point);
+                                          -- in a split handshake, -> the server's first ACK of the SYN after the server's
+                                          -- own SYN (it moves the client from SYN-RECEIVED to ESTABLISHED, RFC 9293 §3.10.7.4)
+  -- 1: the client acknowledged the SYN-ACK. In a split handshake or simultaneous open (RFC 9293
+  -- §3.5: server_syn_count > 0) there need be no SYN-ACK from the server: 1 when both sides' SYNs
+  -- were acknowledged, the server's by the client (its SYN-ACK or an ACK, ack = the server's ISN + 1)
+  -- and the client's by the server after its own SYN (an ACK before it is dropped by a client in
+  -- SYN-SENT, RFC 9293 §3.10.7.3). That is what established means for such a connection.
   handshake_acked     INTEGER NOT NULL,
   syn_mss INTEGER, syn_wscale INTEGER, syn_sack_perm INTEGER, syn_ts INTEGER,
   syn_tsval INTEGER, syn_tsecr INTEGER, syn_nop_run INTEGER, syn_opts TEXT,
@@ -191,8 +203,12 @@ CREATE TABLE IF NOT EXISTS attempts (
   rtx_after_ack    INTEGER NOT NULL,    -- by what preceded them (flows/retransmitCause.ts); a retry from another port follows a stale ACK
   rtx_after_synack INTEGER NOT NULL,
   rtx_unanswered   INTEGER NOT NULL,
-  outcome          TEXT NOT NULL,       -- established (the client acknowledged the SYN-ACK) | not-completed (a SYN-ACK, never acknowledged) | refused | foreign-ack | unanswered: at any point, in this order
-  connect_usec     INTEGER,             -- at the view: first SYN -> the earliest SYN-ACK a client took, of any of its rows
+  -- established (the client acknowledged the SYN-ACK, or, in a split handshake or simultaneous open,
+  -- both sides' SYNs were acknowledged: handshake_acked) | not-completed (a SYN-ACK, never acknowledged)
+  -- | refused | foreign-ack | other-answer (the server's own SYN, or an ACK of this SYN, ack = ISN + 1,
+  -- and no handshake completed) | unanswered (nothing from the server): at any point, in this order
+  outcome          TEXT NOT NULL,
+  connect_usec     INTEGER,             -- at the view: first SYN -> the earliest SYN-ACK a client took (connections.connect_usec), of any of its rows
   rtt_syn_usec     INTEGER,             -- at the view
   syn_ts           INTEGER NOT NULL,    -- 1: the first SYN carried the timestamp option at every point that saw it
   synack_ts        INTEGER              -- 1/0: the SYN-ACK carried it at every point that saw one; NULL: no SYN-ACK

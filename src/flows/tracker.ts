@@ -227,7 +227,7 @@ export class Tracker {
     }
     for (const c of this.live.values()) {
       const idle = now - c.lastTsUsec;
-      const limit = c.closed ? CLOSED_GRACE_USEC : c.synAckCount > 0 || c.rolesInferred ? ESTABLISHED_IDLE_USEC : ATTEMPT_IDLE_USEC;
+      const limit = c.closed ? CLOSED_GRACE_USEC : c.synAckCount > 0 || c.handshakeAcked || c.rolesInferred ? ESTABLISHED_IDLE_USEC : ATTEMPT_IDLE_USEC;
       if (idle <= limit) continue;
       this.sink.flush(c);
       this.live.deleteTuple(c);
@@ -256,10 +256,28 @@ function isFromA(c: Conn, p: TcpPacket): boolean {
 
 function stateAt(c: Conn): string {
   if (c.synCount === 0 && c.synAckCount === 0) return 'midstream';
-  if (c.synAckCount === 0) return 'syn-sent';
+  // A client that sent a SYN-ACK took the server's SYN: SYN-RECEIVED (RFC 9293 §3.10.7.3).
+  if (c.synAckCount === 0 && !c.handshakeAcked) return c.clientSynAckCount > 0 ? 'syn-received' : 'syn-sent';
   if (c.firstFinBy !== NONE) return 'closing';
   if (!c.handshakeAcked && c.synCount > 0) return 'syn-received';
   return 'established';
+}
+
+/**
+ * A split handshake or simultaneous open (RFC 9293 §3.5): the server sent its own SYN. An ACK
+ * (with or without SYN, no RST) from either side that acknowledges the other's SYN is that
+ * side's half of the handshake; once both halves are seen the connection is established
+ * (handshakeAcked). The client in SYN-RECEIVED takes the server's acceptable ACK and enters
+ * ESTABLISHED (RFC 9293 §3.10.7.4): the first such ACK after the server's SYN is its connect time.
+ * Called only after the server's SYN, so an ACK before it (dropped by a client in SYN-SENT) is not one.
+ */
+function splitAck(c: Conn, p: TcpPacket, fromClient: boolean): void {
+  if (fromClient) {
+    if (c.splitClientAckFrame === 0 && p.ack === seqAdd(c.serverSynIsn, 1)) c.splitClientAckFrame = p.frame;
+  } else if (c.splitServerAckFrame === 0 && p.ack === seqAdd(c.clientIsn, 1)) {
+    c.splitServerAckFrame = p.frame; c.splitServerAckTsUsec = p.tsUsec;
+  }
+  if (c.splitClientAckFrame !== 0 && c.splitServerAckFrame !== 0) { c.handshakeAcked = true; c.splitDone = true; }
 }
 
 /** Fold one packet into its connection. Allocates only for key packets (events). */
@@ -319,6 +337,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
         c.serverSynCount++;
         if (c.serverSynFrame === 0) {
           c.serverSynFrame = p.frame;
+          c.serverSynIsn = p.seq;
           if (c.synCount > 0) record(c, p.frame, t, false, An.SimultaneousOpen, p.seq, NaN, NaN, NaN, c.firstSynFrame, t - c.firstSynTsUsec, NaN);
         }
         c.addEvent(p, false, 'server-syn');
@@ -361,8 +380,9 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
             if (!c.handshakeAcked) { c.nextS = seqAdd(p.seq, 1); c.contigS = c.nextS; c.haveNextS = true; trackSeq = false; }
           } else if (c.handshakeAcked) {
             // The client's ACK reached this point and the server still resends: it did not take
-            // the ACK (a full accept queue drops it in tcp_check_req, TcpExtListenOverflows).
-            record(c, p.frame, t, false, An.SynAckAfterAck, p.seq, p.ack, NaN, NaN, c.handshakeAckFrame, t - c.handshakeAckTsUsec, NaN);
+            // the ACK (a full accept queue drops it in tcp_check_req, TcpExtListenOverflows). A
+            // split handshake completed without that ACK (splitAck): nothing to name here.
+            if (c.handshakeAckFrame !== 0) record(c, p.frame, t, false, An.SynAckAfterAck, p.seq, p.ack, NaN, NaN, c.handshakeAckFrame, t - c.handshakeAckTsUsec, NaN);
           } else {
             // Linux resends the SYN-ACK when the SYN comes again (tcp_check_req) or when its own
             // timer fires (reqsk_timer_handler): either way the SYN-ACK or the ACK was lost.
@@ -385,10 +405,9 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
   // The first thing the server sends after a SYN is its answer.
   if (!fromClient && c.synCount > 0 && c.synAckCount <= 1) {
     if (c.answer === 'none') {
-      c.answer = (f & SYN) !== 0 && (f & ACK) !== 0 ? 'synack' : (f & RST) !== 0 ? 'rst' : (f & SYN) === 0 ? 'ack' : 'none';
-      if (c.answer !== 'none') {
-        c.answerFrame = p.frame; c.answerTsUsec = t; c.answerSeq = p.seq; c.answerAck = p.ack; c.answerFlags = f;
-      }
+      // A SYN without ACK is the responder's own SYN (simultaneous open or split handshake).
+      c.answer = (f & SYN) !== 0 && (f & ACK) !== 0 ? 'synack' : (f & RST) !== 0 ? 'rst' : (f & SYN) === 0 ? 'ack' : 'syn';
+      c.answerFrame = p.frame; c.answerTsUsec = t; c.answerSeq = p.seq; c.answerAck = p.ack; c.answerFlags = f;
     }
     // After a server SYN or a client SYN-ACK the handshake is a simultaneous open or split
     // handshake (RFC 9293 §3.5), where plain ACKs are part of it, not answers from old state.
@@ -423,6 +442,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
     c.handshakeAckFrame = p.frame; c.handshakeAckTsUsec = t;
     c.addEvent(p, true, 'handshake-ack');
   }
+  if (c.serverSynCount > 0 && c.synCount > 0 && !c.handshakeAcked && (f & (ACK | RST)) === ACK) splitAck(c, p, fromClient);
   if (fromClient && c.synCount > 0 && c.synAckCount === 0 && c.serverSynCount === 0 && c.clientSynAckCount === 0 && !c.synAckUnseen
     && (f & (SYN | RST)) === 0 && (f & ACK) !== 0 && p.ack !== 0
     && seqAfter(p.seq, c.clientIsn) && !seqAfter(p.seq, c.nextC)) {
@@ -509,7 +529,7 @@ export function applyPacket(c: Conn, p: TcpPacket, fromClient: boolean): void {
       record(c, p.frame, t, true, An.RstFromSynSender, p.seq, p.ack, NaN, NaN, after === Det.AfterSynAck ? c.synAckFrame : c.lastSynFrame,
         t - (after === Det.AfterSynAck ? c.synAckTsUsec : c.lastSynTsUsec), after);
     }
-    const established = c.synAckCount > 0 || (c.synCount === 0);
+    const established = c.synAckCount > 0 || c.handshakeAcked || (c.synCount === 0);
     if (!established || c.decidingRst === NONE) {
       c.decidingRst = side;
       if (c.closedTsUsec < 0) c.closedTsUsec = t;

@@ -60,6 +60,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     established: facts.outcomes.established,
     notCompleted: facts.outcomes.notCompleted,
     refused: facts.outcomes.refused,
+    ...(facts.outcomes.otherAnswer > 0 ? { otherAnswer: facts.outcomes.otherAnswer } : {}),
     unanswered: facts.outcomes.unanswered,
     synRetransmits: facts.synRetransmits.total,
     staleAcks: facts.stale.attempts,

@@ -1,6 +1,6 @@
 import { connectCell, decodeAsCommand, decodeAsText, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
 import { readingLines } from './skipped.js';
-import { omittedNote, type Report } from './model.js';
+import { omittedNote, OTHER_ANSWER, type Report } from './model.js';
 import { isoTime as iso } from './time.js';
 import { maxOf, minOf } from '../detectors/minmax.js';
 import { axes, bars, esc, legend, niceTicks, plot, stepLine, svgOpen, timeUnit } from './svg.js';
@@ -38,7 +38,8 @@ function timelineChart(r: Report): string {
   const cTicks = niceTicks(Math.max(1, maxOf(conns)), 4), bTicks = niceTicks(Math.max(1, maxOf(rtx), maxOf(stale)), 3);
   const top = plot(f, buckets.length * w, cTicks[cTicks.length - 1]);
   const low = plot({ ...f, top: 212, bottom: 44 }, buckets.length * w, bTicks[bTicks.length - 1]);
-  const tip = (i: number): string => `${iso(buckets[i].tUsec)}: ${conns[i]} new connections, ${rtx[i]} SYN retransmits, ${stale[i]} stale ACKs`;
+  const n = (k: number, one: string): string => `${k} ${one}${k === 1 ? '' : 's'}`;
+  const tip = (i: number): string => `${iso(buckets[i].tUsec)}: ${n(conns[i], 'new connection')}, ${n(rtx[i], 'SYN retransmit')}, ${n(stale[i], 'stale ACK')}`;
   return svgOpen('chart-timeline', f, `New connections (top), SYN retransmits and stale ACKs (bottom) ${per}`)
     + axes(top, [], cTicks, '', per) + bars(top, xs, w, conns, 's-conn', tip)
     + legend(top, [{ cls: 's-conn', label: 'new connections', kind: 'box' }])
@@ -194,7 +195,7 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
     `<code>${esc(c.name)}</code>${c.pieces.length > 1 ? ` and ${c.pieces.length - 1} more file${c.pieces.length > 2 ? 's' : ''}` : ''}`, esc(`${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}`), esc(c.frames), esc(c.tcpPackets), esc(c.connections),
     esc(iso(c.firstTsUsec)), esc(iso(c.lastTsUsec)), c.interrupted ? '<span class="badge warning">interrupted</span>' : c.error ? `<span class="badge warning">stopped</span> ${esc(c.error)}` : 'whole',
   ])));
-  const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ...(t.notCompleted ? [['SYN-ACK not acknowledged', t.notCompleted] as [string, number]] : []), ['refused', t.refused],
+  const stats: [string, string | number][] = [['connections', t.connections], ['attempts', t.attempts], ['established', t.established], ...(t.notCompleted ? [['SYN-ACK not acknowledged', t.notCompleted] as [string, number]] : []), ['refused', t.refused], ...(t.otherAnswer ? [[OTHER_ANSWER, t.otherAnswer] as [string, number]] : []),
     ['unanswered', t.unanswered], ['SYN retransmits', t.synRetransmits], ['answered by a stale ACK', t.staleAcks], ['handshake RTT p50 / p99', `${ms(t.handshakeRttMs.p50)} / ${ms(t.handshakeRttMs.p99)}`],
     ['connect p50 / p99 / max', `${ms(t.connectMs.p50)} / ${ms(t.connectMs.p99)} / ${ms(t.connectMs.max)}`]];
   o.push(`<dl class="stats">${stats.map(([k, v]) => `<div${k.includes(' / ') ? ' class="wide"' : ''}><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>`);

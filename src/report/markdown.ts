@@ -1,5 +1,5 @@
 import type { Finding } from '../detectors/index.js';
-import { omittedNote, type EvidenceItem, type Report } from './model.js';
+import { omittedNote, OTHER_ANSWER, type EvidenceItem, type Report } from './model.js';
 import { anomalyLine, baselineLine } from './gates.js';
 import { isoTime as iso } from './time.js';
 import { connectCell, decodeAsCommand, decodeAsText, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
@@ -66,7 +66,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
     o.push(`| ${esc(c.name)}${c.pieces.length > 1 ? ` and ${c.pieces.length - 1} more file${c.pieces.length > 2 ? 's' : ''}` : ''} | ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''} | ${c.frames} | ${c.tcpPackets} | ${c.connections} | ${iso(c.firstTsUsec)} | ${iso(c.lastTsUsec)} | ${c.interrupted ? 'interrupted' : c.error ? `stopped: ${esc(c.error)}` : 'whole'} |`);
   }
   const t = r.totals;
-  o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}${t.notCompleted ? `; SYN-ACK not acknowledged ${t.notCompleted}` : ''}; refused ${t.refused}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; answered by a stale ACK ${t.staleAcks}`
+  o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}${t.notCompleted ? `; SYN-ACK not acknowledged ${t.notCompleted}` : ''}; refused ${t.refused}${t.otherAnswer ? `; ${OTHER_ANSWER} ${t.otherAnswer}` : ''}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; answered by a stale ACK ${t.staleAcks}`
     + (t.handshakeRttMs.p50 !== null ? `; handshake RTT p50 ${t.handshakeRttMs.p50} ms, p99 ${t.handshakeRttMs.p99} ms` : '')
     + (t.connectMs.p50 !== null ? `; connect time p50 ${t.connectMs.p50} ms, p99 ${t.connectMs.p99} ms, max ${t.connectMs.max} ms` : '') + '.');
   const anomalies = anomalyLine(r.anomalies ?? {});

@@ -55,13 +55,18 @@ export interface CaptureSummary {
   tunnels: { tunnel: string; connections: number }[];
 }
 
+/** The totals' label for Totals.otherAnswer, in every format. */
+export const OTHER_ANSWER = 'answered by a SYN or an ACK of the SYN, not established';
+
 /** Counts of connection attempts (one client SYN sequence each, across ports and capture points). */
 export interface Totals {
   connections: number; // connections rows (incarnations), attempts or not
   attempts: number;
-  established: number; // the client acknowledged the SYN-ACK at some capture point
+  established: number; // the client acknowledged the SYN-ACK (split handshake: both SYNs acknowledged) at some capture point
   notCompleted: number; // a SYN-ACK the client never acknowledged
   refused: number; // answered by RST, never established
+  /** Answered by the server's own SYN or an ACK of the SYN, never established; present only when there are some. */
+  otherAnswer?: number;
   unanswered: number; // no answer of any kind at any capture point
   synRetransmits: number;
   staleAcks: number; // attempts answered by an ACK of an older connection

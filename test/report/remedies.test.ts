@@ -16,7 +16,7 @@ const finding = (detector: Finding['detector'], severity: Finding['severity'], e
 /** A healthy capture: nothing to remedy. */
 const healthy: AnalysisFacts = {
   timeWaitS: 60, portRange: [32768, 60999], captures: 1, connections: 100, attempts: 100,
-  outcomes: { established: 100, notCompleted: 0, refused: 0, foreignAck: 0, unanswered: 0 },
+  outcomes: { established: 100, notCompleted: 0, refused: 0, foreignAck: 0, otherAnswer: 0, unanswered: 0 },
   synRetransmits: { total: 0, afterStaleAck: 0, afterSynAck: 0, unanswered: 0, attempts: 0 },
   unansweredNotExplained: { retransmits: 0, attempts: 0 },
   crossPortRetries: 0, connectUsec: null, handshakeRttUsec: null,
