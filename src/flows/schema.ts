@@ -6,7 +6,7 @@
  * "client" is the side that sent the SYN (or the side the port heuristic chose,
  * when roles_inferred = 1).
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 /**
  * PRAGMA application_id of a tcpdiag store ("tcpd"), set when the store is created: it
@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS captures (
   content_sha256    TEXT,               -- SHA-256 of the capture bytes (decompressed) of a one-piece capture
   grouping          TEXT NOT NULL DEFAULT 'file', -- file (one file) | rotated (pieces whose time ranges follow one another) | point (--point)
   filter            TEXT,               -- the narrowing applied before tracking (--since/--until/--host/--net/--port), NULL if none
-  filtered_packets  INTEGER NOT NULL DEFAULT 0 -- TCP packets the narrowing left out
+  filtered_packets  INTEGER NOT NULL DEFAULT 0, -- TCP packets the narrowing left out
+  clock             TEXT                -- JSON ClockFacts (src/decode/clock.ts) when the clock steps implausibly or runs past exact µs, NULL otherwise
 );
 
 -- The files a capture point was read from, in reading order. Frames are numbered across the
