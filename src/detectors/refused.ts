@@ -28,7 +28,7 @@ export const refused: Detector = {
         captureId: r.capture_id,
         connId: null,
         tsUsec: r.t0,
-        summary: `${server} refused ${r.refused} of ${r.attempts} connection attempts (SYN answered by RST)${r.refused > 1 ? `, ${rate.kind === 'burst' ? rateText(rate) : `peak ${rateText(rate)}`}` : ''}: nothing listening there, or a firewall rejecting`,
+        summary: `${server} refused ${r.refused} of ${r.attempts} connection attempts (SYN answered by RST)${r.refused > 1 ? `, ${rate.kind === 'burst' ? rateText(rate) : `peak ${rateText(rate, 'refusals')}`}` : ''}: nothing listening there, or a firewall rejecting`,
         evidence: { frames: firstN(frames), server, refused: r.refused, attempts: r.attempts, firstUsec: r.t0, lastUsec: r.t1, rate, ratePerS: rate.kind === 'rate' ? rate.perS : null },
       };
     });
