@@ -89,7 +89,7 @@ export function rateSpanText(r: { perS: number; spanUsec: number; connections: n
 /** "2.6/s, 87 intervals between 88 connections in 33.34 s" or "a burst of 40 in 5.0 ms". */
 export function rateText(r: RateFact, noun = 'connections'): string {
   if (r.kind === 'burst') return `a burst of ${r.connections} in ${fmtDur(r.spanUsec)}`;
-  return `${rateNumber(r.perS)}/s, ${r.connections - 1} intervals between ${r.connections} ${noun} in ${rateSpanText(r)} s`;
+  return `${rateNumber(r.perS)}/s, ${r.connections - 1} interval${r.connections === 2 ? '' : 's'} between ${r.connections} ${noun} in ${rateSpanText(r)} s`;
 }
 
 /** "above" / "close to" / "below", as words. */

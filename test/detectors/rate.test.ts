@@ -18,7 +18,7 @@ const stores: Store[] = [];
 afterAll(() => { for (const s of stores) s.close(); });
 
 /** "247/s, 299 intervals between 300 SYNs in 1.21 s": rate, intervals, events, span. */
-const RATE_TEXT = /(\d+(?:\.\d)?)\/s, (\d+) intervals between (\d+) \w+ in (\d+\.\d+) s/g;
+const RATE_TEXT = /(\d+(?:\.\d)?)\/s, (\d+) intervals? between (\d+) \w+ in (\d+\.\d+) s/g;
 
 describe('the rate rule', () => {
   it('SYNs at a steady period give exactly that rate: N - 1 intervals, not N', () => {
