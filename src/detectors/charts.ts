@@ -60,9 +60,10 @@ const flagText = (f: number): string => FLAG_NAMES.filter(([b]) => (f & b) !== 0
 export type FrameLocator = (captureId: number, frame: number) => FileFrame | null;
 
 export function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null, locate?: FrameLocator): WorstConnection[] {
-  // Never established first, then the longest connect; ties by time so the order is stable.
+  // Never established first, then the longest connect; ties by time so the order is stable. No
+  // connect time where the capture's clock is not elapsed time (clock.ts): it may straddle a step.
   const rows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, conn_state, history, syn_count, answer,
-      connect_usec, syn_frame, ${ROW_EST} AS established FROM connections
+      CASE WHEN ${clockTrustedSql('capture_id')} THEN connect_usec END AS connect_usec, syn_frame, ${ROW_EST} AS established FROM connections
     WHERE syn_count > 0 AND (synack_count = 0 OR syn_count > 1 OR answer != 'synack')
     ORDER BY synack_count > 0, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
   return rows.map((r) => {
@@ -118,7 +119,8 @@ function keyPacketsFromColumns(db: Database.Database, id: number): Record<string
 export function ladder(db: Database.Database, locate?: FrameLocator): Ladder | null {
   // The first stale ACK (in the order detectors wrote them) whose previous connection is known,
   // else the first stale ACK, else the first retransmitted SYN of a connection.
-  const first = (where: string): number | undefined => db.prepare(`SELECT conn_id FROM findings WHERE ${where} AND conn_id IS NOT NULL ORDER BY rowid LIMIT 1`).pluck().get() as number | undefined;
+  // Never one at a capture whose clock is not elapsed time (clock.ts): its times are not a ladder's.
+  const first = (where: string): number | undefined => db.prepare(`SELECT conn_id FROM findings WHERE ${where} AND conn_id IS NOT NULL AND ${clockTrustedSql('capture_id')} ORDER BY rowid LIMIT 1`).pluck().get() as number | undefined;
   const pick = first("detector = 'stale-ack' AND json_type(evidence, '$.previous') IS NOT 'null'")
     ?? first("detector = 'stale-ack'")
     ?? first("detector = 'syn-retransmit'");

@@ -27,3 +27,10 @@ export const captureSpanS = (firstUsec: number | null, lastUsec: number | null, 
 /** Attempts whose times were taken at a capture point with such a clock: left out of every time percentile. */
 export const clockWithheldAttempts = (db: Database.Database): number =>
   db.prepare(`SELECT count(*) FROM attempts WHERE NOT ${clockTrustedSql('view_capture_id')}`).pluck().get() as number;
+
+/** The capture ids whose clock is not elapsed time: a detector states no rate or gap measured there. */
+export const untrustedCaptures = (db: Database.Database): Set<number> =>
+  new Set(db.prepare('SELECT id FROM captures WHERE clock IS NOT NULL').pluck().all() as number[]);
+
+/** What a finding says in place of a rate or time measured at such a capture. */
+export const NO_CLOCK_TEXT = 'no rate stated: the capture clock is not elapsed time';

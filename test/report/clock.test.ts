@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hasTshark, ROOT, SAMPLES, tsharkFields } from '../helpers/pipeline.js';
 
 /**
@@ -66,4 +68,49 @@ describe.skipIf(!hasTshark())('a capture clock that steps by years', () => {
     expect(r.totals.clockWithheldAttempts).toBeUndefined();
     expect(r.captures[0].durationS).toBe((t[t.length - 1] - t[0]) / 1e6);
   });
+});
+
+/**
+ * A lab capture with its last record dated two years later (derived here, in a temporary file:
+ * the record's ts_sec field rewritten, nothing else): tshark sees the step, the report states it,
+ * and the refused and syn-flood findings state no rate from that capture.
+ */
+describe.skipIf(!hasTshark())('a lab capture whose last frame is dated two years on (derived in the test)', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'tcpdiag-clock-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const TWO_YEARS = 2 * 365 * 86_400;
+  /** The copy of a little-endian µs pcap with `add` seconds on its last record. */
+  function lastFrameLater(src: string, add: number): { file: string; frames: number } {
+    const b = Buffer.from(readFileSync(src));
+    expect(b.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    let at = 24, last = -1, frames = 0;
+    while (at + 16 <= b.length) { last = at; frames++; at += 16 + b.readUInt32LE(at + 8); }
+    b.writeUInt32LE(b.readUInt32LE(last) + add, last);
+    const file = join(tmp, `later-${basename(dirname(src))}-${basename(src)}`);
+    writeFileSync(file, b);
+    return { file, frames };
+  }
+
+  for (const [dir, detector] of [['refused', 'refused'], ['syn-flood', 'syn-flood']] as const) {
+    it(`${dir}: the step tshark shows, and ${detector} states no rate`, () => {
+      const src = join(SAMPLES, dir, dir === 'refused' ? 'client.pcap' : 'server.pcap');
+      const { file, frames } = lastFrameLater(src, TWO_YEARS);
+      const d = tsharkFields(file, `frame.number == ${frames}`, ['frame.time_delta'])[0][0];
+      expect(Number(d)).toBeGreaterThan(TWO_YEARS - 1);
+      const r = JSON.parse(analyze([file], 'json'));
+      expect(r.captures[0].clock.steps).toBe(1);
+      expect(r.captures[0].clock.first[0]).toMatchObject({ prevFrame: frames - 1, frame: frames });
+      expect(r.captures[0].durationS).toBeNull();
+      const fs = r.findings.filter((f: { detector: string }) => f.detector === detector);
+      expect(fs.length).toBeGreaterThan(0);
+      for (const f of fs) {
+        expect(f.summary).toContain('no rate stated: the capture clock is not elapsed time');
+        expect(f.summary).not.toMatch(/\d\/s\b|a burst of/);
+        expect(f.evidence.ratePerS).toBeNull();
+      }
+      const text = analyze([file], 'text');
+      expect(text).toContain(`frame ${frames} (`);
+      expect(text).toContain(` is ${msText(d)} s (2.0 years) after frame ${frames - 1} (`);
+    });
+  }
 });
