@@ -11,6 +11,7 @@ import { Socket } from 'node:net';
 import { ChunkFeeder, CHUNK_BYTES, PrefetchPump, pumpAsync } from './chunk.js';
 import { captureChunks, compressionOf, DecompressError, type Compression } from './decompress.js';
 import { gunzipMembers } from './gzip.js';
+import type { ClockFacts } from './clock.js';
 import type { TcpPacket } from './packet.js';
 import { F_PCAP, F_PCAPNG, RecordParser, type InterfaceInfo, type OnRecord } from './parser.js';
 
@@ -55,6 +56,8 @@ export interface CaptureInfo {
   tcpPackets: number;
   firstTsUsec: number | null;
   lastTsUsec: number | null;
+  /** Steps of the clock no elapsed time explains, and frames dated past exact µs (clock.ts). */
+  clock: ClockFacts;
   /** Frames not delivered, by reason ('non-ip', 'linktype:258', 'ipv4-fragment', ...). */
   skipped: Record<string, number>;
   /** Records whose captured length is below the original length (snaplen). */
@@ -89,6 +92,7 @@ function info(p: RecordParser, path: string, source: SourceKind, c: Compressed, 
     tcpPackets: p.dec.tcpPackets,
     firstTsUsec: p.hasTs ? p.firstTsUsec : null,
     lastTsUsec: p.hasTs ? p.lastTsUsec : null,
+    clock: p.clock.facts(),
     skipped: p.dec.skipped(),
     truncatedPackets: p.truncatedPackets,
     bytesRead,

@@ -12,3 +12,4 @@
 export { TcpPacket } from './packet.js';
 export type { CaptureInfo, ReadOptions } from './capture.js';
 export { readCapture } from './capture.js';
+export { clockImplausible, mergeClocks, type ClockFacts, type ClockStep } from './clock.js';

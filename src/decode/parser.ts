@@ -10,6 +10,7 @@ import { FrameDecoder } from './frame.js';
 import type { TcpPacket } from './packet.js';
 import { pcapHeader, pcapRecords } from './pcap.js';
 import { pcapngBlocks } from './pcapng.js';
+import { ClockWatch } from './clock.js';
 import { SecNsec, TimeScale } from './timestamp.js';
 
 /** Raw record access: the bytes are b[at, at+capLen), valid during the call only. */
@@ -72,6 +73,8 @@ export class RecordParser {
   hasTs = false;
   firstTsUsec = 0;
   lastTsUsec = 0;
+  /** Implausible steps of the capture clock between consecutive frames (clock.ts). */
+  readonly clock = new ClockWatch();
   readonly linkTypes = new Set<number>();
 
   readonly dec: FrameDecoder;
@@ -153,6 +156,7 @@ export class RecordParser {
     if (hasTs) {
       if (!this.hasTs) { this.hasTs = true; this.firstTsUsec = usec; }
       this.lastTsUsec = usec;
+      this.clock.observe(frame, iface, tsSec, tsNsec, usec);
     }
   }
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { clockTrustedSql } from './clock.js';
 import { ep } from './format.js';
 import type { FileFrame } from './pieces.js';
 import { ROW_EST } from '../flows/attempts.js';
@@ -47,6 +48,8 @@ export interface Timeline {
   bucketUsec: number; buckets: TimelineBucket[]; sustainablePerS: number;
   /** What the source ports seen in use on the busiest reused path sustain, when fewer than the range (null otherwise). */
   inUseSustainablePerS: number | null;
+  /** Capture points not charted because their clock is not elapsed time (src/detectors/clock.ts); absent when none. */
+  clockLeftOut?: string[];
 }
 export interface Ladder { title: string; client: string; server: string; packets: LadderPacket[] }
 
@@ -58,9 +61,10 @@ export type FrameLocator = (captureId: number, frame: number) => FileFrame | nul
 
 export function worstConnections(db: Database.Database, captureName: (id: number | null) => string | null, locate?: FrameLocator): WorstConnection[] {
   // Never answered by a SYN-ACK (nor completed as a split handshake: handshake_acked without one)
-  // first, then the longest connect; ties by time so the order is stable.
+  // first, then the longest connect; ties by time so the order is stable. No connect time where
+  // the capture's clock is not elapsed time (clock.ts): it may straddle a step.
   const rows = db.prepare(`SELECT id, capture_id, client_addr, client_port, server_addr, server_port, conn_state, history, syn_count, answer,
-      connect_usec, syn_frame, ${ROW_EST} AS established FROM connections
+      CASE WHEN ${clockTrustedSql('capture_id')} THEN connect_usec END AS connect_usec, syn_frame, ${ROW_EST} AS established FROM connections
     WHERE syn_count > 0 AND (synack_count = 0 OR syn_count > 1 OR answer != 'synack')
     ORDER BY synack_count > 0 OR handshake_acked = 1, connect_usec DESC, first_ts_usec, id LIMIT 10`).all() as Record<string, any>[];
   return rows.map((r) => {
@@ -75,12 +79,17 @@ export function worstConnections(db: Database.Database, captureName: (id: number
 }
 
 export function timeline(db: Database.Database, sustainablePerS: number, inUseSustainablePerS: number | null = null): Timeline {
+  // Capture points whose clock is not elapsed time (clock.ts) are not charted: their times
+  // straddle steps of years. The chart says which it left out.
+  const leftOut = db.prepare('SELECT name FROM captures WHERE NOT ' + clockTrustedSql('id') + ' ORDER BY id').pluck().all() as string[];
+  const more = leftOut.length > 0 ? { clockLeftOut: leftOut } : {};
+  const ok = clockTrustedSql('capture_id');
   // The whole capture's span, not only the SYNs': retransmits a second later belong on the chart.
-  const span = db.prepare(`SELECT (SELECT min(first_ts_usec) FROM connections WHERE syn_count > 0) AS t0,
-    max((SELECT max(last_ts_usec) FROM captures), (SELECT max(first_ts_usec) FROM connections WHERE syn_count > 0)) AS t1`).get() as { t0: number | null; t1: number | null };
-  if (span.t0 === null || span.t1 === null) return { bucketUsec: 0, buckets: [], sustainablePerS, inUseSustainablePerS };
+  const span = db.prepare(`SELECT (SELECT min(first_ts_usec) FROM connections WHERE syn_count > 0 AND ${ok}) AS t0,
+    max((SELECT max(last_ts_usec) FROM captures WHERE ${clockTrustedSql('id')}), (SELECT max(first_ts_usec) FROM connections WHERE syn_count > 0 AND ${ok})) AS t1`).get() as { t0: number | null; t1: number | null };
+  if (span.t0 === null || span.t1 === null) return { bucketUsec: 0, buckets: [], sustainablePerS, inUseSustainablePerS, ...more };
   const steps = [1e3, 1e4, 1e5, 1e6, 1e7, 6e7, 6e8, 3.6e9];
-  // Captures with broken clocks span centuries: never more than ~120 buckets.
+  // Never more than ~120 buckets, however long the capture.
   const bucketUsec = steps.find((s) => (span.t1! - span.t0!) / s <= 120) ?? Math.ceil((span.t1 - span.t0) / 120 / 3.6e9) * 3.6e9;
   const base = Math.floor(span.t0 / bucketUsec) * bucketUsec;
   const n = Math.floor((span.t1 - base) / bucketUsec) + 1;
@@ -88,10 +97,10 @@ export function timeline(db: Database.Database, sustainablePerS: number, inUseSu
   // Counted per bucket in SQL: only the buckets cross into JavaScript, not every time.
   const counts = (sql: string): { b: number; n: number }[] => db.prepare(`SELECT CAST((t - ?) / ? AS INTEGER) AS b, count(*) AS n
     FROM (${sql}) WHERE t >= ? GROUP BY b`).all(base, bucketUsec, base) as { b: number; n: number }[];
-  for (const r of counts('SELECT syn_ts_usec AS t FROM connections WHERE syn_count > 0')) if (buckets[r.b]) buckets[r.b].newConnections += r.n;
-  for (const r of counts("SELECT ts_usec AS t FROM events WHERE kind = 'syn-rtx'")) if (buckets[r.b]) buckets[r.b].synRetransmits += r.n;
-  for (const r of counts("SELECT ts_usec AS t FROM findings WHERE detector = 'stale-ack' AND ts_usec IS NOT NULL")) if (buckets[r.b]) buckets[r.b].staleAcks += r.n;
-  return { bucketUsec, buckets, sustainablePerS, inUseSustainablePerS };
+  for (const r of counts(`SELECT syn_ts_usec AS t FROM connections WHERE syn_count > 0 AND ${ok}`)) if (buckets[r.b]) buckets[r.b].newConnections += r.n;
+  for (const r of counts(`SELECT ts_usec AS t FROM events WHERE kind = 'syn-rtx' AND ${ok}`)) if (buckets[r.b]) buckets[r.b].synRetransmits += r.n;
+  for (const r of counts(`SELECT ts_usec AS t FROM findings WHERE detector = 'stale-ack' AND ts_usec IS NOT NULL AND ${ok}`)) if (buckets[r.b]) buckets[r.b].staleAcks += r.n;
+  return { bucketUsec, buckets, sustainablePerS, inUseSustainablePerS, ...more };
 }
 
 /** SYN, SYN-ACK and FINs of a connection rebuilt from its columns, as event-like rows. */
@@ -111,7 +120,8 @@ function keyPacketsFromColumns(db: Database.Database, id: number): Record<string
 export function ladder(db: Database.Database, locate?: FrameLocator): Ladder | null {
   // The first stale ACK (in the order detectors wrote them) whose previous connection is known,
   // else the first stale ACK, else the first retransmitted SYN of a connection.
-  const first = (where: string): number | undefined => db.prepare(`SELECT conn_id FROM findings WHERE ${where} AND conn_id IS NOT NULL ORDER BY rowid LIMIT 1`).pluck().get() as number | undefined;
+  // Never one at a capture whose clock is not elapsed time (clock.ts): its times are not a ladder's.
+  const first = (where: string): number | undefined => db.prepare(`SELECT conn_id FROM findings WHERE ${where} AND conn_id IS NOT NULL AND ${clockTrustedSql('capture_id')} ORDER BY rowid LIMIT 1`).pluck().get() as number | undefined;
   const pick = first("detector = 'stale-ack' AND json_type(evidence, '$.previous') IS NOT 'null'")
     ?? first("detector = 'stale-ack'")
     ?? first("detector = 'syn-retransmit'");

@@ -1,6 +1,7 @@
 import type { AnomalyKind } from '../flows/anomalies.js';
 import { anomalyCounts, captureLoss, type CaptureLoss } from '../flows/anomalyQuery.js';
 import type Database from 'better-sqlite3';
+import { clockTrustedSql, clockWithheldAttempts } from './clock.js';
 import { usualCloser, type Closer } from './closer.js';
 import { ep } from './format.js';
 import { FINDING_COLUMNS, findingFromRow } from './index.js';
@@ -42,8 +43,10 @@ export interface AnalysisFacts {
   unansweredNotExplained: { retransmits: number; attempts: number };
   /** Attempts whose retry a NAT moved to another source port. */
   crossPortRetries: number;
+  /** Over attempts at capture points whose clock is elapsed time (clock.ts); the others are counted in clockWithheldAttempts. */
   connectUsec: Dist | null;
   handshakeRttUsec: Dist | null;
+  clockWithheldAttempts: number;
   /** Closed attempts (and connections seen mid-stream), and those whose first FIN was the server's. */
   closes: { closed: number; serverFirst: number; closer: Closer | null };
   /** SYNs / SYN-ACKs with the timestamp option at every capture point that saw them. */
@@ -162,7 +165,7 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
       coalesce(sum(reason = 'same-tick'), 0) AS tick, coalesce(sum(reason = 'paws-backwards'), 0) AS back, coalesce(sum(reason IS NULL), 0) AS no_reason,
       coalesce(sum(t.outcome = 'established'), 0) AS est, coalesce(sum(client_rst), 0) AS rst
     FROM temp.stale_kept k JOIN attempts t ON t.id = k.attempt_id`).get() as Record<string, number>;
-  const staleConnect = dist(db, `SELECT t.connect_usec AS v FROM temp.stale_kept k JOIN attempts t ON t.id = k.attempt_id WHERE t.connect_usec IS NOT NULL`);
+  const staleConnect = dist(db, `SELECT t.connect_usec AS v FROM temp.stale_kept k JOIN attempts t ON t.id = k.attempt_id WHERE t.connect_usec IS NOT NULL AND ${clockTrustedSql('t.view_capture_id')}`);
   const staleSample = (db.prepare(`SELECT rid FROM temp.stale_kept ORDER BY coalesce(capture_id, 0), coalesce(ts_usec, 0), rid LIMIT ${STALE_SAMPLE}`).pluck().all() as number[])
     .flatMap((rid) => findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE rowid = ?`, rid));
 
@@ -209,8 +212,9 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
     synRetransmits: { total: a.rtx, afterStaleAck: a.rtx_ack, afterSynAck: a.rtx_sa, unanswered: a.rtx_un, attempts: a.rtx_att },
     unansweredNotExplained: unansweredNotExplained(db, a.rtx_un, a.rtx_un_att, pawsDrop),
     crossPortRetries: a.moved,
-    connectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE connect_usec IS NOT NULL'),
-    handshakeRttUsec: dist(db, 'SELECT rtt_syn_usec AS v FROM attempts WHERE rtt_syn_usec IS NOT NULL'),
+    connectUsec: dist(db, `SELECT connect_usec AS v FROM attempts WHERE connect_usec IS NOT NULL AND ${clockTrustedSql('view_capture_id')}`),
+    handshakeRttUsec: dist(db, `SELECT rtt_syn_usec AS v FROM attempts WHERE rtt_syn_usec IS NOT NULL AND ${clockTrustedSql('view_capture_id')}`),
+    clockWithheldAttempts: clockWithheldAttempts(db),
     closes: { closed: closes.closed, serverFirst: closes.server_first, closer: usualCloser(closes.closed, closes.server_first) },
     timestamps: { synWithTs: a.syn_ts, synWithoutTsOrNops: noTsSent, synAcks: a.synacks, synAckWithTs: a.synack_ts, notAnsweredWithTs: a.not_answered_ts },
     clientLooksWindows: a.n > 0 && winLike / a.n > 0.5,
@@ -259,8 +263,8 @@ function synAckNotTaken(db: Database.Database, any: boolean, sample: (where: str
   return {
     attempts: db.prepare('SELECT count(*) FROM attempts WHERE rtx_after_synack > 0').pluck().get() as number,
     established: db.prepare("SELECT count(*) FROM attempts WHERE rtx_after_synack > 0 AND outcome = 'established'").pluck().get() as number,
-    connectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE rtx_after_synack > 0 AND connect_usec IS NOT NULL'),
-    othersConnectUsec: dist(db, 'SELECT connect_usec AS v FROM attempts WHERE rtx_after_synack = 0 AND connect_usec IS NOT NULL'),
+    connectUsec: dist(db, `SELECT connect_usec AS v FROM attempts WHERE rtx_after_synack > 0 AND connect_usec IS NOT NULL AND ${clockTrustedSql('view_capture_id')}`),
+    othersConnectUsec: dist(db, `SELECT connect_usec AS v FROM attempts WHERE rtx_after_synack = 0 AND connect_usec IS NOT NULL AND ${clockTrustedSql('view_capture_id')}`),
     sample: sample('conn_id IN (SELECT id FROM connections WHERE syn_rtx_after_synack > 0)'),
   };
 }

@@ -2,7 +2,7 @@ import { hasAnomalySql } from './anomalySql.js';
 import { usualCloser } from './closer.js';
 import { ep, firstN } from './format.js';
 import { pathConns, pathKey, type PathConns } from './paths.js';
-import { compareRate, comparisonText, isHot, peakRate, rateText } from './rate.js';
+import { compareRate, comparisonText, isHot, peakRate, rateSpanText, rateText } from './rate.js';
 import { fmtS } from './stats.js';
 import { reuseWithinTimeWaitSql } from './timeWait.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
@@ -163,7 +163,7 @@ export const portReuse: Detector = {
           captureId: p.capture_id,
           connId: null,
           tsUsec: p.t0,
-          summary: `${path}: ${p.n} new connection${p.n === 1 ? '' : 's'} from ${p.ports} source port${p.ports === 1 ? '' : 's'} in ${spanS.toFixed(1)} s (${rateWords}); ${nReuses} reused a tuple within TIME_WAIT${nReuses ? ` (${fmtS(minGap!) === fmtS(maxGap!) ? `gap ${fmtS(minGap!)}` : `gaps ${fmtS(minGap!)}-${fmtS(maxGap!)}`}), ${nFailed} of them failed` : ''}${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; ${holder ? `the ${holder} usually closes first and holds TIME_WAIT` : 'who usually closes first cannot be told here'}`,
+          summary: `${path}: ${p.n} new connection${p.n === 1 ? '' : 's'} from ${p.ports} source port${p.ports === 1 ? '' : 's'} in ${rate.kind === 'rate' && rate.spanUsec === p.t1 - p.t0 ? rateSpanText(rate) : spanS.toFixed(1)} s (${rateWords}); ${nReuses} reused a tuple within TIME_WAIT${nReuses ? ` (${fmtS(minGap!) === fmtS(maxGap!) ? `gap ${fmtS(minGap!)}` : `gaps ${fmtS(minGap!)}-${fmtS(maxGap!)}`}), ${nFailed} of them failed` : ''}${fromTw ? `, ${fromTw} accepted from the server's TIME_WAIT (ISN = old + 65537)` : ''}; ${holder ? `the ${holder} usually closes first and holds TIME_WAIT` : 'who usually closes first cannot be told here'}`,
           evidence: {
             frames: agg ? firstN(agg.failedFrames) : [],
             path, client: p.client_addr, server: ep(p.server_addr, p.server_port), connections: p.n, distinctPorts: p.ports, spanS,

@@ -1,6 +1,7 @@
 import { craftedSynSql } from './anomalySql.js';
+import { NO_CLOCK_TEXT, untrustedCaptures } from './clock.js';
 import { ep, firstN } from './format.js';
-import { fmtMs } from './stats.js';
+import { MIN_RATE_WINDOW_USEC, rateText, spanRate } from './rate.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 import { peakInWindow } from './window.js';
 
@@ -19,9 +20,6 @@ import { peakInWindow } from './window.js';
 
 /** Unanswered or never-completed attempts to one endpoint before this is called a flood. */
 export const FLOOD_MIN_ATTEMPTS = 100;
-/** A rate is quoted per second only over a span at least this long (shorter: a burst). */
-const RATE_SPAN_USEC = 1e6;
-
 export const synFlood: Detector = {
   id: 'syn-flood',
   title: 'Floods of SYNs never answered or never completed',
@@ -45,22 +43,26 @@ export const synFlood: Detector = {
     const topSources = db.prepare(`SELECT client_addr, count(*) AS n FROM connections WHERE capture_id = ? AND server_addr = ? AND server_port = ?
         AND syn_count > 0 GROUP BY client_addr ORDER BY n DESC, client_addr LIMIT 5`);
     const out: Finding[] = [];
+    const untrusted = untrustedCaptures(db);
     for (const r of rows) {
       const failed = r.unanswered + r.not_completed;
       if (failed < FLOOD_MIN_ATTEMPTS || failed * 2 < r.attempts) continue;
       const server = ep(r.server_addr, r.server_port);
       const ts = times.all(r.capture_id, r.server_addr, r.server_port) as number[];
       const spanUsec = ts.length > 1 ? ts[ts.length - 1] - ts[0] : 0;
-      const perSecond = peakInWindow(ts, RATE_SPAN_USEC).peak;
-      const ratePerS = spanUsec >= RATE_SPAN_USEC ? (ts.length - 1) / (spanUsec / 1e6) : null;
+      // The rate by the one rule (rate.ts): N SYNs over the span from the first to the last are N - 1 intervals.
+      const rate = spanRate(ts);
+      const perSecond = peakInWindow(ts, MIN_RATE_WINDOW_USEC).peak;
+      // No rate where the capture clock is not elapsed time (clock.ts).
+      const clockOk = !untrusted.has(r.capture_id);
+      const ratePerS = clockOk && rate.kind === 'rate' ? rate.perS : null;
       const sources = (topSources.all(r.capture_id, r.server_addr, r.server_port) as { client_addr: string; n: number }[])
         .map((s) => ({ address: s.client_addr, attempts: s.n }));
       const parts: string[] = [];
       parts.push(`${failed} of ${r.attempts} SYNs to ${server} never became a connection`);
       if (r.unanswered) parts.push(`${r.unanswered} got no answer at all`);
       if (r.not_completed) parts.push(`${r.not_completed} got a SYN-ACK the sender never acknowledged`);
-      parts.push(ratePerS !== null ? `${ratePerS.toFixed(0)}/s over ${(spanUsec / 1e6).toFixed(1)} s (busiest second: ${perSecond})`
-        : `a burst of ${ts.length} in ${fmtMs(spanUsec)}`);
+      parts.push(!clockOk ? NO_CLOCK_TEXT : `${rateText(rate, 'SYNs')}${rate.kind === 'rate' ? ` (busiest second: ${perSecond})` : ''}`);
       parts.push(`from ${r.sources} source address${r.sources === 1 ? '' : 'es'} and ${r.source_ports} source ports`);
       if (r.crafted) parts.push(`${r.crafted} SYNs crafted (non-zero ack without ACK, or a new ISN on a live attempt)`);
       parts.push(r.completed > 0 ? `${r.completed} connections did complete` : 'no connection completed');
@@ -77,7 +79,7 @@ export const synFlood: Detector = {
           server, attempts: r.attempts, unanswered: r.unanswered, answeredNotCompleted: r.not_completed,
           answeredBySynAck: r.answered_synack, refused: r.refused, completed: r.completed, anyAnswered: r.answered_synack + r.refused > 0,
           crafted: r.crafted, sources: r.sources, sourcePorts: r.source_ports, topSources: sources,
-          spanUsec, ratePerS, busiestSecond: perSecond, burst: ratePerS === null,
+          spanUsec: clockOk ? spanUsec : null, ratePerS, busiestSecond: clockOk ? perSecond : null, burst: clockOk && ratePerS === null,
         },
       });
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readCapture, type CaptureInfo } from '../decode/index.js';
+import { mergeClocks, readCapture, type CaptureInfo } from '../decode/index.js';
 import { collectGarbage } from '../heap.js';
 import type { PacketFilter } from './filter.js';
 import type { CaptureGrouping, Store } from './store.js';
@@ -108,6 +108,7 @@ export function mergeInfos(infos: CaptureInfo[]): CaptureInfo {
     tcpPackets: sum((i) => i.tcpPackets),
     firstTsUsec: times.length ? Math.min(...times.map((i) => i.firstTsUsec!)) : null,
     lastTsUsec: times.length ? Math.max(...times.map((i) => i.lastTsUsec!)) : null,
+    clock: mergeClocks(infos.map((i) => i.clock)),
     skipped,
     truncatedPackets: sum((i) => i.truncatedPackets),
     bytesRead: sum((i) => i.bytesRead),

@@ -9,7 +9,7 @@
  * Version 7: a split handshake or simultaneous open (the server's own SYN) is established when
  * both SYNs were acknowledged (handshake_acked, connect_usec to the server's ACK of the SYN);
  * answer 'syn'; attempts.outcome 'other-answer'. Version 6 read such connections as unanswered.
- * Version 7 also added connections.tunnel_vxlan_port and capture_pieces.zstd_window_bytes.
+ * Version 7 also added connections.tunnel_vxlan_port, capture_pieces.zstd_window_bytes and captures.clock.
  */
 export const SCHEMA_VERSION = 7;
 
@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS captures (
   content_sha256    TEXT,               -- SHA-256 of the capture bytes (decompressed) of a one-piece capture
   grouping          TEXT NOT NULL DEFAULT 'file', -- file (one file) | rotated (pieces whose time ranges follow one another) | point (--point)
   filter            TEXT,               -- the narrowing applied before tracking (--since/--until/--host/--net/--port), NULL if none
-  filtered_packets  INTEGER NOT NULL DEFAULT 0 -- TCP packets the narrowing left out
+  filtered_packets  INTEGER NOT NULL DEFAULT 0, -- TCP packets the narrowing left out
+  clock             TEXT                -- JSON ClockFacts (src/decode/clock.ts) when the clock steps implausibly or runs past exact µs, NULL otherwise
 );
 
 -- The files a capture point was read from, in reading order. Frames are numbered across the

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CaptureInfo } from '../decode/index.js';
+import { clockImplausible, type CaptureInfo } from '../decode/index.js';
 import { errnoReason, ExitError, EXIT_ENV } from '../errors.js';
 import type { Conn } from './conn.js';
 import type { ConnSink } from './tracker.js';
@@ -205,11 +205,11 @@ export class Store implements ConnSink {
   finishCapture(id: number, info: CaptureInfo, complete = true): void {
     this.settle();
     this.db.prepare(`UPDATE captures SET format=?, compression=?, link_types=?, frames=?, tcp_packets=?, first_ts_usec=?,
-      last_ts_usec=?, skipped=?, truncated_packets=?, bytes_read=?, error=?, error_offset=?, status=? WHERE id=?`).run(
+      last_ts_usec=?, skipped=?, truncated_packets=?, bytes_read=?, error=?, error_offset=?, status=?, clock=? WHERE id=?`).run(
       info.format ?? null, info.compression ?? null, JSON.stringify(info.linkTypes ?? []), info.frames, info.tcpPackets,
       info.firstTsUsec ?? null, info.lastTsUsec ?? null, JSON.stringify(info.skipped ?? {}), info.truncatedPackets ?? 0,
       info.bytesRead ?? null, info.error ? info.error.message : null, info.error ? info.error.byteOffset : null,
-      complete ? 'complete' : 'interrupted', id);
+      complete ? 'complete' : 'interrupted', clockImplausible(info.clock) ? JSON.stringify(info.clock) : null, id);
   }
 
   /** Highest connection id so far, so a new capture's tracker continues the numbering. */

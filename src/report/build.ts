@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
 import { capturePieces, captureRows, captureTunnels, connectionVxlanPort, ladder, timeline, worstConnections } from '../detectors/charts.js';
+import { captureSpanS, clockOfRow } from '../detectors/clock.js';
 import { gatherFacts } from '../detectors/facts.js';
+import { clockVerdictNote } from './clock.js';
 import { rootCauses } from './diagnose.js';
 import { locateIn, framesByFile } from '../detectors/pieces.js';
 import { captureNames } from './evidence.js';
@@ -33,7 +35,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
       return {
         id: c.id, name: c.name, path: c.path, format: c.format, compression: c.compression, frames: c.frames, tcpPackets: c.tcp_packets,
         firstTsUsec: c.first_ts_usec, lastTsUsec: c.last_ts_usec,
-        durationS: c.first_ts_usec !== null ? (c.last_ts_usec - c.first_ts_usec) / 1e6 : 0,
+        durationS: captureSpanS(c.first_ts_usec, c.last_ts_usec, clockOfRow(c.clock)), ...(c.clock !== null ? { clock: clockOfRow(c.clock)! } : {}),
         connections: c.conns, skipped, undecodedFrames: undecodedFrames(skipped), error: c.error, grouping: c.grouping,
         pieces: pieces.filter((p) => p.captureId === c.id).map((p) => ({ name: p.name, firstFrame: p.firstFrame, frames: p.frames, ...(p.zstdWindowBytes !== null ? { zstdWindowBytes: p.zstdWindowBytes } : {}) })),
         ...(c.source !== null && c.source !== 'file' ? { source: c.source } : {}),
@@ -66,6 +68,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     staleAcks: facts.stale.attempts,
     handshakeRttMs: { p50: ms(facts.handshakeRttUsec?.p50), p99: ms(facts.handshakeRttUsec?.p99) },
     connectMs: { p50: ms(facts.connectUsec?.p50), p99: ms(facts.connectUsec?.p99), max: ms(facts.connectUsec?.max) },
+    ...(facts.clockWithheldAttempts > 0 ? { clockWithheldAttempts: facts.clockWithheldAttempts } : {}),
     serverClosesFirstShare: facts.closes.closed > 0 ? facts.closes.serverFirst / facts.closes.closed : null,
   };
 
@@ -83,6 +86,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
   const holes = loss.connections > 0
     ? ` (The capture missed packets on ${plural(loss.connections, 'connection')} that their receivers got${loss.synAckNotCaptured ? `: ${plural(loss.synAckNotCaptured, 'SYN-ACK')} the client acknowledged` : ''}${loss.acksOfUnseenData ? `${loss.synAckNotCaptured ? ',' : ':'} data acknowledged that the capture never saw` : ''}; the evidence has holes there.)`
     : '';
+  const clockNote = clockVerdictNote(captures);
   const verdict = nothingRead
     ? { status: 'warning' as const, headline: `Nothing analysed: ${unread.map((c) => `${c.name}: ${c.error}`).join('; ')}.` }
     : nothingDecoded
@@ -90,7 +94,7 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
     : causes.length === 0 && totals.attempts === 0
     ? {
       status: unread.length > 0 ? 'warning' as const : 'ok' as const,
-      headline: `No TCP connection attempts (SYNs) in the capture: ${plural(captures.reduce((n, c) => n + c.frames, 0), 'frame')}, ${plural(captures.reduce((n, c) => n + c.tcpPackets, 0), 'TCP packet')}, ${plural(totals.connections, 'connection')} seen mid-stream; nothing to diagnose about new connections.${partial}${holes}`,
+      headline: `No TCP connection attempts (SYNs) in the capture: ${plural(captures.reduce((n, c) => n + c.frames, 0), 'frame')}, ${plural(captures.reduce((n, c) => n + c.tcpPackets, 0), 'TCP packet')}, ${plural(totals.connections, 'connection')} seen mid-stream; nothing to diagnose about new connections.${partial}${holes}${clockNote}`,
     }
     : causes.length === 0
     ? {
@@ -98,9 +102,9 @@ export function buildReport(db: Database.Database, opts: BuildOptions): Report {
       headline: `No problem found with new connections: ${totals.attempts} connection attempt${totals.attempts === 1 ? '' : 's'}, ${totals.established} established`
         + `${totals.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${totals.handshakeRttMs.p50} ms, p99 ${totals.handshakeRttMs.p99} ms` : ''}`
         + `, SYN retransmits: ${totals.synRetransmits || 'none'}, stale ACKs: none, timestamps stripped: ${facts.stripped.weak ? 'not shown (the ts-stripped observations cannot tell a server with timestamps off from a path that strips them)' : 'no'}`
-        + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.${partial}${holes}`,
+        + `${totals.refused ? `, ${totals.refused} refused (RST to the SYN)` : ''}.${partial}${holes}${clockNote}`,
     }
-    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}: ${causes[0].summary}.${causes.length > 1 ? ` ${causes.length - 1} more cause${causes.length > 2 ? 's' : ''} below.` : ''}${partial}${holes}` };
+    : { status: worst === 'error' ? 'problem' as const : 'warning' as const, headline: `${causes[0].title}: ${causes[0].summary}.${causes.length > 1 ? ` ${causes.length - 1} more cause${causes.length > 2 ? 's' : ''} below.` : ''}${partial}${holes}${clockNote}` };
 
   const { findings, findingsOmitted } = topFindings(db);
   for (const f of findings) {

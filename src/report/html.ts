@@ -204,7 +204,8 @@ export function renderHtml(r: Report, opts: { quiet?: boolean } = {}): string {
   o.push('<section id="timeline"><h2>Timeline</h2>');
   if (r.timeline.buckets.length && r.timeline.bucketUsec > 0) {
     o.push(`<div class="figure">${timelineChart(r)}</div><div class="figure">${rateChart(r)}</div>`);
-  } else o.push('<p class="muted">No connection attempts (client SYNs) in the captures, so there is nothing to chart.</p>');
+  } else if (!r.timeline.clockLeftOut) o.push('<p class="muted">No connection attempts (client SYNs) in the captures, so there is nothing to chart.</p>');
+  if (r.timeline.clockLeftOut) o.push(`<p class="muted">${esc(`Not charted: ${r.timeline.clockLeftOut.join(', ')}, whose clock is not elapsed time (see above).`)}</p>`);
   o.push('</section>');
 
   if (r.causes.length) {

@@ -3,6 +3,7 @@ import { omittedNote, OTHER_ANSWER, type EvidenceItem, type Report } from './mod
 import { anomalyLine, baselineLine } from './gates.js';
 import { isoTime as iso } from './time.js';
 import { connectCell, decodeAsCommand, decodeAsText, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { withheldText } from './clock.js';
 import { readingLines } from './skipped.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -68,7 +69,7 @@ function render(r: Report, maxFindings: number, maxEvidence: number): string {
   const t = r.totals;
   o.push('', `Connections ${t.connections}; attempts ${t.attempts}; established ${t.established}${t.notCompleted ? `; SYN-ACK not acknowledged ${t.notCompleted}` : ''}; refused ${t.refused}${t.otherAnswer ? `; ${OTHER_ANSWER} ${t.otherAnswer}` : ''}; unanswered ${t.unanswered}; SYN retransmits ${t.synRetransmits}; answered by a stale ACK ${t.staleAcks}`
     + (t.handshakeRttMs.p50 !== null ? `; handshake RTT p50 ${t.handshakeRttMs.p50} ms, p99 ${t.handshakeRttMs.p99} ms` : '')
-    + (t.connectMs.p50 !== null ? `; connect time p50 ${t.connectMs.p50} ms, p99 ${t.connectMs.p99} ms, max ${t.connectMs.max} ms` : '') + '.');
+    + (t.connectMs.p50 !== null ? `; connect time p50 ${t.connectMs.p50} ms, p99 ${t.connectMs.p99} ms, max ${t.connectMs.max} ms` : '') + withheldText(t, '; ') + '.');
   const anomalies = anomalyLine(r.anomalies ?? {});
   if (anomalies) o.push(`${esc(anomalies)}.`);
   o.push(`Settings: TIME_WAIT ${r.settings.timeWaitS} s, client port range ${r.settings.portRange[0]}-${r.settings.portRange[1]}.`, '');

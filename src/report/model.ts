@@ -1,4 +1,5 @@
 import type { Ladder, LadderPacket, Timeline, TimelineBucket, WorstConnection } from '../detectors/charts.js';
+import type { ClockFacts } from '../decode/index.js';
 import type { Finding, Severity } from '../detectors/index.js';
 import type { BaselineDiff, GateResult } from './gates.js';
 import type { Metrics } from './metrics.js';
@@ -31,7 +32,10 @@ export interface CaptureSummary {
   tcpPackets: number;
   firstTsUsec: number | null;
   lastTsUsec: number | null;
-  durationS: number;
+  /** First to last frame, seconds; null when the clock is not elapsed time (`clock`). */
+  durationS: number | null;
+  /** Steps of the clock by more than a year between consecutive frames, frames dated past 2^53 µs (src/decode/clock.ts); absent when neither. */
+  clock?: ClockFacts;
   connections: number;
   skipped: Record<string, number>;
   /** Frames of `skipped` that could not be decoded (an unsupported link type, an unknown EtherType or tunnel, a cut or malformed header, a fragment): all but 'non-tcp' and 'non-packet-block'. */
@@ -70,8 +74,11 @@ export interface Totals {
   unanswered: number; // no answer of any kind at any capture point
   synRetransmits: number;
   staleAcks: number; // attempts answered by an ACK of an older connection
+  /** Over the attempts at capture points whose clock is elapsed time; clockWithheldAttempts are left out. */
   handshakeRttMs: { p50: number | null; p99: number | null };
   connectMs: { p50: number | null; p99: number | null; max: number | null };
+  /** Attempts seen at a capture point whose clock is not elapsed time: in no time percentile; absent when none. */
+  clockWithheldAttempts?: number;
   serverClosesFirstShare: number | null;
 }
 

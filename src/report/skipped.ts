@@ -3,6 +3,7 @@
  * verdict: how many and why, from CaptureSummary.skipped (the decoder's counters).
  */
 import { undecodable } from '../decode/reasons.js';
+import { clockLine } from './clock.js';
 import type { CaptureSummary } from './model.js';
 
 const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -85,5 +86,5 @@ export function zstdWindowLines(c: CaptureSummary): string[] {
 
 /** Every line the reports print next to the verdict about how the captures were read. */
 export function readingLines(c: CaptureSummary): string[] {
-  return [skippedLine(c), piecesLine(c), ...zstdWindowLines(c), filterLine(c), tunnelLine(c)].filter((x): x is string => x !== null);
+  return [skippedLine(c), clockLine(c), piecesLine(c), ...zstdWindowLines(c), filterLine(c), tunnelLine(c)].filter((x): x is string => x !== null);
 }

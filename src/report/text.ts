@@ -1,6 +1,7 @@
 import { anomalyLine, baselineLine } from './gates.js';
 import { omittedNote, OTHER_ANSWER, type Report } from './model.js';
 import { connectCell, decodeAsSuffix, fileFramesText, filterScopeText, findingFramesCell, spansText, synFrameCell } from './frames.js';
+import { withheldText } from './clock.js';
 import { readingLines, skippedLine } from './skipped.js';
 import { renderTable } from './table.js';
 
@@ -43,10 +44,10 @@ export function renderText(r: Report, o: TextOptions): string {
   if (o.quiet) return fit(out, o.width);
 
   out.push('');
-  out.push(r.captures.map((c) => `${c.name}${c.pieces.length > 1 ? ` and ${c.pieces.length - 1} more file${c.pieces.length > 2 ? 's' : ''}` : ''}: ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}, ${c.frames} frame${c.frames === 1 ? '' : 's'}, ${c.tcpPackets} TCP, ${c.connections} connection${c.connections === 1 ? '' : 's'} over ${c.durationS.toFixed(3)} s`).join('\n'));
+  out.push(r.captures.map((c) => `${c.name}${c.pieces.length > 1 ? ` and ${c.pieces.length - 1} more file${c.pieces.length > 2 ? 's' : ''}` : ''}: ${c.format ?? '?'}${c.compression ? `+${c.compression}` : ''}, ${c.frames} frame${c.frames === 1 ? '' : 's'}, ${c.tcpPackets} TCP, ${c.connections} connection${c.connections === 1 ? '' : 's'}${c.durationS !== null ? ` over ${c.durationS.toFixed(3)} s` : ' (no span: its clock is not elapsed time)'}`).join('\n'));
   const t = r.totals;
   out.push(`connections ${t.connections}, attempts ${t.attempts}, established ${t.established}${t.notCompleted ? `, SYN-ACK not acknowledged ${t.notCompleted}` : ''}, refused ${t.refused}${t.otherAnswer ? `, ${OTHER_ANSWER} ${t.otherAnswer}` : ''}, unanswered ${t.unanswered}, SYN retransmits ${t.synRetransmits}, answered by a stale ACK ${t.staleAcks}`
-    + (t.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${t.handshakeRttMs.p50} ms p99 ${t.handshakeRttMs.p99} ms` : ''));
+    + (t.handshakeRttMs.p50 !== null ? `, handshake RTT p50 ${t.handshakeRttMs.p50} ms p99 ${t.handshakeRttMs.p99} ms` : '') + withheldText(t));
   const anomalies = anomalyLine(r.anomalies ?? {});
   if (anomalies) out.push(anomalies);
 

@@ -75,11 +75,13 @@ describe('report schema', () => {
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/cli.js');
 const samples = join(root, 'samples');
-const CORPUS_PICKS = ['suricata-base64-decode-5885-stale-ack.pcap', 'tcpdump-ssh-synack-ts-nop-run.pcap', 'zeek-nmap-vsn-refused.pcap', 'malformed/crafted-pcap-cut-mid-record.pcap'];
+const CORPUS_PICKS = ['suricata-base64-decode-5885-stale-ack.pcap', 'tcpdump-ssh-synack-ts-nop-run.pcap', 'zeek-nmap-vsn-refused.pcap', 'malformed/crafted-pcap-cut-mid-record.pcap',
+  'pcapplusplus-pcapng-example-tsresol9.pcapng'];
 /**
  * Each lab scenario's client capture, both sides of one scenario together (two
  * captures in one report), and corpus files with odd shapes: a stale ACK from the
- * wild, a NOP run, refused connections, a capture cut mid-record.
+ * wild, a NOP run, refused connections, a capture cut mid-record, a clock that steps by years
+ * (captures[].clock, durationS null, totals.clockWithheldAttempts, timeline.clockLeftOut).
  */
 const cases: string[][] = existsSync(samples)
   ? [
