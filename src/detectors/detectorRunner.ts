@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { readSharedError } from '../flows/writer.js';
 import { removeAtExit, removeTempDir } from '../flows/tempDirs.js';
+import { THREAD_ID_SOURCE, ThreadLife } from '../flows/threadLife.js';
 import { WORKER_LIMITS } from '../heap.js';
 import { THREAD_DETECTORS, type DetectorThreadData } from './threadShare.js';
 
@@ -60,13 +61,18 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
   removeAtExit(dir);
   const out = join(dir, 'findings.sqlite');
   const state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
-  const data: DetectorThreadData = { path: db.name, out, settings, names: [...names], ids: THREAD_DETECTORS, state: state.buffer as SharedArrayBuffer };
+  const life = new ThreadLife();
+  const data: DetectorThreadData = { path: db.name, out, settings, names: [...names], ids: THREAD_DETECTORS, state: state.buffer as SharedArrayBuffer, life: life.buf };
   const worker = new Worker(threadBoot(url.href), { eval: true, workerData: data, resourceLimits: WORKER_LIMITS });
   worker.unref();
   let ended = false;
   return {
     wait(): string {
-      while (Atomics.load(state, 0) === 0) Atomics.wait(state, 0, 0, 1000);
+      while (Atomics.load(state, 0) === 0) {
+        Atomics.wait(state, 0, 0, 1000);
+        // Its last word is written before it ends, so one read after ended() still sees it.
+        if (life.ended() && Atomics.load(state, 0) === 0) throw new Error('the detector thread ended without saying why (out of memory?)');
+      }
       if (Atomics.load(state, 0) === 2) {
         const { code, message } = readSharedError(state.buffer as SharedArrayBuffer);
         throw Object.assign(new Error(message), { code });
@@ -91,7 +97,8 @@ export function startDetectorThread(db: Database.Database, settings: DetectorThr
  * the thread's own (readSharedError: from byte 8, "CODE\tmessage").
  */
 export function threadBoot(href: string): string {
-  return `import(${JSON.stringify(href)}).catch((e) => {
+  return `${THREAD_ID_SOURCE}
+  import(${JSON.stringify(href)}).catch((e) => {
     const { workerData } = require('node:worker_threads');
     const state = new Int32Array(workerData.state);
     const text = new TextEncoder().encode('\\t' + String((e && e.message) || e));

@@ -32,4 +32,6 @@ export interface DetectorThreadData {
   ids: readonly string[];
   /** [0] set to 1 when the thread is done, 2 when it failed; its error text follows from byte 8. */
   state: SharedArrayBuffer;
+  /** ThreadLife.buf: the thread's TID, for a main thread blocked on it to tell it ended. */
+  life: SharedArrayBuffer;
 }

@@ -4,6 +4,7 @@ import { WORKER_LIMITS } from '../heap.js';
 import { ANOMALY_DETAILS, ANOMALY_KINDS, AN_FIELDS } from './anomalies.js';
 import { EVENT_KINDS, type Conn } from './conn.js';
 import { ANOMALY_NUMS, CONN_NUMS, CONN_STRS, connAnomalies, DIRS, EVENT_NUMS, packAnomalies, packConn, packEvents } from './rowPack.js';
+import { THREAD_ID_SOURCE, ThreadLife } from './threadLife.js';
 import { STR_NULL, STR_SEP, writerMain, type WriterData, type WriterMessage } from './writerThread.js';
 
 /**
@@ -24,17 +25,18 @@ const STATE_BYTES = 8 + 1024;
 export class RowWriter {
   private readonly worker: Worker;
   private readonly state = new Int32Array(new SharedArrayBuffer(STATE_BYTES));
+  private readonly life = new ThreadLife();
   private posted = 0;
   private closed = false;
 
   constructor(path: string, pragmas: string[]) {
     const data: WriterData = {
       path, pragmas, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-      dirs: DIRS, eventKinds: [...EVENT_KINDS], state: this.state.buffer as SharedArrayBuffer,
+      dirs: DIRS, eventKinds: [...EVENT_KINDS], state: this.state.buffer as SharedArrayBuffer, life: this.life.buf,
       connNums: CONN_NUMS, connStrs: CONN_STRS, eventNums: EVENT_NUMS,
       anomalyNums: ANOMALY_NUMS, anomalyKinds: [...ANOMALY_KINDS], anomalyDetails: [...ANOMALY_DETAILS],
     };
-    this.worker = new Worker(`(${writerMain.toString()})(require, require('node:worker_threads'))`, { eval: true, workerData: data, resourceLimits: WORKER_LIMITS });
+    this.worker = new Worker(`${THREAD_ID_SOURCE}\n(${writerMain.toString()})(require, require('node:worker_threads'))`, { eval: true, workerData: data, resourceLimits: WORKER_LIMITS });
     // Errors are reported through the shared state; the thread must never keep the process alive.
     this.worker.unref();
   }
@@ -101,6 +103,10 @@ export class RowWriter {
       }
       if (this.posted - done < n) return;
       Atomics.wait(this.state, 0, done, 1000);
+      // What it did before it ended is in the state already: read once more after ended().
+      if (this.life.ended() && Atomics.load(this.state, 0) === done && Atomics.load(this.state, 1) === 0) {
+        throw new Error('writing the store failed: the writer thread ended without saying why (out of memory?)');
+      }
     }
   }
 }

@@ -10,6 +10,8 @@ export interface WriterData {
   eventKinds: string[];
   /** Shared Int32Array: see STATE_* in writer.ts. */
   state: SharedArrayBuffer;
+  /** ThreadLife.buf (threadLife.ts). */
+  life: SharedArrayBuffer;
   connNums: number;
   connStrs: number;
   eventNums: number;
