@@ -2,6 +2,7 @@ import type { AnomalyKind } from '../flows/anomalies.js';
 import { anomalyCounts, captureLoss, type CaptureLoss } from '../flows/anomalyQuery.js';
 import type Database from 'better-sqlite3';
 import { clockTrustedSql, clockWithheldAttempts } from './clock.js';
+import { sqlPercentiles } from './sqlPercentiles.js';
 import { usualCloser, type Closer } from './closer.js';
 import { ep } from './format.js';
 import { FINDING_COLUMNS, findingFromRow } from './index.js';
@@ -119,15 +120,8 @@ export interface PathSummary {
 const STALE_SAMPLE = 10;
 
 function dist(db: Database.Database, sql: string, ...args: unknown[]): Dist | null {
-  const n = db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...args) as number;
-  if (n === 0) return null;
-  // Nearest-rank percentiles, all three from one sort (three ORDER BY ... OFFSET queries sorted
-  // the values three times); the values never all cross into JavaScript.
-  const rank = (p: number): number => Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
-  const [r50, r99, r100] = [rank(50), rank(99), rank(100)];
-  const at = new Map((db.prepare(`SELECT r, v FROM (SELECT row_number() OVER (ORDER BY v) AS r, v FROM (${sql})) WHERE r IN (?, ?, ?)`).raw()
-    .all(...args, r50, r99, r100) as [number, number][]));
-  return { n, p50: at.get(r50)!, p99: at.get(r99)!, max: at.get(r100)! };
+  const d = sqlPercentiles(db, sql, [50, 99, 100], ...args);
+  return d === null ? null : { n: d.n, p50: d.values[0], p99: d.values[1], max: d.values[2] };
 }
 
 export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portRange: [number, number] }): AnalysisFacts {

@@ -1,9 +1,12 @@
 /** Small statistics helpers shared by detectors. */
 
-/** Nearest-rank percentile (p in 0..100) of an unsorted list; NaN when empty. */
+/** The nearest-rank percentile's place (0-based) among n sorted values: the one rule for every percentile tcpdiag prints. */
+export const rankIndex = (n: number, p: number): number => Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1));
+
 /** The nearest-rank percentile p of sorted values (NaN for none). */
-const atRank = (sorted: ArrayLike<number>, p: number): number =>
-  (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
+const atRank = (sorted: ArrayLike<number>, p: number): number => (sorted.length === 0 ? NaN : sorted[rankIndex(sorted.length, p)]);
+
+/** Nearest-rank percentile (p in 0..100) of an unsorted list; NaN when empty. */
 
 export function percentile(values: number[], p: number): number {
   return atRank([...values].sort((a, b) => a - b), p);

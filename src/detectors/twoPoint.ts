@@ -1,4 +1,5 @@
 import { fastRows } from './batch.js';
+import { sqlPercentiles } from './sqlPercentiles.js';
 import { ep, firstN } from './format.js';
 import { frameRef, type Detector, type DetectorContext, type Finding } from './types.js';
 
@@ -77,13 +78,8 @@ function mergeAttempts(ctx: DetectorContext, capA: number, capB: number): void {
   ctx.db.prepare('CREATE INDEX temp.two_point_attempt ON two_point (capture_id, attempt_id)').run();
 }
 
-/** Nearest-rank percentile p of the values `sql` selects (column v), as stats.percentile; NaN for none. */
-function sqlPercentile(ctx: DetectorContext, sql: string, p: number, ...args: unknown[]): number {
-  const n = ctx.db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...args) as number;
-  if (n === 0) return NaN;
-  const rank = Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1));
-  return ctx.db.prepare(`SELECT v FROM (${sql}) ORDER BY v LIMIT 1 OFFSET ?`).pluck().get(...args, rank) as number;
-}
+/** The median of the values `sql` selects (column v), as stats.percentile; NaN for none. */
+const sqlMedian = (ctx: DetectorContext, sql: string): number => sqlPercentiles(ctx.db, sql, [50])?.values[0] ?? NaN;
 
 /** Distinct keys with how many items have each, most frequent first (then first seen), counted as items come. */
 class Counted {
@@ -120,8 +116,8 @@ function comparePairs(ctx: DetectorContext, capA: number, capB: number, isnRewri
   if (matched === 0) return null;
 
   // The capture nearer the client sees the longer SYN -> SYN-ACK round trip.
-  const rttA = sqlPercentile(ctx, pairsSql('a.rtt_syn_usec AS v', 'a.rtt_syn_usec IS NOT NULL'), 50);
-  const rttB = sqlPercentile(ctx, pairsSql('b.rtt_syn_usec AS v', 'b.rtt_syn_usec IS NOT NULL'), 50);
+  const rttA = sqlMedian(ctx, pairsSql('a.rtt_syn_usec AS v', 'a.rtt_syn_usec IS NOT NULL'));
+  const rttB = sqlMedian(ctx, pairsSql('b.rtt_syn_usec AS v', 'b.rtt_syn_usec IS NOT NULL'));
   const aNear = !(rttB > rttA);
   const [n, f] = aNear ? ['a', 'b'] : ['b', 'a'];
   const nearCap = aNear ? capA : capB;
@@ -242,11 +238,9 @@ function comparePairs(ctx: DetectorContext, capA: number, capB: number, isnRewri
   const backWhere = `${n}.synack_count = 1 AND ${f}.synack_count = 1`;
   const fwdSql = pairsSql(`${f}.syn_ts_usec - ${n}.syn_ts_usec AS v`, fwdWhere);
   const backSql = pairsSql(`${n}.synack_ts_usec - ${f}.synack_ts_usec AS v`, backWhere);
-  const hasFwd = (db.prepare(`SELECT count(*) FROM (${fwdSql})`).pluck().get() as number) > 0;
-  const hasBack = (db.prepare(`SELECT count(*) FROM (${backSql})`).pluck().get() as number) > 0;
-  if (hasFwd && hasBack) {
-    const f50 = sqlPercentile(ctx, fwdSql, 50);
-    const b50 = sqlPercentile(ctx, backSql, 50);
+  const f50 = sqlMedian(ctx, fwdSql);
+  const b50 = sqlMedian(ctx, backSql);
+  if (!Number.isNaN(f50) && !Number.isNaN(b50)) {
     if (f50 >= 0 && b50 >= 0) {
       changes.push(`one-way delay ${nearName} -> ${farName} p50 ${(f50 / 1000).toFixed(3)} ms, back p50 ${(b50 / 1000).toFixed(3)} ms`);
       ev.oneWayUsec = { forwardP50: f50, backP50: b50 };

@@ -221,7 +221,6 @@ export function* streamTable(head: string[], pass: () => Iterable<unknown[]>): G
   const widths: number[] = new Array(headCells.length).fill(1);
   widen(widths, headCells);
   for (const r of pass()) widen(widths, cellsOf({}, r));
-  for (let x = 0; x < widths.length; x++) widths[x] ??= 1;
   yield* rowLines(headCells, widths, true);
   for (const r of pass()) yield* rowLines(cellsOf({}, r), widths, false);
   yield rule(widths, '└', '┴', '┘');
