@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ACK, RST, SYN, TcpPacket } from '../../src/decode/packet.js';
+import { ACK, RST, SYN } from '../../src/decode/packet.js';
 import { assignAttempts } from '../../src/flows/attempts.js';
 import { Store } from '../../src/flows/store.js';
 import { Tracker } from '../../src/flows/tracker.js';
+import { feedSteps, type Step } from '../helpers/steps.js';
 import { hasTshark, pipeline, ROOT, SAMPLES, tsharkFields } from '../helpers/pipeline.js';
 
 /**
@@ -119,23 +120,11 @@ describe.skipIf(!hasTshark())('split handshakes (suricata 4whs, 5whs) against ts
 
 // Packet sequences written from RFC 9293 §3.10.7.3 (SYN-SENT) for the split handshakes that do
 // not complete, and from tcp_timewait_state_process (net/ipv4/tcp_minisocks.c) for a stale ACK.
-const C = (198 << 24 | 18 << 16 | 1 << 8 | 2) >>> 0;
-const S = (198 << 24 | 19 << 16 | 2 << 8 | 2) >>> 0;
-type Step = [fromClient: boolean, flags: number, seq: number, ack: number, len: number, tMs: number];
 function crafted(steps: Step[]): { conn: Record<string, any>; outcome: string } {
   const store = Store.open();
   stores.push(store);
   const tr = new Tracker(store.addCapture('crafted.pcap'), store, { timeWaitUsec: 60e6, firstId: 1 });
-  const p = new TcpPacket();
-  steps.forEach(([fromClient, flags, seq, ack, len, tMs], i) => {
-    p.reset();
-    p.frame = i + 1; p.tsUsec = 1_700_000_000_000_000 + tMs * 1000; p.ipVersion = 4;
-    p.src3 = fromClient ? C : S; p.dst3 = fromClient ? S : C;
-    p.srcPort = fromClient ? 40000 : 3306; p.dstPort = fromClient ? 3306 : 40000;
-    p.flags = flags; p.seq = seq >>> 0; p.ack = ack >>> 0; p.payloadBytes = len; p.origLenBytes = 66 + len; p.window = 500;
-    tr.onPacket(p);
-  });
-  tr.finish();
+  feedSteps(tr, steps);
   store.index();
   assignAttempts(store.db);
   const conns = store.db.prepare('SELECT * FROM connections').all() as Record<string, any>[];

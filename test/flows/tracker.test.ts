@@ -1,26 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ACK, FIN, RST, SYN, TcpPacket } from '../../src/decode/packet.js';
+import { ACK, FIN, RST, SYN } from '../../src/decode/packet.js';
 import type { Conn } from '../../src/flows/conn.js';
 import { Tracker } from '../../src/flows/tracker.js';
+import { feedSteps, type Step } from '../helpers/steps.js';
 
 // Packet sequences written from the kernel behaviour of tcp_timewait_state_process (net/ipv4/tcp_minisocks.c):
 // the unit under test is the tracker's bookkeeping; real captures are checked in tracker-captures tests.
-const C = (198 << 24 | 18 << 16 | 1 << 8 | 2) >>> 0;
-const S = (198 << 24 | 19 << 16 | 2 << 8 | 2) >>> 0;
 
-function run(steps: [fromClient: boolean, flags: number, seq: number, ack: number, len: number, tMs: number][]): Conn[] {
+function run(steps: Step[]): Conn[] {
   const out: Conn[] = [];
-  const tr = new Tracker(1, { flush: (c) => out.push(c) }, { timeWaitUsec: 60e6, firstId: 1 });
-  const p = new TcpPacket();
-  steps.forEach(([fromClient, flags, seq, ack, len, tMs], i) => {
-    p.reset();
-    p.frame = i + 1; p.tsUsec = 1_700_000_000_000_000 + tMs * 1000; p.ipVersion = 4;
-    p.src3 = fromClient ? C : S; p.dst3 = fromClient ? S : C;
-    p.srcPort = fromClient ? 40000 : 3306; p.dstPort = fromClient ? 3306 : 40000;
-    p.flags = flags; p.seq = seq >>> 0; p.ack = ack >>> 0; p.payloadBytes = len; p.origLenBytes = 66 + len; p.window = 500;
-    tr.onPacket(p);
-  });
-  tr.finish();
+  feedSteps(new Tracker(1, { flush: (c) => out.push(c) }, { timeWaitUsec: 60e6, firstId: 1 }), steps);
   return out.sort((a, b) => a.id - b.id);
 }
 
