@@ -97,6 +97,18 @@ ${EXIT_HELP}`);
       code = await flowsCommand(files, opts);
     });
 
+  program
+    .command('findings')
+    .description('every finding of a store kept by analyze --db, rendered as a report lists them')
+    .requiredOption('--db <path>', 'the store (read only)')
+    .option('--detector <id>', 'only this detector\'s findings (stale-ack, challenge-ack, syn-retransmit, ...)')
+    .option('--limit <n>', 'print at most n findings', intOpt('--limit'))
+    .option('--format <fmt>', 'text (severity, id and summary, one line each) | json (every field)', 'text')
+    .action(async (opts) => {
+      const { findingsCommand } = await import('./commands/findings.js');
+      code = await findingsCommand(opts);
+    });
+
   sourceOptions(program
     .command('analyze'))
     .description('diagnose why new connections fail or are slow')

@@ -122,7 +122,7 @@ export function ladder(db: Database.Database, locate?: FrameLocator): Ladder | n
   // else the first stale ACK, else the first retransmitted SYN of a connection.
   // Never one at a capture whose clock is not elapsed time (clock.ts): its times are not a ladder's.
   const first = (where: string): number | undefined => db.prepare(`SELECT conn_id FROM findings WHERE ${where} AND conn_id IS NOT NULL AND ${clockTrustedSql('capture_id')} ORDER BY rowid LIMIT 1`).pluck().get() as number | undefined;
-  const pick = first("detector = 'stale-ack' AND json_type(evidence, '$.previous') IS NOT 'null'")
+  const pick = first("detector = 'stale-ack' AND kind != 'not-captured'")
     ?? first("detector = 'stale-ack'")
     ?? first("detector = 'syn-retransmit'");
   if (pick === undefined) return null;

@@ -5,7 +5,7 @@ import { clockTrustedSql, clockWithheldAttempts } from './clock.js';
 import { sqlPercentiles } from './sqlPercentiles.js';
 import { usualCloser, type Closer } from './closer.js';
 import { ep } from './format.js';
-import { FINDING_COLUMNS, findingFromRow } from './index.js';
+import { FINDING_COLUMNS, findingReader, type FindingTableRow } from './index.js';
 import { isHot, type RateFact } from './rate.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
 import type { Finding } from './types.js';
@@ -126,7 +126,8 @@ function dist(db: Database.Database, sql: string, ...args: unknown[]): Dist | nu
 
 export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portRange: [number, number] }): AnalysisFacts {
   const one = <T>(sql: string, ...args: unknown[]): T => db.prepare(sql).pluck().get(...args) as T;
-  const findings = (sql: string, ...args: unknown[]): Finding[] => (db.prepare(sql).all(...args) as Parameters<typeof findingFromRow>[0][]).map(findingFromRow);
+  const read = findingReader(db);
+  const findings = (sql: string, ...args: unknown[]): Finding[] => (db.prepare(sql).all(...args) as FindingTableRow[]).map(read);
   const by = (detector: string, where = '1', limit = -1): Finding[] =>
     findings(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = ? AND (${where}) ORDER BY rowid LIMIT ?`, detector, limit);
 
@@ -170,8 +171,8 @@ export function gatherFacts(db: Database.Database, s: { timeWaitS: number; portR
   let top: PathSummary | null = null;
   const clients = new Set<string>();
   const hot: Finding[] = [];
-  for (const r of db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = 'port-reuse' AND conn_id IS NULL ORDER BY rowid`).iterate() as Iterable<Parameters<typeof findingFromRow>[0]>) {
-    const f = findingFromRow(r);
+  for (const r of db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings WHERE detector = 'port-reuse' AND conn_id IS NULL ORDER BY rowid`).iterate() as Iterable<FindingTableRow>) {
+    const f = read(r);
     const ev = f.evidence as unknown as PathSummary & { acceptedFromTimeWait: number };
     paths++;
     reuses += ev.reuses;

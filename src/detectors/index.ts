@@ -16,9 +16,9 @@ import { twoPoint } from './twoPoint.js';
 import { collectGarbage } from '../heap.js';
 import { startDetectorThread } from './detectorRunner.js';
 import { findingRow, HELD_FINDINGS_COLUMNS, THREAD_DETECTORS, type FindingRow } from './threadShare.js';
-import type { Detector, DetectorContext, Finding } from './types.js';
+import type { Detector, DetectorContext, Finding, TypedFinding } from './types.js';
 
-export type { Detector, DetectorContext, Finding, Severity } from './types.js';
+export type { Detector, DetectorContext, Finding, Severity, TypedFinding } from './types.js';
 export { SEVERITY_RANK } from './types.js';
 
 /** Every detector, in the order reports list them. */
@@ -39,9 +39,8 @@ export interface DetectorSettings {
  * time (detectorRunner.ts); the findings table is the same either way.
  */
 export function runDetectors(db: Database.Database, settings: DetectorSettings): number {
-  const names = new Map<number, string>();
-  for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
-  const ctx: DetectorContext = { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
+  const names = captureNames(db);
+  const ctx = detectorContext(db, settings, names);
   // Insertion order (rowid) is the order detectors and reports list findings in.
   db.prepare('DELETE FROM findings').run();
   // The detector index is built once after the run, not kept up to date per insert.
@@ -58,7 +57,7 @@ function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorS
   // The rollback journal (kept in memory) then never holds more than one detector's pages,
   // and a finding is garbage once written.
   let n = 0;
-  const write = db.transaction((fs: Iterable<Finding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
+  const write = db.transaction((fs: Iterable<Finding | TypedFinding>) => { for (const f of fs) { insertRow(ins, findingRow(f)); n++; } });
   if (thread === null) {
     for (const d of DETECTORS) { write(d.run(ctx)); collectGarbage(); }
     return n;
@@ -71,7 +70,7 @@ function runAll(db: Database.Database, ctx: DetectorContext, settings: DetectorS
   try {
     db.exec(`DROP TABLE IF EXISTS temp.held; CREATE TEMP TABLE held (${HELD_FINDINGS_COLUMNS})`);
     const hold = db.prepare('INSERT INTO temp.held VALUES (?,?,?,?,?,?,?,?,?,?,?)');
-    const holdAll = db.transaction((seq: number, fs: Iterable<Finding>) => { for (const f of fs) hold.run(seq, ...findingRow(f)); });
+    const holdAll = db.transaction((seq: number, fs: Iterable<Finding | TypedFinding>) => { for (const f of fs) hold.run(seq, ...findingRow(f)); });
     let streaming = true;
     DETECTORS.forEach((d, seq) => {
       if (THREAD_DETECTORS.includes(d.id)) streaming = false;
@@ -123,13 +122,47 @@ function duplicateOr(e: unknown, id: string): unknown {
   return (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? new Error(`two findings with the id ${id}`) : e;
 }
 
-/** A finding read back from the findings table. */
-export function findingFromRow(r: { id: string; detector: string; severity: string; capture_id: number | null; conn_id: number | null; ts_usec: number | null; summary: string; evidence: string }): Finding {
-  return {
-    id: r.id, detector: r.detector as Finding['detector'], severity: r.severity as Finding['severity'],
-    captureId: r.capture_id, connId: r.conn_id, tsUsec: r.ts_usec, summary: r.summary, evidence: JSON.parse(r.evidence) as Finding['evidence'],
+/** Capture id -> name, as finding ids and messages name captures. */
+function captureNames(db: Database.Database): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const r of db.prepare('SELECT id, name FROM captures').all() as { id: number; name: string }[]) names.set(r.id, r.name);
+  return names;
+}
+
+function detectorContext(db: Database.Database, settings: DetectorSettings, names: Map<number, string>): DetectorContext {
+  return { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
+}
+
+/** A findings table row in the shape a FindingReader takes (FINDING_COLUMNS). */
+export interface FindingTableRow { id: string; detector: string; severity: string; capture_id: number | null; conn_id: number | null; ts_usec: number | null; summary: string | null; evidence: string | null }
+
+export type FindingReader = (r: FindingTableRow) => Finding;
+
+/**
+ * Reads findings back from the findings table of `db`. A row without summary and evidence is a
+ * TypedFinding: the detector that wrote it renders it from the store (Detector.expand), so it
+ * reads the same as the finding run() would have stored whole. Rendering reads no setting.
+ */
+export function findingReader(db: Database.Database): FindingReader {
+  let ctx: DetectorContext | null = null;
+  return (r) => {
+    if (r.summary !== null && r.evidence !== null) {
+      return {
+        id: r.id, detector: r.detector as Finding['detector'], severity: r.severity as Finding['severity'],
+        captureId: r.capture_id, connId: r.conn_id, tsUsec: r.ts_usec, summary: r.summary, evidence: JSON.parse(r.evidence) as Finding['evidence'],
+      };
+    }
+    const d = DETECTORS.find((x) => (x.ids ?? [x.id]).includes(r.detector as Finding['detector']));
+    if (d?.expand === undefined || r.conn_id === null) throw new Error(`finding ${r.id}: no summary or evidence stored, and no detector renders it`);
+    ctx ??= detectorContext(db, { timeWaitUsec: 0, portLo: 0, portHi: 0 }, captureNames(db));
+    const { kind: _k, reason: _r, ...f } = d.expand(ctx, r.conn_id);
+    if (f.id !== r.id) throw new Error(`finding ${r.id}: rendered as ${f.id}`);
+    return f;
   };
 }
 
-/** Columns of the findings table in the shape findingFromRow() takes. */
+/** Columns of the findings table in the shape a FindingReader takes. */
 export const FINDING_COLUMNS = 'id, detector, severity, capture_id, conn_id, ts_usec, summary, evidence';
+
+/** Every detector id a finding can carry, in DETECTORS order. */
+export const FINDING_DETECTOR_IDS: readonly string[] = [...new Set(DETECTORS.flatMap((d): readonly string[] => d.ids ?? [d.id]))];

@@ -1,4 +1,4 @@
-import type { Finding } from './types.js';
+import type { Finding, TypedFinding } from './types.js';
 
 /**
  * Which detectors run on a second thread while the main one runs the others (runDetectors).
@@ -10,10 +10,10 @@ import type { Finding } from './types.js';
 export const THREAD_DETECTORS: readonly string[] = ['ts-stripped', 'port-reuse', 'server-closes-first', 'exhaustion-forecast', 'nat-clients'];
 
 /** A finding as the findings table's columns, in order (schema.ts). */
-export type FindingRow = [string, string, string, number | null, number | null, number | null, string, string, string | null, string | null];
+export type FindingRow = [string, string, string, number | null, number | null, number | null, string | null, string | null, string | null, string | null];
 
-export const findingRow = (f: Finding): FindingRow =>
-  [f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, JSON.stringify(f.evidence), f.kind ?? null, f.reason ?? null];
+export const findingRow = (f: Finding | TypedFinding): FindingRow =>
+  [f.id, f.detector, f.severity, f.captureId, f.connId, f.tsUsec, f.summary, f.evidence === null ? null : JSON.stringify(f.evidence), f.kind ?? null, f.reason ?? null];
 
 /**
  * Findings held before they go into the store in order: `seq` is the detector's place in

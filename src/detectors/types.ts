@@ -30,6 +30,16 @@ export interface Finding {
   reason?: string | null;
 }
 
+/**
+ * A finding as written by a detector that renders it on read: its typed columns only, with
+ * summary and evidence NULL in the store. The detector's expand() makes the whole Finding from
+ * the store when a report or `tcpdiag findings` reads it (findingReader, detectors/index.ts).
+ * Stale ACKs are one finding per connection (43 000 on the 100 000-connection bench capture);
+ * a report lists at most MAX_REPORT_FINDINGS of them, so their prose (1.5 KB each) is made only
+ * for those.
+ */
+export type TypedFinding = Omit<Finding, 'summary' | 'evidence'> & { summary: null; evidence: null; connId: number };
+
 export interface DetectorContext {
   db: Database.Database;
   /** TIME_WAIT period (2*MSL) assumed for the hosts, µs. */
@@ -60,5 +70,12 @@ export interface Detector {
    * statements is being iterated (.iterate(), fastRows): runDetectors' INSERT would find the
    * connection busy. Read into memory first, or use .get()/.all(), then yield.
    */
-  run(ctx: DetectorContext): Iterable<Finding>;
+  run(ctx: DetectorContext): Iterable<Finding | TypedFinding>;
+  /** The detector ids its findings carry, when not only `id` (stale-ack also writes challenge-ack). */
+  ids?: readonly DetectorId[];
+  /**
+   * The whole finding for a TypedFinding this detector wrote, from the store (connection
+   * `connId`'s rows), exactly as run() would have made it. Required when run() yields TypedFindings.
+   */
+  expand?(ctx: DetectorContext, connId: number): Finding;
 }

@@ -10,8 +10,10 @@
  * both SYNs were acknowledged (handshake_acked, connect_usec to the server's ACK of the SYN);
  * answer 'syn'; attempts.outcome 'other-answer'. Version 6 read such connections as unanswered.
  * Version 7 also added connections.tunnel_vxlan_port, capture_pieces.zstd_window_bytes and captures.clock.
+ * Version 8: stale-ack and challenge-ack findings keep their typed columns only (summary and
+ * evidence NULL, rendered from connections and events when read: `tcpdiag findings`).
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /**
  * PRAGMA application_id of a tcpdiag store ("tcpd"), set when the store is created: it
@@ -306,8 +308,11 @@ CREATE TABLE IF NOT EXISTS findings (
   capture_id  INTEGER,
   conn_id     INTEGER,
   ts_usec     INTEGER,
-  summary     TEXT NOT NULL,     -- one line
-  evidence    TEXT NOT NULL,     -- JSON: frames, seq/ack, options, figures
+  -- stale-ack and challenge-ack: NULL in both. Those findings (one per connection whose SYN drew
+  -- an ACK from another sequence space, connections.foreign_*) are rendered from the connection's
+  -- row, its previous incarnation's and its events when read (tcpdiag findings --db FILE).
+  summary     TEXT,              -- one line
+  evidence    TEXT,              -- JSON: frames, seq/ack, options, figures
   kind        TEXT,              -- stale-ack and challenge-ack: evidence.relation (time-wait | old-connection | not-captured | half-open); NULL for other detectors
   reason      TEXT               -- stale-ack and challenge-ack: evidence.rejectReason; NULL for other detectors
 );

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { FINDING_COLUMNS, findingFromRow, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
+import { FINDING_COLUMNS, findingReader, SEVERITY_RANK, type FindingTableRow, type Finding, type Severity } from '../detectors/index.js';
 import { capturePieces, captureRows, captureTunnels, connectionVxlanPort, ladder, timeline, worstConnections } from '../detectors/charts.js';
 import { captureSpanS, clockOfRow } from '../detectors/clock.js';
 import { gatherFacts } from '../detectors/facts.js';
@@ -165,7 +165,8 @@ function topFindings(db: Database.Database): { findings: ReportFinding[]; findin
     last = k;
   }
   const byRowid = db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings WHERE rowid = ?`);
-  const out = rowids.map((r) => findingFromRow(byRowid.get(r) as Parameters<typeof findingFromRow>[0]));
+  const read = findingReader(db);
+  const out = rowids.map((r) => read(byRowid.get(r) as FindingTableRow));
   out.sort(reportOrder);
   if (out.length > MAX_REPORT_FINDINGS) out.length = MAX_REPORT_FINDINGS;
   return { findings: out, findingsOmitted: total - out.length };

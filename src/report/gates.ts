@@ -1,4 +1,4 @@
-import { DETECTORS, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
+import { FINDING_DETECTOR_IDS, SEVERITY_RANK, type Finding, type Severity } from '../detectors/index.js';
 import { ExitError } from '../errors.js';
 import { METRICS, metricByName, type MetricDef, type Metrics } from './metrics.js';
 import type { Report, ReportFinding } from './model.js';
@@ -18,7 +18,7 @@ export type Gate =
   | { kind: 'metric'; text: string; metric: MetricDef; op: '>' | '>=' | '<' | '<='; threshold: number };
 
 const SEVERITIES = Object.keys(SEVERITY_RANK) as Severity[];
-const detectorIds = (): string[] => [...new Set(DETECTORS.flatMap((d) => (d.id === 'stale-ack' ? ['stale-ack', 'challenge-ack'] : [d.id])))];
+const detectorIds = (): string[] => [...FINDING_DETECTOR_IDS];
 
 export function parseGate(spec: string): Gate {
   const s = spec.trim();

@@ -47,7 +47,7 @@ describe('--db that cannot be a store: one line, exit 2, the file untouched', ()
     d.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO accounts (name) VALUES ('a');");
     d.pragma('user_version = 7');
     d.close();
-    for (const args of [['analyze', SERVER, '--db', other], ['analyze', '--db', other], ['flows', '--db', other]]) {
+    for (const args of [['analyze', SERVER, '--db', other], ['analyze', '--db', other], ['flows', '--db', other], ['findings', '--db', other]]) {
       const r = cli(args);
       expect(r.code).toBe(2);
       expectOneLine(r, /other-app\.sqlite: another application's SQLite database \(tables accounts\); --db takes a new file or a store tcpdiag wrote/);

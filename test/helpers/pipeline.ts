@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FINDING_COLUMNS, findingFromRow, runDetectors, type Finding } from '../../src/detectors/index.js';
+import { FINDING_COLUMNS, findingReader, runDetectors, type Finding, type FindingTableRow } from '../../src/detectors/index.js';
 import { assignAttempts } from '../../src/flows/attempts.js';
 import { ingestCapture } from '../../src/flows/ingest.js';
 import { Store } from '../../src/flows/store.js';
@@ -30,7 +30,7 @@ export async function pipeline(files: string[], timeWaitS = 60): Promise<{ store
 
 /** Every finding in the store's findings table, in the order the detectors wrote them. */
 export function storedFindings(store: Store): Finding[] {
-  return (store.db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings ORDER BY rowid`).all() as Parameters<typeof findingFromRow>[0][]).map(findingFromRow);
+  return (store.db.prepare(`SELECT ${FINDING_COLUMNS} FROM findings ORDER BY rowid`).all() as FindingTableRow[]).map(findingReader(store.db));
 }
 
 /**
