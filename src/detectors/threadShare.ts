@@ -4,10 +4,12 @@ import type { Finding, TypedFinding } from './types.js';
  * Which detectors run on a second thread while the main one runs the others (runDetectors).
  * Detectors only read the store, and each one's findings are written in DETECTORS order
  * whichever thread made them, so the store and the report are the same as one after another.
- * The split balances the measured cost on the 100 000-connection bench store (bench/detectors.mjs):
- * stale-ack, with one finding per stale ACK, stays with the thread that writes the store.
+ * The split balances the measured cost on the 100 000-connection bench store (bench/detectors.mjs,
+ * CPU ms, after stale-ack stopped rendering its findings): here stale-ack 778, syn-retransmit 326,
+ * refused 140, listen-overflow 219, paws-drop 48, syn-flood 231, exhaustion-forecast 642 (2 384);
+ * there ts-stripped 585, port-reuse 1 161, server-closes-first 291, nat-clients 610 (2 647).
  */
-export const THREAD_DETECTORS: readonly string[] = ['ts-stripped', 'port-reuse', 'server-closes-first', 'exhaustion-forecast', 'nat-clients'];
+export const THREAD_DETECTORS: readonly string[] = ['ts-stripped', 'port-reuse', 'server-closes-first', 'nat-clients'];
 
 /** A finding as the findings table's columns, in order (schema.ts). */
 export type FindingRow = [string, string, string, number | null, number | null, number | null, string | null, string | null, string | null, string | null];
