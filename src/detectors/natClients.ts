@@ -1,6 +1,5 @@
 import { craftedSynSql } from './anomalySql.js';
-import { fastRows } from './batch.js';
-import { firstN, runsBy } from './format.js';
+import { firstN } from './format.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
 import type { Detector, DetectorContext, Finding } from './types.js';
 
@@ -99,13 +98,17 @@ export const natClients: Detector = {
   id: 'nat-clients',
   title: 'Several hosts behind one address',
   run(ctx: DetectorContext): Finding[] {
-    // Read as a stream, one client address at a time (the loop runs no statement of its own).
-    const rows = fastRows<Row>(ctx.db.prepare(`SELECT capture_id, client_addr, client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts, syn_tsval, syn_nop_run, syn_frame
+    // One row per client address (with MIN_SYNS SYNs or more), its SYNs as one JSON array in time
+    // order (the GROUP BY walks the prefix of conn_path). Rows per SYN, sorted by address, made the
+    // detector 610 ms of CPU on the 100 000-connection bench store, this 379 (bench/detectors.mjs).
+    const groups = ctx.db.prepare(`SELECT capture_id, client_addr, json_group_array(json_array(client_port, syn_ts_usec, syn_ttl, syn_ip_id, syn_ts,
+        syn_tsval, syn_nop_run, syn_frame) ORDER BY syn_ts_usec, id)
       FROM connections c WHERE syn_count > 0 AND roles_inferred = 0 AND NOT ${craftedSynSql('c')}
-      ORDER BY capture_id, client_addr, syn_ts_usec`));
+      GROUP BY capture_id, client_addr HAVING count(*) >= ${MIN_SYNS} ORDER BY capture_id, client_addr`).raw();
     const findings: Finding[] = [];
-    for (const g of runsBy(rows, (r) => `${r.capture_id}|${r.client_addr}`)) {
-      if (g.length < MIN_SYNS) continue;
+    for (const [captureId, address, json] of groups.iterate() as Iterable<[number, string, string]>) {
+      const g: Row[] = (JSON.parse(json) as number[][]).map((a) => ({ capture_id: captureId, client_addr: address, client_port: a[0], syn_ts_usec: a[1],
+        syn_ttl: a[2], syn_ip_id: a[3], syn_ts: a[4], syn_tsval: a[5], syn_nop_run: a[6], syn_frame: a[7] }));
       const signals: NatSignal[] = [];
       let hosts = 1;
       let moreThanOne = false;

@@ -5,7 +5,7 @@ import { pipeline, SAMPLES } from '../helpers/pipeline.js';
 import { join } from 'node:path';
 
 /**
- * pathConns reads paths a page at a time along conn_path: whatever the page size, every path
+ * pathConns reads paths a page of paths at a time along conn_path: whatever the page size, every path
  * comes whole, once, in key order, with the figures SQL's own GROUP BY gives for it.
  */
 const CASES = [
