@@ -5,9 +5,10 @@ import type { Finding, TypedFinding } from './types.js';
  * Detectors only read the store, and each one's findings are written in DETECTORS order
  * whichever thread made them, so the store and the report are the same as one after another.
  * The split balances the measured cost on the 100 000-connection bench store (bench/detectors.mjs,
- * CPU ms, after stale-ack stopped rendering its findings): here stale-ack 778, syn-retransmit 326,
- * refused 140, listen-overflow 219, paws-drop 48, syn-flood 231, exhaustion-forecast 642 (2 384);
- * there ts-stripped 585, port-reuse 1 161, server-closes-first 291, nat-clients 610 (2 647).
+ * CPU ms, medians of 3, once stale-ack stopped rendering its findings and the path readers took
+ * one row per path): here stale-ack 659, syn-retransmit 329, refused 131, exhaustion-forecast 407,
+ * listen-overflow 188, paws-drop 45, syn-flood 240 (1 999); there ts-stripped 517, port-reuse 904,
+ * server-closes-first 286, nat-clients 379 (2 086).
  */
 export const THREAD_DETECTORS: readonly string[] = ['ts-stripped', 'port-reuse', 'server-closes-first', 'nat-clients'];
 
