@@ -1,5 +1,5 @@
 import { ExitError } from '../errors.js';
-import { FINDING_COLUMNS, FINDING_DETECTOR_IDS, findingReader, type Finding, type FindingTableRow } from '../detectors/index.js';
+import { FINDING_COLUMNS, FINDING_DETECTOR_IDS, FINDINGS_COMPLETE, findingReader, type Finding, type FindingTableRow } from '../detectors/index.js';
 import { Store, storeFault } from '../flows/store.js';
 import { jsonArrayLines } from '../report/connections.js';
 import { LineOut } from './output.js';
@@ -22,7 +22,14 @@ export async function findingsCommand(opts: FindingsOptions): Promise<number> {
   }
   if (opts.db === undefined) throw new ExitError(2, 'give --db with a store kept by analyze --db');
   const store = Store.openExisting(opts.db, true);
+  let partial = false;
   try {
+    const complete = store.db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(FINDINGS_COMPLETE);
+    if (complete === undefined) {
+      const any = store.db.prepare('SELECT 1 FROM findings LIMIT 1').get() !== undefined;
+      if (!any) throw new ExitError(2, `${store.label}: the detectors have not run on this store: tcpdiag analyze --db ${opts.db} runs them`);
+      partial = true;
+    }
     const findings = pages(store.db, opts.detector, opts.limit ?? -1);
     const out = new LineOut('the findings');
     const lines = opts.format === 'json' ? jsonArrayLines(findings) : textLines(findings);
@@ -33,6 +40,10 @@ export async function findingsCommand(opts: FindingsOptions): Promise<number> {
     const fault = storeFault(e, store.label);
     store.abandon();
     throw fault ?? e;
+  }
+  if (partial) {
+    process.stderr.write(`tcpdiag: ${store.label}: the detector run that wrote these findings did not finish: they are not all there; tcpdiag analyze --db ${opts.db} runs the detectors again\n`);
+    return 3;
   }
   return 0;
 }

@@ -24,6 +24,13 @@ export { SEVERITY_RANK } from './types.js';
 /** Every detector, in the order reports list them. */
 export const DETECTORS: Detector[] = [staleAck, synRetransmit, tsStripped, portReuse, refused, serverClosesFirst, exhaustionForecast, twoPoint, listenOverflow, pawsDrop, natClients, synFlood];
 
+/**
+ * The settings key a detector run writes when it has written every finding (the count): absent,
+ * the detectors never ran on the store or a run was cut short (a thread ended, a signal, a full
+ * disk), and its findings are not all there.
+ */
+export const FINDINGS_COMPLETE = 'findings_complete';
+
 export interface DetectorSettings {
   timeWaitUsec: number;
   portLo: number;
@@ -41,12 +48,15 @@ export interface DetectorSettings {
 export function runDetectors(db: Database.Database, settings: DetectorSettings): number {
   const names = captureNames(db);
   const ctx = detectorContext(db, settings, names);
-  // Insertion order (rowid) is the order detectors and reports list findings in.
+  // Insertion order (rowid) is the order detectors and reports list findings in. The mark of a
+  // finished run goes first and comes back last, so a run cut short leaves a store that says so.
+  db.prepare('DELETE FROM settings WHERE key = ?').run(FINDINGS_COMPLETE);
   db.prepare('DELETE FROM findings').run();
   // The detector index is built once after the run, not kept up to date per insert.
   db.exec('DROP INDEX IF EXISTS find_detector; DROP INDEX IF EXISTS find_cover');
   const written = runAll(db, ctx, settings, names);
   db.exec(FIND_DETECTOR_INDEX);
+  db.prepare('INSERT OR REPLACE INTO settings VALUES (?, ?)').run(FINDINGS_COMPLETE, String(written));
   return written;
 }
 

@@ -317,7 +317,8 @@ CREATE TABLE IF NOT EXISTS findings (
   reason      TEXT               -- stale-ack and challenge-ack: evidence.rejectReason; NULL for other detectors
 );
 
--- Run settings, written at ingest and read back by 'analyze --db' (time_wait_usec, port_lo, port_hi).
+-- Run settings, written at ingest and read back by 'analyze --db' (time_wait_usec, port_lo, port_hi),
+-- and findings_complete: the number of findings, written when a detector run has written them all.
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 -- The process writing this store, one row while it runs (src/flows/writerLock.ts): a second

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -77,5 +77,34 @@ describe('tcpdiag findings', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--detector must be one of stale-ack, challenge-ack, /);
     expect(run(['findings']).status).toBe(2);
+  });
+
+  it('says so when the detectors never ran on a store, or a run did not finish', () => {
+    const db = new Database(DB, { readonly: true });
+    const marked = db.prepare("SELECT value FROM settings WHERE key = 'findings_complete'").pluck().get();
+    const total = db.prepare('SELECT count(*) FROM findings').pluck().get();
+    db.close();
+    expect(marked).toBe(String(total));
+
+    const flowsOnly = join(dir, 'flows-only.sqlite');
+    expect(run(['flows', FILE, '--db', flowsOnly, '--limit', '0']).status).toBe(0);
+    const never = run(['findings', '--db', flowsOnly]);
+    expect([never.status, never.stdout]).toEqual([2, '']);
+    expect(never.stderr).toBe(`tcpdiag: ${flowsOnly}: the detectors have not run on this store: tcpdiag analyze --db ${flowsOnly} runs them\n`);
+
+    // A run cut short (a thread that ended, a signal) leaves its findings without the mark.
+    const cut = join(dir, 'cut-short.sqlite');
+    copyFileSync(DB, cut);
+    const w = new Database(cut);
+    w.prepare("DELETE FROM settings WHERE key = 'findings_complete'").run();
+    w.prepare('DELETE FROM findings WHERE rowid > 5').run();
+    w.close();
+    const partial = run(['findings', '--db', cut]);
+    expect(partial.status).toBe(3);
+    expect(partial.stdout.split('\n').filter(Boolean)).toHaveLength(5);
+    expect(partial.stderr).toBe(`tcpdiag: ${cut}: the detector run that wrote these findings did not finish: they are not all there; tcpdiag analyze --db ${cut} runs the detectors again\n`);
+    // Running them again puts the mark back.
+    expect(run(['analyze', '--db', cut, '-q']).status).toBe(0);
+    expect(run(['findings', '--db', cut]).status).toBe(0);
   });
 });
