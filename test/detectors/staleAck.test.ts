@@ -2,10 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ACK, FIN, RST, SYN } from '../../src/decode/packet.js';
 import { FINDING_COLUMNS, findingReader, runDetectors, type FindingTableRow } from '../../src/detectors/index.js';
 import { staleAck } from '../../src/detectors/staleAck.js';
-import { assignAttempts } from '../../src/flows/attempts.js';
-import { Store } from '../../src/flows/store.js';
-import { Tracker } from '../../src/flows/tracker.js';
-import { feedSteps, type Step } from '../helpers/steps.js';
+import type { Store } from '../../src/flows/store.js';
+import { craftedStore, type Step } from '../helpers/steps.js';
 
 /**
  * stale-ack and challenge-ack are stored by their typed columns (kind, reason) and rendered when
@@ -19,12 +17,8 @@ const stores: Store[] = [];
 afterAll(() => { for (const s of stores) s.close(); });
 
 function analysed(steps: Step[]): Store {
-  const store = Store.open();
+  const store = craftedStore(steps);
   stores.push(store);
-  const tr = new Tracker(store.addCapture('crafted.pcap'), store, { timeWaitUsec: 60e6, firstId: 1 });
-  feedSteps(tr, steps);
-  store.index();
-  assignAttempts(store.db);
   runDetectors(store.db, { timeWaitUsec: 60e6, portLo: 32768, portHi: 60999 });
   return store;
 }

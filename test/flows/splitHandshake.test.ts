@@ -2,10 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACK, RST, SYN } from '../../src/decode/packet.js';
-import { assignAttempts } from '../../src/flows/attempts.js';
-import { Store } from '../../src/flows/store.js';
-import { Tracker } from '../../src/flows/tracker.js';
-import { feedSteps, type Step } from '../helpers/steps.js';
+import type { Store } from '../../src/flows/store.js';
+import { craftedStore, type Step } from '../helpers/steps.js';
 import { hasTshark, pipeline, ROOT, SAMPLES, tsharkFields } from '../helpers/pipeline.js';
 
 /**
@@ -121,12 +119,8 @@ describe.skipIf(!hasTshark())('split handshakes (suricata 4whs, 5whs) against ts
 // Packet sequences written from RFC 9293 §3.10.7.3 (SYN-SENT) for the split handshakes that do
 // not complete, and from tcp_timewait_state_process (net/ipv4/tcp_minisocks.c) for a stale ACK.
 function crafted(steps: Step[]): { conn: Record<string, any>; outcome: string } {
-  const store = Store.open();
+  const store = craftedStore(steps);
   stores.push(store);
-  const tr = new Tracker(store.addCapture('crafted.pcap'), store, { timeWaitUsec: 60e6, firstId: 1 });
-  feedSteps(tr, steps);
-  store.index();
-  assignAttempts(store.db);
   const conns = store.db.prepare('SELECT * FROM connections').all() as Record<string, any>[];
   expect(conns).toHaveLength(1);
   return { conn: conns[0], outcome: store.db.prepare('SELECT outcome FROM attempts').pluck().get() as string };

@@ -1,5 +1,7 @@
 import { TcpPacket } from '../../src/decode/packet.js';
-import type { Tracker } from '../../src/flows/tracker.js';
+import { assignAttempts } from '../../src/flows/attempts.js';
+import { Store } from '../../src/flows/store.js';
+import { Tracker } from '../../src/flows/tracker.js';
 
 /** The two ends of crafted exchanges: client 198.18.1.2:40000, server 198.19.2.2:3306. */
 export const C = (198 << 24 | 18 << 16 | 1 << 8 | 2) >>> 0;
@@ -20,4 +22,14 @@ export function feedSteps(tr: Tracker, steps: Step[]): void {
     tr.onPacket(p);
   });
   tr.finish();
+}
+
+/** A store of the steps as one capture (crafted.pcap): tracked, indexed and linked into attempts, as ingest leaves it. The caller closes it. */
+export function craftedStore(steps: Step[]): Store {
+  const store = Store.open();
+  const tr = new Tracker(store.addCapture('crafted.pcap'), store, { timeWaitUsec: 60e6, firstId: 1 });
+  feedSteps(tr, steps);
+  store.index();
+  assignAttempts(store.db);
+  return store;
 }
