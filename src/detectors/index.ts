@@ -16,9 +16,9 @@ import { twoPoint } from './twoPoint.js';
 import { collectGarbage } from '../heap.js';
 import { startDetectorThread } from './detectorRunner.js';
 import { findingRow, HELD_FINDINGS_COLUMNS, THREAD_DETECTORS, type FindingRow } from './threadShare.js';
-import type { Detector, DetectorContext, Finding, TypedFinding } from './types.js';
+import type { Detector, DetectorContext, Finding, RenderContext, TypedFinding } from './types.js';
 
-export type { Detector, DetectorContext, Finding, Severity, TypedFinding } from './types.js';
+export type { Detector, DetectorContext, Finding, RenderContext, Severity, TypedFinding } from './types.js';
 export { SEVERITY_RANK } from './types.js';
 
 /** Every detector, in the order reports list them. */
@@ -47,7 +47,7 @@ export interface DetectorSettings {
  */
 export function runDetectors(db: Database.Database, settings: DetectorSettings): number {
   const names = captureNames(db);
-  const ctx = detectorContext(db, settings, names);
+  const ctx: DetectorContext = { ...renderContext(db, names), ...settings };
   // Insertion order (rowid) is the order detectors and reports list findings in. The mark of a
   // finished run goes first and comes back last, so a run cut short leaves a store that says so.
   db.prepare('DELETE FROM settings WHERE key = ?').run(FINDINGS_COMPLETE);
@@ -139,8 +139,8 @@ function captureNames(db: Database.Database): Map<number, string> {
   return names;
 }
 
-function detectorContext(db: Database.Database, settings: DetectorSettings, names: Map<number, string>): DetectorContext {
-  return { db, ...settings, captureName: (id) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
+function renderContext(db: Database.Database, names: Map<number, string>): RenderContext {
+  return { db, captureName: (id) => names.get(id) ?? `capture${id}`, frameRef: frameRefOf(db) };
 }
 
 /** A findings table row in the shape a FindingReader takes (FINDING_COLUMNS). */
@@ -151,10 +151,10 @@ export type FindingReader = (r: FindingTableRow) => Finding;
 /**
  * Reads findings back from the findings table of `db`. A row without summary and evidence is a
  * TypedFinding: the detector that wrote it renders it from the store (Detector.expand), so it
- * reads the same as the finding run() would have stored whole. Rendering reads no setting.
+ * reads the same as the finding run() would have stored whole.
  */
 export function findingReader(db: Database.Database): FindingReader {
-  let ctx: DetectorContext | null = null;
+  let ctx: RenderContext | null = null;
   return (r) => {
     if (r.summary !== null && r.evidence !== null) {
       return {
@@ -164,7 +164,7 @@ export function findingReader(db: Database.Database): FindingReader {
     }
     const d = DETECTORS.find((x) => (x.ids ?? [x.id]).includes(r.detector as Finding['detector']));
     if (d?.expand === undefined || r.conn_id === null) throw new Error(`finding ${r.id}: no summary or evidence stored, and no detector renders it`);
-    ctx ??= detectorContext(db, { timeWaitUsec: 0, portLo: 0, portHi: 0 }, captureNames(db));
+    ctx ??= renderContext(db, captureNames(db));
     const { kind: _k, reason: _r, ...f } = d.expand(ctx, r.conn_id);
     if (f.id !== r.id) throw new Error(`finding ${r.id}: rendered as ${f.id}`);
     return f;

@@ -4,7 +4,7 @@ import { pagedRows } from './batch.js';
 import { ep } from './format.js';
 import { fmtGap, fmtMs } from './stats.js';
 import { STRIPPED_NOP_RUN } from './tsStripped.js';
-import { frameRef, type Detector, type DetectorContext, type Finding, type TypedFinding } from './types.js';
+import { frameRef, type Detector, type DetectorContext, type Finding, type RenderContext, type TypedFinding } from './types.js';
 
 /**
  * stale-ack: a SYN answered by an ACK without SYN whose ack is not SYN.seq + 1.
@@ -37,7 +37,7 @@ const CLASSIFY_PREV = 'id, closed_ts_usec, client_next, server_next, client_last
 const RENDER_COLUMNS = `${CLASSIFY_COLUMNS}, client_addr, client_port, server_addr, server_port, synack_ts_usec, synack_frame, connect_usec, prev_id,
   prev_gap_usec, syn_nop_run, foreign_ack_count, foreign_ack_frame, foreign_ack_ts, foreign_ack_syn_frame, foreign_rst_frame, foreign_rst_seq,
   foreign_retry_frame, foreign_retry_ts_usec, attempt_id, first_frame`;
-const RENDER_PREV = `${CLASSIFY_PREV}, first_frame, first_fin_by, last_ts_usec`;
+const RENDER_PREV = `${CLASSIFY_PREV}, first_frame, first_fin_by`;
 
 /** A candidate's columns and its previous incarnation's (p_*), from `from` (which names the connection c). */
 const rowSql = (columns: string, prev: string, from: string): string => `SELECT ${columns.split(',').map((x) => `c.${x.trim()}`).join(', ')},
@@ -90,7 +90,7 @@ export const staleAck: Detector = {
         summary: null, evidence: null, kind: v.relation, reason: v.rejectReason };
     }
   },
-  expand(ctx: DetectorContext, connId: number): Finding {
+  expand(ctx: RenderContext, connId: number): Finding {
     const { db } = ctx;
     let s = renderStmts.get(db);
     if (s === undefined) {
@@ -110,8 +110,7 @@ export const staleAck: Detector = {
     const c = s.row.get(connId) as Record<string, any> | undefined;
     if (c === undefined || !(c.foreign_ack_count > 0)) throw new Error(`stale-ack: connection ${connId} drew no ACK for another sequence space`);
     const { detector, relation, rejectReason, seqOk } = classify(c);
-    const prev = c.p_id === null ? null : { id: c.p_id, closed_ts_usec: c.p_closed_ts_usec, first_fin_by: c.p_first_fin_by, client_next: c.p_client_next,
-      server_next: c.p_server_next, last_ts_usec: c.p_last_ts_usec, client_last_tsval: c.p_client_last_tsval, syn_ts: c.p_syn_ts, synack_ts: c.p_synack_ts };
+    const prev = c.p_id === null ? null : { id: c.p_id, first_fin_by: c.p_first_fin_by, client_next: c.p_client_next, server_next: c.p_server_next, client_last_tsval: c.p_client_last_tsval };
     const expectedAck = seqAdd(c.client_isn, 1);
     const first = { frame: c.foreign_ack_frame as number, ts_usec: c.foreign_ack_ts_usec as number, seq: c.foreign_ack_seq as number, ack: c.foreign_ack_ack as number, ts: c.foreign_ack_ts as number };
     const stale = c.foreign_ack_count === 1 ? [first]

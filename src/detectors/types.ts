@@ -58,7 +58,10 @@ export interface DetectorContext {
 }
 
 /** ctx.frameRef, or the number itself without one. */
-export const frameRef = (ctx: DetectorContext, captureId: number | null, frame: number): string => (ctx.frameRef ? ctx.frameRef(captureId, frame) : String(frame));
+export const frameRef = (ctx: Pick<DetectorContext, 'frameRef'>, captureId: number | null, frame: number): string => (ctx.frameRef ? ctx.frameRef(captureId, frame) : String(frame));
+
+/** What rendering a stored finding reads: the store and how captures and frames are named, no setting. */
+export type RenderContext = Pick<DetectorContext, 'db' | 'captureName' | 'frameRef'>;
 
 export interface Detector {
   id: DetectorId | string;
@@ -77,5 +80,5 @@ export interface Detector {
    * The whole finding for a TypedFinding this detector wrote, from the store (connection
    * `connId`'s rows), exactly as run() would have made it. Required when run() yields TypedFindings.
    */
-  expand?(ctx: DetectorContext, connId: number): Finding;
+  expand?(ctx: RenderContext, connId: number): Finding;
 }

@@ -18,7 +18,6 @@ export type Gate =
   | { kind: 'metric'; text: string; metric: MetricDef; op: '>' | '>=' | '<' | '<='; threshold: number };
 
 const SEVERITIES = Object.keys(SEVERITY_RANK) as Severity[];
-const detectorIds = (): string[] => [...FINDING_DETECTOR_IDS];
 
 export function parseGate(spec: string): Gate {
   const s = spec.trim();
@@ -30,12 +29,12 @@ export function parseGate(spec: string): Gate {
     return { kind: 'metric', text: s, metric, op: m[2] as '>', threshold: Number(m[3]) };
   }
   const d = /^([a-z0-9-]+)(?::([a-z]+))?$/.exec(s);
-  if (d && detectorIds().includes(d[1])) {
+  if (d && FINDING_DETECTOR_IDS.includes(d[1])) {
     const sev = (d[2] ?? 'info') as Severity;
     if (!SEVERITIES.includes(sev)) throw new ExitError(2, `--fail-on ${s}: the severity must be one of ${SEVERITIES.join(', ')}`);
     return { kind: 'detector', text: s, detector: d[1], severity: sev };
   }
-  throw new ExitError(2, `--fail-on: "${spec}" is not a gate; give a severity (${SEVERITIES.join(', ')}), a detector (${detectorIds().join(', ')}) with an optional :severity, or a metric comparison such as stale-ack-share>0.01 (metrics: ${METRICS.map((x) => x.name).join(', ')})`);
+  throw new ExitError(2, `--fail-on: "${spec}" is not a gate; give a severity (${SEVERITIES.join(', ')}), a detector (${FINDING_DETECTOR_IDS.join(', ')}) with an optional :severity, or a metric comparison such as stale-ack-share>0.01 (metrics: ${METRICS.map((x) => x.name).join(', ')})`);
 }
 
 export interface GateResult {
