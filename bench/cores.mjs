@@ -5,9 +5,10 @@
  *
  * Runs `node dist/cli.js analyze FILE... -q` with TCPDIAG_PHASES=1 (src/commands/phases.ts: one
  * stderr line as each stage ends) and samples /proc/PID/task/TID/stat every 20 ms: utime + stime
- * (fields 14 and 15, clock ticks; proc(5)) of every thread. Prints, per stage (read, indexes,
- * attempts, detectors, report), its wall time, the CPU seconds of the process in it, their
- * ratio (2.0 = both cores busy), and the CPU of the threads that did most of it. Threads are
+ * (fields 14 and 15, clock ticks; proc(5)) of every thread. Prints, per stage (plan: the
+ * pre-pass over several files, src/commands/scan.ts; read, indexes, attempts, detectors,
+ * report), its wall time, the CPU seconds of the process in it, their ratio (2.0 = both cores
+ * busy), and the CPU of the threads that did most of it. Threads are
  * named by creation order: "main" (tid = pid), then "thread N" for the others; the writer
  * thread is the busiest during read besides main, the detector thread during detectors.
  * Each sample reads every thread's stat file, so a stage shorter than ~50 ms is not resolved.

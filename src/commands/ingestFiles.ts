@@ -94,6 +94,7 @@ export async function openOrIngest(files: string[], db: string | undefined, sett
     if (settings.portRange) { store.setSetting('port_lo', settings.portRange[0]); store.setSetting('port_hi', settings.portRange[1]); }
     const known = store.piecesByHash();
     const plan = await planSources(files, points, known);
+    phase('plan');
     for (const w of plan.warnings) say('warning', w);
     for (const n of plan.notes) say('note', n);
     // While standard input is read, the first Ctrl-C lets the producer (tcpdump -w -) close the pipe (signals.ts).
@@ -105,7 +106,7 @@ export async function openOrIngest(files: string[], db: string | undefined, sett
         timeWaitUsec: timeWaitSec * 1e6, onProgress: (b, t) => progress.update(b, t), filter, grouping: point.grouping, name: point.name,
         signal: stopSignal, onPiece: (p) => { progress.done(); progress = progressLine(p); },
         // Hashes are for a kept store (later runs) and for comparing a stream with the other files of this run.
-        hash: db !== undefined || plan.points.length > 1,
+        hash: db !== undefined || plan.points.length > 1, scanned: plan.scanned,
       });
       progress.done();
       // A stream could not be hashed before reading it: a duplicate is dropped now.

@@ -5,11 +5,10 @@
  * NAME=a,b` says it where the rule cannot tell. What each rule decided is returned as
  * warnings and as the point's grouping (the store and the report show it).
  */
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { readCapture, type CaptureInfo } from '../decode/index.js';
 import { ExitError } from '../errors.js';
 import { captureName, type CaptureGrouping } from '../flows/store.js';
+import { scanAll, type Scanned } from './scan.js';
 
 export interface PlannedPoint {
   /** The --point name, or undefined for the first file's name. */
@@ -24,9 +23,9 @@ export interface SourcePlan {
   warnings: string[];
   /** One line each, for stderr: which files were joined into one point, and by which rule. */
   notes: string[];
+  /** The regular files scanned before planning, by path: ingest takes their hash from here (scan.ts). */
+  scanned: Map<string, Scanned>;
 }
-
-interface Scanned { path: string; info: CaptureInfo; sha256: string }
 
 const short = (sha: string): string => sha.slice(0, 12);
 
@@ -37,13 +36,6 @@ export function parsePointSpec(spec: string): { name: string; paths: string[] } 
   const paths = eq > 0 ? spec.slice(eq + 1).split(',').filter((p) => p !== '') : [];
   if (name === '' || paths.length === 0) throw new ExitError(2, `--point takes NAME=FILE[,FILE...], not "${spec}"`);
   return { name, paths };
-}
-
-/** Read a file once without tracking: its time range, link types and content hash. */
-async function scan(path: string): Promise<Scanned> {
-  const hash = createHash('sha256');
-  const info = await readCapture(path, () => {}, { onCaptureBytes: (b) => { hash.update(b); } });
-  return { path, info, sha256: hash.digest('hex') };
 }
 
 export function isRegularFile(path: string): boolean {
@@ -110,8 +102,8 @@ export async function planSources(
   const scanned = new Map<string, Scanned>();
   if (regular.length >= 2 || known.size > 0) {
     const seen = new Map<string, string>();
-    for (const f of regular) {
-      const s = await scan(f);
+    for (const s of await scanAll(regular)) {
+      const f = s.path;
       // Nothing read (missing, empty, not a capture): nothing to compare; reading reports it.
       if (s.info.captureBytes === 0) { scanned.set(f, s); continue; }
       const inStore = known.get(s.sha256);
@@ -179,5 +171,5 @@ export async function planSources(
   }
   for (const f of alone) out.push({ at: order(f), point: { paths: [f], grouping: 'file' } });
   out.sort((a, b) => a.at - b.at);
-  return { points: out.map((o) => o.point), warnings, notes };
+  return { points: out.map((o) => o.point), warnings, notes, scanned };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mergeClocks, readCapture, type CaptureInfo } from '../decode/index.js';
 import { collectGarbage } from '../heap.js';
 import type { PacketFilter } from './filter.js';
@@ -23,6 +24,13 @@ export interface IngestOptions {
   onPiece?: (path: string) => void;
   /** Hash each file's capture bytes (SHA-256; default true): for a kept store, or to compare with other files of the run. */
   hash?: boolean;
+  /**
+   * Files already read whole by the pre-pass (commands/scan.ts), with the hash it took and the
+   * file's size and modification time then: such a file is not hashed again while it is read
+   * when it is still the same file, and its hash is kept only if the read took in the same
+   * capture bytes to the end (not stopped, the file unchanged after); otherwise NULL.
+   */
+  scanned?: ReadonlyMap<string, { sha256: string; size: number; mtimeMs: number; info: { captureBytes: number } }>;
 }
 
 export interface IngestResult {
@@ -71,11 +79,14 @@ export async function ingestPoint(store: Store, paths: string[], opts: IngestOpt
     if (opts.signal?.aborted) break;
     opts.onPiece?.(path);
     // SHA-256 runs at ~600 MB/s here: a few per cent of a whole analysis, done only when asked.
-    const hash = opts.hash === false ? null : createHash('sha256');
+    const known = opts.hash === false ? undefined : opts.scanned?.get(path);
+    const same = known !== undefined && sameFile(path, known);
+    const hash = opts.hash === false || same ? null : createHash('sha256');
     const info = await readCapture(path, onTcp, {
       onProgress: (b, t) => { opts.onProgress?.(b, t); collectEvery(b); }, signal: opts.signal, firstFrame: frames, onCaptureBytes: hash === null ? undefined : (b) => { hash.update(b); },
     });
-    const sha256 = hash === null ? null : hash.digest('hex');
+    const sha256 = hash !== null ? hash.digest('hex')
+      : same && !info.aborted && info.captureBytes === known.info.captureBytes && sameFile(path, known) ? known.sha256 : null;
     store.addPiece(captureId, pieces.length, info, sha256, frames);
     done += info.bytesRead;
     pieces.push({ info, sha256 });
@@ -90,6 +101,15 @@ export async function ingestPoint(store: Store, paths: string[], opts: IngestOpt
     source: info.source, sha256: pieces.length === 1 ? pieces[0].sha256 : null, filter: filter?.text ?? null, filteredPackets: filter?.dropped ?? 0,
   });
   return { captureId, info, pieces, connections: tracker.connections, filteredPackets: filter?.dropped ?? 0, interrupted };
+}
+
+function sameFile(path: string, was: { size: number; mtimeMs: number }): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFile() && st.size === was.size && st.mtimeMs === was.mtimeMs;
+  } catch {
+    return false;
+  }
 }
 
 /** The CaptureInfo of a point from its files': the first file's header facts, counts summed. */
