@@ -2,22 +2,25 @@
 /**
  * How small a kept store can be in SQLite with the same content (issue #16's target: under 600
  * bytes per connection on the benchmark capture). Not a test, and not the store tcpdiag writes:
- * it re-encodes a kept store (schema 8) into a candidate layout, in SQL, and prints the bytes per
- * connection of every table and index of both, from SQLite's dbstat (https://www.sqlite.org/dbstat.html).
- * Every value of the kept store is kept (the check at the end decodes the candidate back and
- * compares every column of connections, events and attempts); only its encoding changes:
+ * it re-encodes a kept store (schema 8 or 9) into two candidate layouts, in SQL, and prints the
+ * bytes per connection of every table and index of each, from SQLite's dbstat
+ * (https://www.sqlite.org/dbstat.html). Every value of the kept store is kept (the check at the
+ * end decodes each candidate back and compares every column of connections, events, attempts and
+ * the typed findings); only its encoding changes. Candidate A:
  *   - addresses: an integer id into a `hosts` table (the bench has 1 001 addresses for 100 000
- *     connections, each address stored 9 times: row, attempts and four indexes);
+ *     connections, each address stored 9 times: twice in its row, twice in attempts, five times
+ *     in three indexes);
  *   - times: `first_ts_usec` as µs since the capture's first packet, the connection's other
  *     times as µs since its own first packet (an absolute µs time needs 8 bytes in SQLite's
  *     record format, a delta of a few ms 2 or 3: https://www.sqlite.org/fileformat.html#record_format);
- *   - enumerations (answer, conn_state, closers, RST state, event kind and direction): small
- *     integers, 0 and 1 taking no byte at all (serial types 8 and 9);
+ *   - enumerations (answer, conn_state, closers, RST state, event kind and direction, attempt
+ *     outcome): small integers, 0 and 1 taking no byte at all (serial types 8 and 9);
  *   - TCP option kinds: a BLOB of one byte per kind instead of "2,4,1,1,...";
- *   - events: WITHOUT ROWID keyed by (conn_id, frame), which replaces the ev_conn index, without
- *     the capture_id its connection already has;
- *   - indexes: those of schema 8 on the new columns, without conn_tuple (a tuple lookup can use
- *     conn_path, which leads with capture, client and server, then filter the client port).
+ *   - events: WITHOUT ROWID keyed by (conn_id, frame, kind) as in schema 9, without the
+ *     capture_id its connection already has;
+ *   - indexes: those of schema 9, on the new columns.
+ * Candidate B: A, and stale-ack and challenge-ack findings a coded column of their connection
+ * (build() below) instead of rows in findings.
  * Usage: node bench/store-floor.mjs STORE [--page-size BYTES]   (STORE: kept by `analyze F --db STORE`;
  *   the candidate's page size, default 4096 as tcpdiag's store)
  */
