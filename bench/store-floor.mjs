@@ -20,9 +20,11 @@
  *     capture_id its connection already has;
  *   - indexes: those of schema 9, on the new columns.
  * Candidate B: A, and stale-ack and challenge-ack findings a coded column of their connection
- * (build() below) instead of rows in findings.
- * Usage: node bench/store-floor.mjs STORE [--page-size BYTES]   (STORE: kept by `analyze F --db STORE`;
- *   the candidate's page size, default 4096 as tcpdiag's store)
+ * (build() below) instead of rows in findings. Last, viewCheck() below: today's columns through
+ * a view over A, queries timed against the kept store.
+ * Usage: node bench/store-floor.mjs STORE [--page-size BYTES] [--keep DIR]   (STORE: kept by
+ *   `analyze F --db STORE`; the candidates' page size, default 4096 as tcpdiag's store; --keep:
+ *   leave them in DIR, an existing folder, as candidate-plain.sqlite and candidate-typed.sqlite)
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -32,9 +34,11 @@ import { join, resolve } from 'node:path';
 const args = process.argv.slice(2);
 const pageAt = args.indexOf('--page-size');
 const pageSize = pageAt >= 0 ? Number(args.splice(pageAt, 2)[1]) : 4096;
-if (args.length !== 1 || !(pageSize >= 512 && pageSize <= 65536)) { console.error('usage: node bench/store-floor.mjs STORE [--page-size BYTES]'); process.exit(2); }
+const keepAt = args.indexOf('--keep');
+const keep = keepAt >= 0 ? resolve(args.splice(keepAt, 2)[1]) : null;
+if (args.length !== 1 || !(pageSize >= 512 && pageSize <= 65536)) { console.error('usage: node bench/store-floor.mjs STORE [--page-size BYTES] [--keep DIR]'); process.exit(2); }
 const src = resolve(args[0]);
-const dir = mkdtempSync(join(tmpdir(), 'tcpdiag-store-floor-'));
+const dir = keep ?? mkdtempSync(join(tmpdir(), 'tcpdiag-store-floor-'));
 
 const ENUMS = {
   answer: ['synack', 'rst', 'ack', 'syn', 'none'],
@@ -160,6 +164,46 @@ function build(out, typed) {
   } finally { db.close(); }
 }
 
+/**
+ * Whether users could keep today's columns through a view over candidate A: a view over one
+ * table whose columns are expressions (an address from `hosts`, an absolute time, a decoded
+ * enumeration). Prints each query's plan on the view and its best of three times against the
+ * kept store's table, and whether the rows are the same.
+ */
+function viewCheck(path) {
+  const db = new Database(path);
+  const kept = new Database(src, { readonly: true });
+  try {
+    const base = '(SELECT first_ts_usec FROM captures k WHERE k.id = capture_id)';
+    db.exec(`CREATE TEMP VIEW conn_v AS SELECT id, capture_id,
+      (SELECT addr FROM hosts WHERE hosts.id = client_host) AS client_addr, client_port,
+      (SELECT addr FROM hosts WHERE hosts.id = server_host) AS server_addr, server_port,
+      first_ts_usec + ${base} AS first_ts_usec, syn_ts_usec + first_ts_usec + ${base} AS syn_ts_usec,
+      ${decode('answer', ENUMS.answer)} AS answer, connect_usec FROM connections`);
+    const addr = kept.prepare('SELECT client_addr, client_port FROM connections ORDER BY id LIMIT 1 OFFSET 1000').get();
+    const cols = 'id, capture_id, client_addr, client_port, server_addr, server_port, first_ts_usec, syn_ts_usec, answer, connect_usec';
+    const queries = [
+      [`SELECT count(*) FROM X WHERE client_addr = '${addr.client_addr}'`, 'one address'],
+      [`SELECT ${cols} FROM X WHERE client_addr = '${addr.client_addr}' AND client_port = ${addr.client_port} ORDER BY id`, 'one tuple'],
+      ['SELECT client_addr, count(*), avg(connect_usec) FROM X GROUP BY 1 ORDER BY 1', 'per address'],
+      ['SELECT answer, count(*) FROM X GROUP BY 1 ORDER BY 1', 'per answer'],
+      ['SELECT min(syn_ts_usec), max(first_ts_usec) FROM X', 'time range'],
+    ];
+    console.log('today\'s columns through a view over candidate A (best of 3 runs, ms):');
+    for (const [q, label] of queries) {
+      const best = (d, sql) => {
+        let t = Infinity; let rows;
+        for (let i = 0; i < 3; i++) { const t0 = performance.now(); rows = d.prepare(sql).all(); t = Math.min(t, performance.now() - t0); }
+        return { t, rows };
+      };
+      const v = best(db, q.replace('X', 'conn_v'));
+      const k = best(kept, q.replace('X', 'connections'));
+      const plan = db.prepare(`EXPLAIN QUERY PLAN ${q.replace('X', 'conn_v')}`).all().map((r) => r.detail).filter((d) => !d.startsWith('CORRELATED') && !d.startsWith('SEARCH hosts') && d !== 'SCAN k').join('; ');
+      console.log(`  ${label.padEnd(12)} view ${v.t.toFixed(1).padStart(6)}, kept ${k.t.toFixed(1).padStart(6)}; rows ${JSON.stringify(v.rows) === JSON.stringify(k.rows) ? 'the same' : 'DIFFERENT'}; plan: ${plan}`);
+    }
+  } finally { db.close(); kept.close(); }
+}
+
 try {
   const a = size(src);
   const names = new Set(a.rows.map((r) => r.name));
@@ -184,6 +228,7 @@ try {
     console.log(`${nm.padEnd(28)} ${xs.map((x) => per(x, a.n).padStart(7)).join(' ')}`);
   }
   console.log(`${'file'.padEnd(28)} ${[a, cands[0].size, cands[1].size].map((s) => per(s.file, a.n).padStart(7)).join(' ')}`);
+  viewCheck(join(dir, 'candidate-plain.sqlite'));
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (keep === null) rmSync(dir, { recursive: true, force: true });
 }
