@@ -80,9 +80,11 @@ function startScanWorker(): ScanWorker | null {
   const url = new URL('./scanThread.js', import.meta.url);
   if (!import.meta.url.endsWith('.js') || !existsSync(fileURLToPath(url))) return null;
   const worker = new Worker(url, { resourceLimits: WORKER_LIMITS });
+  // Referenced only while it scans: this thread may have nothing else keeping the event loop
+  // alive while it waits for the answer, and an idle worker must not keep the process alive.
   worker.unref();
   let waiting: ((r: { info: CaptureInfo; sha256: string } | null) => void) | null = null;
-  const settle = (r: { info: CaptureInfo; sha256: string } | null): void => { const w = waiting; waiting = null; w?.(r); };
+  const settle = (r: { info: CaptureInfo; sha256: string } | null): void => { const w = waiting; waiting = null; worker.unref(); w?.(r); };
   let dead = false;
   worker.on('message', (m: { info?: CaptureInfo; sha256?: string; failed?: string }) => settle(m.info !== undefined ? { info: m.info, sha256: m.sha256! } : null));
   // A worker that dies (its heap limit, a crash) leaves its file to this thread.
@@ -91,7 +93,7 @@ function startScanWorker(): ScanWorker | null {
   return {
     scan(path) {
       if (dead) return Promise.resolve(null);
-      return new Promise((resolve) => { waiting = resolve; worker.postMessage(path); });
+      return new Promise((resolve) => { waiting = resolve; worker.ref(); worker.postMessage(path); });
     },
     end() { void worker.terminate(); },
   };
