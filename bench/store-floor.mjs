@@ -53,7 +53,8 @@ const DIR = ['c2s', 's2c'];
 const OUTCOMES = ['established', 'not-completed', 'refused', 'foreign-ack', 'other-answer', 'unanswered'];
 const TYPED = "'stale-ack', 'challenge-ack'";
 const isTime = (c) => c.name.endsWith('_ts_usec');
-const code = (col, values) => `CASE ${col} ${values.map((v, i) => `WHEN '${v}' THEN ${i}`).join(' ')} WHEN NULL THEN NULL ELSE -1 END`;
+// NULL stays NULL (no byte); a value outside the list becomes -1, which decodes to NULL and fails the check.
+const code = (col, values) => `CASE WHEN ${col} IS NULL THEN NULL ${values.map((v, i) => `WHEN ${col} = '${v}' THEN ${i}`).join(' ')} ELSE -1 END`;
 const decode = (col, values) => `CASE ${col} ${values.map((v, i) => `WHEN ${i} THEN '${v}'`).join(' ')} ELSE NULL END`;
 // "2,4,1,3" -> x'02040103' and back; kinds are 0-255
 const optsBlob = (col) => `CASE WHEN ${col} IS NULL THEN NULL WHEN ${col} = '' THEN x'' ELSE unhex((SELECT group_concat(printf('%02x', value), '') FROM json_each('[' || ${col} || ']'))) END`;

@@ -12,10 +12,10 @@ export interface Scanned {
   info: CaptureInfo;
   /** SHA-256 of the capture bytes (decompressed), as ingest would take it. */
   sha256: string;
-  /** The file's size and modification time when the scan began: ingest reuses sha256 only for the same file. */
+  /** The file's size and modification time when the scan began: ingest reuses sha256 only while they are the same. */
   size: number;
   mtimeMs: number;
-  /** Which thread read it: this one, or the worker (test/commands/scan.test.ts checks both ran). */
+  /** Which thread read it: the main one, or the worker (test/commands/scan.test.ts checks both ran). */
   by: 'main' | 'worker';
 }
 
@@ -29,11 +29,12 @@ export async function scanHere(path: string): Promise<Scanned> {
 
 /**
  * Scan every file, this thread and a worker taking the next file from one queue, so that
- * several captures use both cores before tracking starts. On the two bench captures the scans
- * take 0.54 and 0.64 s one after the other on one thread; on two (bench/cores.mjs, three runs)
- * the stage took 0.90-0.94 s with 1.9-2.1 cores busy. The worker takes the second file at once,
- * before it has even started, so with two files or more both threads always read. Results come back in the order given, whatever order the scans
- * end in, so the plan does not depend on which thread was faster. A file whose worker scan
+ * several captures use both cores before tracking starts. On the two bench captures
+ * (bench/cores.mjs, three runs each) the stage took 1.10 / 1.18 / 1.27 s on one thread
+ * (TCPDIAG_THREADS=1) and 0.95 / 0.73 / 0.90 s on two. The worker takes the second file at
+ * once, before it has even started, so with two files or more both threads always read.
+ * Results come back in the order given, whatever order the scans end in, so the plan does not
+ * depend on which thread was faster. A file whose worker scan
  * failed or stopped at damage is scanned again here, so its error is the one this thread's
  * reader raises (with its byte offset), exactly as without the worker.
  */
@@ -46,12 +47,10 @@ export async function scanAll(paths: string[]): Promise<Scanned[]> {
   };
   const theirs = async (w: ScanWorker): Promise<void> => {
     for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-      const st = statSync(p);
       const r = await w.scan(p);
-      // A file changed while it was scanned is scanned again here, after the other thread ends.
-      const again = r === null || r.info.error !== null || statSync(p).mtimeMs !== st.mtimeMs;
-      if (again) redo.push(p);
-      else out.set(p, { path: p, ...r, size: st.size, mtimeMs: st.mtimeMs, by: 'worker' });
+      // A CaptureError loses its class crossing threads: a damaged file is read again here.
+      if (r === null || r.info.error !== null) redo.push(p);
+      else out.set(p, { ...r, by: 'worker' });
     }
   };
   const redo: string[] = [];
@@ -66,7 +65,7 @@ export async function scanAll(paths: string[]): Promise<Scanned[]> {
 
 interface ScanWorker {
   /** The worker's scan of one path; null when reading threw there. */
-  scan(path: string): Promise<{ info: CaptureInfo; sha256: string } | null>;
+  scan(path: string): Promise<Scanned | null>;
   end(): void;
 }
 
@@ -83,10 +82,10 @@ function startScanWorker(): ScanWorker | null {
   // Referenced only while it scans: this thread may have nothing else keeping the event loop
   // alive while it waits for the answer, and an idle worker must not keep the process alive.
   worker.unref();
-  let waiting: ((r: { info: CaptureInfo; sha256: string } | null) => void) | null = null;
-  const settle = (r: { info: CaptureInfo; sha256: string } | null): void => { const w = waiting; waiting = null; worker.unref(); w?.(r); };
+  let waiting: ((r: Scanned | null) => void) | null = null;
+  const settle = (r: Scanned | null): void => { const w = waiting; waiting = null; worker.unref(); w?.(r); };
   let dead = false;
-  worker.on('message', (m: { info?: CaptureInfo; sha256?: string; failed?: string }) => settle(m.info !== undefined ? { info: m.info, sha256: m.sha256! } : null));
+  worker.on('message', (m: Scanned | { failed: string }) => settle('failed' in m ? null : m));
   // A worker that dies (its heap limit, a crash) leaves its file to this thread.
   worker.on('error', () => { dead = true; settle(null); });
   worker.on('exit', () => { dead = true; settle(null); });
